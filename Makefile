@@ -1,0 +1,56 @@
+# Skinsite: `make run` to use it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HAM10000_DIR ?= ../shared/data/ham10000
+MODEL_OUT ?= inference/model
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help venv migrate run worker test lint format train evaluate bench clean
+
+help:
+	@echo "make run       set up everything and serve http://127.0.0.1:$(PORT) with a worker"
+	@echo "make test      run the test suite"
+	@echo "make worker    run only a Celery worker (for more workers or a separate web server)"
+	@echo "make lint      ruff check + format check"
+	@echo "make train     train the CNN on HAM10000 (HAM10000_DIR=$(HAM10000_DIR))"
+	@echo "make evaluate  evaluate the installed model on the held-out test split"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+# Web + worker (with the periodic sweep) in one terminal; Ctrl-C or SIGTERM stops both.
+run: migrate
+	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
+
+worker: venv
+	$(VENV)/bin/celery -A skinsite worker -Q default,inference --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO
+
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+train: venv
+	$(PY) -m training.train --data $(HAM10000_DIR) --out $(MODEL_OUT)
+
+evaluate: venv
+	$(PY) -m training.evaluate --data $(HAM10000_DIR) --model $(MODEL_OUT) --out reports
+
+clean:
+	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache

@@ -1,0 +1,189 @@
+"""Running the CNN on photos: requesting, running and sweeping analyses.
+
+The database is the source of truth and the queue only a hint. Every analysis row says where it
+is (pending, running, done, failed); a lost message or a dead worker leaves a row that the
+periodic sweep finds and queues again, and a photo that keeps crashing workers ends as `failed`
+with a reason instead of looping forever.
+"""
+
+import json
+import logging
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from lesions.models import CLASSES, Analysis, Photo
+
+logger = logging.getLogger(__name__)
+
+MODEL_MISSING_VERSION = "no-model-installed"
+
+
+class RetryableAnalysisError(Exception):
+    """Worth another try later (a glitch, not the photo's fault)."""
+
+
+@lru_cache(maxsize=8)
+def _read_model_version(card_path: str, mtime: float) -> str:
+    with open(card_path, encoding="utf-8") as fh:
+        return str(json.load(fh)["version"])
+
+
+def current_model_version() -> str:
+    """The version of the installed model, read from its card (cheap: no TensorFlow)."""
+    card = Path(settings.MODEL_DIR) / "model_card.json"
+    try:
+        return _read_model_version(str(card), card.stat().st_mtime)
+    except (OSError, KeyError, ValueError):
+        logger.error("No readable model card at %s", card)
+        return MODEL_MISSING_VERSION
+
+
+def _enqueue(photo_id: int, model_version: str) -> None:
+    from inference.tasks import analyze_photo  # the task module imports this one
+
+    transaction.on_commit(lambda: analyze_photo.delay(photo_id, model_version))
+
+
+def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analysis:
+    """Make sure `photo` has an analysis by `model_version` (default: the installed model).
+
+    Idempotent: an existing done or running analysis is returned as it is; a failed one is
+    reset and queued again. The task is queued only when the surrounding transaction commits,
+    so a worker never looks for a row that is not there yet.
+    """
+    version = model_version or current_model_version()
+    analysis, created = Analysis.objects.get_or_create(
+        photo=photo, model_version=version, defaults={"queued_at": timezone.now()}
+    )
+    if not created and analysis.status == Analysis.Status.FAILED:
+        analysis.status = Analysis.Status.PENDING
+        analysis.error = ""
+        analysis.attempts = 0
+        analysis.queued_at = timezone.now()
+        analysis.save(update_fields=["status", "error", "attempts", "queued_at"])
+    if analysis.status == Analysis.Status.PENDING:
+        _enqueue(photo.pk, version)
+    return analysis
+
+
+def _fail(analysis: Analysis, reason: str) -> Analysis:
+    analysis.status = Analysis.Status.FAILED
+    analysis.error = reason
+    analysis.finished_at = timezone.now()
+    analysis.save(update_fields=["status", "error", "finished_at"])
+    logger.warning("Analysis %s failed: %s", analysis.pk, reason)
+    return analysis
+
+
+def _claim(photo_id: int, model_version: str) -> Analysis | None:
+    """Mark the analysis running and count the attempt; None if there is nothing to do."""
+    with transaction.atomic():
+        photo = Photo.objects.filter(pk=photo_id).first()
+        if photo is None:
+            return None  # deleted since it was queued: nothing to analyse, nothing lost
+        analysis, _ = Analysis.objects.get_or_create(
+            photo=photo, model_version=model_version, defaults={"queued_at": timezone.now()}
+        )
+        analysis = Analysis.objects.select_for_update().select_related("photo").get(pk=analysis.pk)
+        if analysis.status in (Analysis.Status.DONE, Analysis.Status.FAILED):
+            return None  # a redelivered or duplicate message: the work is already finished
+        if analysis.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
+            _fail(
+                analysis,
+                f"The analysis stopped {analysis.attempts} times before it could finish. "
+                "Your photo is kept; try again later or upload another photo.",
+            )
+            return None
+        analysis.status = Analysis.Status.RUNNING
+        analysis.attempts += 1
+        analysis.started_at = timezone.now()
+        analysis.save(update_fields=["status", "attempts", "started_at"])
+        return analysis
+
+
+def _load_photo(photo: Photo) -> Image.Image:
+    try:
+        with photo.image.open("rb") as fh:
+            image = Image.open(fh)
+            image.load()
+            return image
+    except FileNotFoundError:
+        raise ValueError("The photo file is missing from storage.") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"The stored photo could not be read ({exc}).") from None
+
+
+def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis | None:
+    """Run the CNN on one photo and store the probabilities. Called by the worker only.
+
+    Raises `RetryableAnalysisError` for errors worth another try; records a readable reason
+    and `failed` for everything else, or when the attempts are used up.
+    """
+    version = model_version or current_model_version()
+    analysis = _claim(photo_id, version)
+    if analysis is None:
+        return None
+    try:
+        image = _load_photo(analysis.photo)
+    except ValueError as exc:
+        return _fail(analysis, str(exc))
+
+    from inference.engine import ModelUnavailable, get_classifier  # TensorFlow stays in the worker
+
+    try:
+        classifier = get_classifier(settings.MODEL_DIR)
+    except ModelUnavailable as exc:
+        return _fail(analysis, f"The analysis model is not installed on the server ({exc}).")
+    if classifier.version != analysis.model_version:
+        return _fail(
+            analysis,
+            f"This analysis asked for model {analysis.model_version}, but the server runs "
+            f"{classifier.version}. Re-run it with the current model.",
+        )
+    try:
+        prediction = classifier.predict(image)
+    except Exception as exc:
+        logger.exception("Prediction failed for photo %s", photo_id)
+        if analysis.attempts < settings.ANALYSIS_MAX_ATTEMPTS:
+            Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.PENDING, error=str(exc))
+            raise RetryableAnalysisError(str(exc)) from exc
+        return _fail(analysis, f"The model could not analyse this photo ({exc}).")
+
+    for code in CLASSES:
+        setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
+    analysis.predicted_class = prediction.predicted_class
+    analysis.malignant_probability = float(prediction.malignant_probability)
+    analysis.status = Analysis.Status.DONE
+    analysis.error = ""
+    analysis.finished_at = timezone.now()
+    analysis.save()
+    return analysis
+
+
+def analyses_sweep(*, now=None) -> int:
+    """Queue again the analyses left pending or running too long; returns how many.
+
+    A message can be lost (a broker restart) and a worker can die mid-task; either way the row
+    stays behind and this finds it. Attempts are counted in `_claim`, so a photo that kills
+    every worker ends up failed rather than re-queued forever.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.ANALYSIS_STALE_SECONDS)
+    stale = Analysis.objects.filter(
+        status=Analysis.Status.PENDING, queued_at__lt=stale_before
+    ) | Analysis.objects.filter(status=Analysis.Status.RUNNING, started_at__lt=stale_before)
+    count = 0
+    for analysis in stale.select_related("photo"):
+        with transaction.atomic():
+            Analysis.objects.filter(pk=analysis.pk).update(queued_at=now)
+            _enqueue(analysis.photo_id, analysis.model_version)
+        count += 1
+    if count:
+        logger.info("Re-queued %d stale analyses", count)
+    return count

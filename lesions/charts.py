@@ -1,0 +1,25 @@
+"""The numbers behind a lesion's probability chart (drawn by Chart.js in the browser)."""
+
+from lesions.models import CLASS_LABELS, CLASSES, Analysis
+from lesions.selectors import TimelineEntry
+
+
+def timeline_chart_data(history: list[TimelineEntry]) -> dict:
+    """One point per finished analysis, in the order the photos were taken.
+
+    Photos still pending or failed are left out rather than drawn as zeros, which would read as
+    "no risk" on the chart.
+    """
+    done = [e for e in history if e.analysis and e.analysis.status == Analysis.Status.DONE]
+    return {
+        "labels": [e.photo.taken_at.date().isoformat() for e in done],
+        "classes": [
+            {
+                "code": code,
+                "label": CLASS_LABELS[code],
+                "values": [round(getattr(e.analysis, f"p_{code}"), 4) for e in done],
+            }
+            for code in CLASSES
+        ],
+        "malignant": [round(e.analysis.malignant_probability, 4) for e in done],
+    }

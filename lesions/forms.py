@@ -1,0 +1,43 @@
+from django import forms
+from django.utils import timezone
+
+from lesions.models import Lesion
+
+
+class LesionForm(forms.ModelForm):
+    class Meta:
+        model = Lesion
+        fields = ["name", "body_site", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _not_in_future(value):
+    if value and value > timezone.now():
+        raise forms.ValidationError("The date a photo was taken cannot be in the future.")
+
+
+class PhotoUploadForm(forms.Form):
+    # Plain FileField: our own decoder (lesions.imaging) checks the content and says what is wrong.
+    image = forms.FileField(
+        label="Photo",
+        help_text="JPEG, PNG or HEIC. On a phone you can take the photo directly.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    taken_at = forms.DateTimeField(
+        label="Taken on",
+        required=False,
+        widget=DateTimeLocalInput(),
+        validators=[_not_in_future],
+        help_text="Leave empty to use the date stored in the photo, or now.",
+    )
+
+
+class PhotoDateForm(forms.Form):
+    taken_at = forms.DateTimeField(label="Taken on", widget=DateTimeLocalInput(), validators=[_not_in_future])

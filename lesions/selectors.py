@@ -1,0 +1,66 @@
+"""Reads on lesions and photos, always scoped to the user who asks.
+
+Every lookup takes the owner, so a view cannot forget the check: another user's lesion is
+simply not found (404), which also hides whether it exists.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from inference.services import current_model_version
+from lesions.models import Analysis, Lesion, Photo
+
+
+def lesions_for_user(*, user: User) -> QuerySet[Lesion]:
+    """The user's lesions, newest first, with their photo counts."""
+    return Lesion.objects.filter(owner=user).annotate(photo_count=Count("photos"))
+
+
+def lesion_get(*, user: User, lesion_id: int) -> Lesion:
+    return get_object_or_404(lesions_for_user(user=user), pk=lesion_id)
+
+
+def photos_for_user(*, user: User) -> QuerySet[Photo]:
+    return Photo.objects.filter(lesion__owner=user).select_related("lesion")
+
+
+def photo_get(*, user: User, photo_id: int) -> Photo:
+    return get_object_or_404(photos_for_user(user=user), pk=photo_id)
+
+
+def current_analysis(photo: Photo, model_version: str | None = None) -> Analysis | None:
+    """The analysis to show for a photo: the installed model's, else the newest one."""
+    version = model_version or current_model_version()
+    analyses = list(photo.analyses.all())  # prefetched by the callers below
+    for analysis in analyses:
+        if analysis.model_version == version:
+            return analysis
+    return max(analyses, key=lambda a: a.created_at, default=None)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    photo: Photo
+    analysis: Analysis | None
+
+
+def lesion_history(*, lesion: Lesion) -> list[TimelineEntry]:
+    """The lesion's photos in the order they were taken, each with its current analysis."""
+    version = current_model_version()
+    photos = lesion.photos.order_by("taken_at", "id").prefetch_related(
+        Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at"))
+    )
+    return [TimelineEntry(photo=p, analysis=current_analysis(p, version)) for p in photos]
+
+
+def latest_analysis(*, lesion: Lesion) -> Analysis | None:
+    """The current analysis of the lesion's most recently taken photo."""
+    photo = (
+        lesion.photos.order_by("-taken_at", "-id")
+        .prefetch_related(Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at")))
+        .first()
+    )
+    return current_analysis(photo) if photo else None

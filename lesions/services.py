@@ -1,0 +1,92 @@
+"""Writes on lesions and photos. Views and the API call these; they never touch models directly."""
+
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from inference.services import analysis_request
+from lesions.imaging import InvalidImage, process_upload
+from lesions.models import Lesion, Photo
+
+__all__ = [
+    "InvalidImage",
+    "lesion_create",
+    "lesion_delete",
+    "lesion_update",
+    "photo_create",
+    "photo_delete",
+    "photo_update",
+]
+
+
+def lesion_create(*, owner: User, name: str, body_site: str = "unknown", notes: str = "") -> Lesion:
+    """Register a new lesion for `owner`."""
+    lesion = Lesion(owner=owner, name=name.strip(), body_site=body_site, notes=notes)
+    lesion.full_clean()
+    lesion.save()
+    return lesion
+
+
+def lesion_update(*, lesion: Lesion, **fields) -> Lesion:
+    """Change a lesion's name, body site or notes."""
+    allowed = {"name", "body_site", "notes"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(lesion, key, value)
+    lesion.full_clean()
+    lesion.save()
+    return lesion
+
+
+def lesion_delete(*, lesion: Lesion) -> None:
+    """Delete a lesion with its photos; the image files go once the transaction commits."""
+    lesion.delete()
+
+
+def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None) -> Photo:
+    """Store a verified, EXIF-free copy of `upload` and queue its analysis.
+
+    `taken_at` wins over the EXIF capture time, which wins over now. Raises `InvalidImage`
+    (and stores nothing) if the file is not a usable photo.
+    """
+    processed = process_upload(upload)
+    if taken_at is not None and taken_at > timezone.now():
+        raise ValueError("The date a photo was taken cannot be in the future.")
+    with transaction.atomic():
+        photo = Photo(
+            lesion=lesion,
+            taken_at=taken_at or processed.taken_at or timezone.now(),
+            sha256=processed.sha256,
+            width=processed.width,
+            height=processed.height,
+        )
+        photo.image.save("photo.jpg", ContentFile(processed.jpeg), save=False)
+        photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
+        try:
+            photo.save()
+            analysis_request(photo=photo)
+        except BaseException:
+            # The row rolls back with the transaction; the files must go too.
+            photo.image.delete(save=False)
+            photo.thumbnail.delete(save=False)
+            raise
+    return photo
+
+
+def photo_update(*, photo: Photo, taken_at: datetime) -> Photo:
+    """Correct the date a photo was taken (EXIF can be missing or wrong)."""
+    if taken_at > timezone.now():
+        raise ValueError("The date a photo was taken cannot be in the future.")
+    photo.taken_at = taken_at
+    photo.save(update_fields=["taken_at"])
+    return photo
+
+
+def photo_delete(*, photo: Photo) -> None:
+    """Delete a photo and its analyses; the image files go once the transaction commits."""
+    photo.delete()

@@ -1,0 +1,20 @@
+"""Image files leave storage with their rows, however the rows were deleted.
+
+A photo can go on its own, with its lesion, or with the whole account (cascades); a post_delete
+receiver is the one place all three pass through. The files are removed only after the
+transaction commits, so a rolled-back delete never loses a photo.
+"""
+
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from lesions.models import Photo
+
+
+@receiver(post_delete, sender=Photo, dispatch_uid="lesions.photo_files_cleanup")
+def _delete_photo_files(sender, instance: Photo, **kwargs) -> None:
+    for field in (instance.image, instance.thumbnail):
+        if field.name:
+            storage, name = field.storage, field.name
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from lesions import views
+
+app_name = "lesions"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("new/", views.lesion_create, name="create"),
+    path("<int:lesion_id>/", views.lesion_detail, name="detail"),
+    path("<int:lesion_id>/timeline/", views.lesion_timeline, name="timeline"),
+    path("<int:lesion_id>/edit/", views.lesion_edit, name="edit"),
+    path("<int:lesion_id>/delete/", views.lesion_delete, name="delete"),
+    path("<int:lesion_id>/photos/", views.photo_upload, name="photo-upload"),
+    path("photos/<int:photo_id>/", views.photo_detail, name="photo"),
+    path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo-delete"),
+    path("photos/<int:photo_id>/image/", views.photo_image, name="photo-image"),
+    path("photos/<int:photo_id>/thumbnail/", views.photo_thumbnail, name="photo-thumbnail"),
+]

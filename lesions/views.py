@@ -1,0 +1,140 @@
+"""The patient's pages: dashboard, lesion timeline, photo upload and photo files."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lesions import selectors, services
+from lesions.charts import timeline_chart_data
+from lesions.files import private_file_response
+from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm
+from lesions.imaging import InvalidImage
+
+
+def _timeline_context(lesion) -> dict:
+    history = selectors.lesion_history(lesion=lesion)
+    return {
+        "lesion": lesion,
+        "history": history,
+        "chart": timeline_chart_data(history),
+        "pending": any(e.analysis is None or not e.analysis.is_finished for e in history),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    lesions = list(selectors.lesions_for_user(user=request.user))
+    rows = [(lesion, selectors.latest_analysis(lesion=lesion)) for lesion in lesions]
+    return render(request, "lesions/dashboard.html", {"rows": rows, "form": LesionForm()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesion_create(request: HttpRequest) -> HttpResponse:
+    form = LesionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        lesion = services.lesion_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"“{lesion.name}” was added. Now upload its first photo.")
+        return redirect(lesion)
+    return render(request, "lesions/lesion_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def lesion_detail(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    context = _timeline_context(lesion) | {"upload_form": PhotoUploadForm()}
+    return render(request, "lesions/lesion_detail.html", context)
+
+
+@login_required
+@require_GET
+def lesion_timeline(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    """The timeline alone, fetched by the lesion page while analyses are still running."""
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    return render(request, "lesions/_timeline.html", _timeline_context(lesion))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesion_edit(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    form = LesionForm(request.POST or None, instance=lesion)
+    if request.method == "POST" and form.is_valid():
+        services.lesion_update(lesion=lesion, **form.cleaned_data)
+        messages.success(request, "Saved.")
+        return redirect(lesion)
+    return render(request, "lesions/lesion_form.html", {"form": form, "lesion": lesion})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesion_delete(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    if request.method == "POST":
+        name = lesion.name
+        services.lesion_delete(lesion=lesion)
+        messages.success(request, f"“{name}” and its photos were deleted.")
+        return redirect("lesions:dashboard")
+    return render(request, "lesions/confirm_delete.html", {"object": lesion, "what": "lesion"})
+
+
+@login_required
+@require_POST
+def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    form = PhotoUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.photo_create(
+                lesion=lesion, upload=form.cleaned_data["image"], taken_at=form.cleaned_data["taken_at"]
+            )
+        except (InvalidImage, ValueError, ValidationError) as exc:
+            form.add_error("image", str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
+        else:
+            messages.success(request, "Photo saved. Its analysis will appear here in a few seconds.")
+            return redirect(lesion)
+    context = _timeline_context(lesion) | {"upload_form": form}
+    return render(request, "lesions/lesion_detail.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoDateForm(request.POST or None, initial={"taken_at": photo.taken_at})
+    if request.method == "POST" and form.is_valid():
+        services.photo_update(photo=photo, taken_at=form.cleaned_data["taken_at"])
+        messages.success(request, "The date was changed.")
+        return redirect(photo.lesion)
+    analysis = selectors.current_analysis(photo)
+    return render(request, "lesions/photo_detail.html", {"photo": photo, "analysis": analysis, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    if request.method == "POST":
+        lesion = photo.lesion
+        services.photo_delete(photo=photo)
+        messages.success(request, "The photo was deleted.")
+        return redirect(lesion)
+    return render(request, "lesions/confirm_delete.html", {"object": photo, "what": "photo"})
+
+
+@login_required
+@require_GET
+def photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
+    return private_file_response(selectors.photo_get(user=request.user, photo_id=photo_id).image)
+
+
+@login_required
+@require_GET
+def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)

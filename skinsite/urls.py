@@ -1,0 +1,27 @@
+"""Root URLs: pages, the REST API under /api/, and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from lesions import api as lesions_api
+
+router = DefaultRouter()
+router.register("lesions", lesions_api.LesionViewSet, basename="api-lesion")
+router.register("photos", lesions_api.PhotoViewSet, basename="api-photo")
+
+api_urlpatterns = [
+    path("auth/register/", accounts_api.register, name="api-register"),
+    path("auth/token/", accounts_api.token, name="api-token"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("lesions/", include("lesions.urls")),
+    path("api/", include(api_urlpatterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,54 @@
+// Draws the lesion's probability chart and, while analyses are running, refreshes the
+// timeline in place every few seconds so results appear without a page reload.
+(function () {
+  "use strict";
+  const container = document.getElementById("timeline");
+  if (!container) return;
+  const colours = {
+    akiec: "#e67e22", bcc: "#d35400", bkl: "#16a085", df: "#8e44ad",
+    mel: "#c0392b", nv: "#2980b9", vasc: "#7f8c8d",
+  };
+  let chart = null;
+
+  function draw() {
+    const dataNode = document.getElementById("chart-data");
+    const canvas = document.getElementById("chart");
+    if (chart) { chart.destroy(); chart = null; }
+    if (!dataNode || !canvas || typeof Chart === "undefined") return;
+    const data = JSON.parse(dataNode.textContent);
+    const datasets = data.classes.map((c) => ({
+      label: c.label, data: c.values, borderColor: colours[c.code], backgroundColor: colours[c.code],
+      tension: 0.2, borderWidth: 1.5, pointRadius: 3,
+    }));
+    datasets.push({
+      label: "Any malignant type (akiec + bcc + mel)", data: data.malignant, borderColor: "#000",
+      backgroundColor: "#000", borderWidth: 3, borderDash: [6, 4], pointRadius: 4, tension: 0.2,
+    });
+    chart = new Chart(canvas, {
+      type: "line",
+      data: { labels: data.labels, datasets: datasets },
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: { y: { min: 0, max: 1, ticks: { callback: (v) => Math.round(v * 100) + "%" } } },
+        plugins: { tooltip: { callbacks: { label: (ctx) => ctx.dataset.label + ": " + (ctx.parsed.y * 100).toFixed(1) + "%" } } },
+      },
+    });
+  }
+
+  async function refresh() {
+    if (!container.querySelector("[data-pending]")) return;
+    try {
+      const response = await fetch(container.dataset.url, { headers: { "X-Requested-With": "fetch" } });
+      if (response.ok) {
+        container.innerHTML = await response.text();
+        draw();
+      }
+    } catch (err) {
+      // Offline for a moment: try again on the next tick.
+    }
+    setTimeout(refresh, 2500);
+  }
+
+  draw();
+  setTimeout(refresh, 2500);
+})();
