@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from lesions import notifications
 from lesions.models import CLASSES, Analysis, Photo
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def _fail(analysis: Analysis, reason: str) -> Analysis:
     analysis.finished_at = timezone.now()
     analysis.save(update_fields=["status", "error", "finished_at"])
     logger.warning("Analysis %s failed: %s", analysis.pk, reason)
+    notifications.analysis_finished(analysis)
     return analysis
 
 
@@ -163,6 +165,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     analysis.error = ""
     analysis.finished_at = timezone.now()
     analysis.save()
+    notifications.analysis_finished(analysis)
     return analysis
 
 

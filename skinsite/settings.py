@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "accounts",
     "lesions",
     "inference",
+    "education",
 ]
 
 MIDDLEWARE = [
