@@ -37,6 +37,16 @@ class User(AbstractUser):
     display_name = models.CharField(
         max_length=100, blank=True, help_text="Shown on reports you share with a physician."
     )
+    email_on_analysis = models.BooleanField(
+        "email me when an analysis finishes", default=True, help_text="The email says it is ready, not what it found."
+    )
+    reminders_enabled = models.BooleanField(
+        "email me when a lesion is due for a photo",
+        default=True,
+        help_text="At most one email a day, listing the lesions whose re-check interval has passed.",
+    )
+    # Set when a reminder digest goes out: the daily task never sends a second one the same day.
+    last_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
