@@ -1,19 +1,23 @@
 """Handing out private image files to a caller whose right to see them was already checked."""
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 
 
 def private_file_response(field: FieldFile) -> HttpResponse:
-    """Stream the file from local storage, or redirect to a short-lived signed S3 URL."""
+    """Stream the file from storage, or redirect to a short-lived signed URL (remote storage).
+
+    Streaming works with every storage, including S3 or MinIO behind a private network; the
+    redirect (PHOTO_SIGNED_URL_REDIRECT) is for buckets that browsers can reach.
+    """
     if not field.name:
         raise Http404("No such file.")
     storage = field.storage
-    try:
-        storage.path(field.name)
-    except NotImplementedError:
-        # Remote storage: the signed URL expires in minutes (AWS_QUERYSTRING_EXPIRE).
-        response: HttpResponse = HttpResponseRedirect(field.url)
+    response: HttpResponse
+    if settings.PHOTO_SIGNED_URL_REDIRECT and not isinstance(storage, FileSystemStorage):
+        response = HttpResponseRedirect(field.url)
     else:
         try:
             response = FileResponse(storage.open(field.name, "rb"), content_type="image/jpeg")

@@ -129,6 +129,9 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
     }
+# Photos are streamed through the authorising view by default. With S3 reachable by browsers, a
+# redirect to a short-lived signed URL takes that load off the web process instead.
+PHOTO_SIGNED_URL_REDIRECT = env.bool("PHOTO_SIGNED_URL_REDIRECT", default=False)
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {
