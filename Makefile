@@ -30,13 +30,15 @@ migrate: venv
 
 # Web + worker (with the periodic sweep) in one terminal; Ctrl-C or SIGTERM stops both.
 run: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
 worker: venv
 	$(VENV)/bin/celery -A skinsite worker -Q default,inference --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO
 
+# The tests' worker gets its own broker folder, so a `make run` worker never takes their messages.
 test: venv
-	$(PY) -m pytest
+	CELERY_FILESYSTEM_DIR=var/test-broker $(PY) -m pytest
 
 lint: venv
 	$(VENV)/bin/ruff check .
