@@ -139,6 +139,21 @@ class Analysis(models.Model):
         return {code: getattr(self, f"p_{code}") for code in CLASSES}
 
     @property
+    def probability_rows(self) -> list[dict]:
+        """The seven classes for display: code, name, probability, and whether it is malignant."""
+        probabilities = self.probabilities or {}
+        return [
+            {
+                "code": code,
+                "label": CLASS_LABELS[code],
+                "p": probabilities[code],
+                "malignant": code in MALIGNANT_CLASSES,
+            }
+            for code in CLASSES
+            if code in probabilities
+        ]
+
+    @property
     def predicted_label(self) -> str:
         return CLASS_LABELS.get(self.predicted_class, "")
 
