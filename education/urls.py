@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from education import views
 
 app_name = "education"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("guides/<slug:slug>/", views.guide_detail, name="guide"),
+    path("images/<int:image_id>/", views.example_image, name="image"),
+    path("<slug:code>/", views.condition_detail, name="condition"),
+]

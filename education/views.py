@@ -1,0 +1,80 @@
+"""The public guide under /learn/: the seven conditions, the guides and their example images.
+
+No login needed. Pages are marked `no-cache` so a browser asks again each time and an editor's change
+shows at once; example images are revalidated with an ETag instead of being downloaded again.
+"""
+
+import hashlib
+import mimetypes
+
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from education import selectors
+from education.models import Condition, ExampleImage, Guide
+
+# Pages show the visitor's own menu (and a CSRF token), so they may be kept by the browser only.
+_fresh_page = cache_control(private=True, no_cache=True)
+
+
+@require_GET
+@_fresh_page
+def index(request: HttpRequest) -> HttpResponse:
+    context = {
+        "groups": selectors.conditions_by_group(),
+        "guides": selectors.guides_published(),
+        "resources": selectors.general_resources(),
+    }
+    return render(request, "education/index.html", context)
+
+
+@require_GET
+@_fresh_page
+def condition_detail(request: HttpRequest, code: str) -> HttpResponse:
+    preview = selectors.can_preview(request.user, Condition)
+    obj = selectors.condition_get(code=code, preview=preview)
+    return render(request, "education/condition_detail.html", {"condition": obj})
+
+
+@require_GET
+@_fresh_page
+def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    obj = selectors.guide_get(slug=slug, preview=selectors.can_preview(request.user, Guide))
+    return render(request, "education/guide_detail.html", {"guide": obj})
+
+
+def _image_response(field: FieldFile) -> HttpResponse:
+    storage = field.storage
+    try:
+        storage.path(field.name)
+    except NotImplementedError:
+        # Remote storage keeps files private and signs its URLs, so send the browser there.
+        return HttpResponseRedirect(field.url)
+    try:
+        handle = storage.open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404("The image is missing from storage.") from None
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    return FileResponse(handle, content_type=content_type)
+
+
+@require_GET
+def example_image(request: HttpRequest, image_id: int) -> HttpResponse:
+    """An example image: public content, unlike patients' photos, but hidden with an unpublished page."""
+    obj = selectors.example_image_get(image_id=image_id, preview=selectors.can_preview(request.user, ExampleImage))
+    if not obj.image.name:
+        raise Http404("No such image.")
+    # A replaced image is stored under a new name, so the name identifies the bytes.
+    etag = '"' + hashlib.sha256(obj.image.name.encode()).hexdigest()[:32] + '"'
+    response = get_conditional_response(request, etag=etag) or _image_response(obj.image)
+    if response.status_code in (200, 304):
+        response["ETag"] = etag
+    if obj.condition.published:
+        patch_cache_control(response, public=True, no_cache=True)
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
+    return response
