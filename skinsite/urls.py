@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from education import api as education_api
 from lesions import api as lesions_api
 
 router = DefaultRouter()
@@ -15,6 +16,8 @@ router.register("photos", lesions_api.PhotoViewSet, basename="api-photo")
 api_urlpatterns = [
     path("auth/register/", accounts_api.register, name="api-register"),
     path("auth/token/", accounts_api.token, name="api-token"),
+    path("conditions/", education_api.condition_list, name="api-condition-list"),
+    path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
     path("", include(router.urls)),
 ]
 

@@ -1,0 +1,79 @@
+"""Read-only public API for the education content: GET /api/conditions/ and /api/conditions/{code}/.
+
+No authentication at all, so a missing or stale token never stands between a reader and public
+content; only published conditions are listed.
+"""
+
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from education import selectors
+from education.models import Condition, ExampleImage, Resource
+
+
+def _absolute(request: Request | None, url: str) -> str:
+    return request.build_absolute_uri(url) if request else url
+
+
+class ExampleImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExampleImage
+        fields = ["url", "caption", "attribution"]
+
+    def get_url(self, image: ExampleImage) -> str:
+        return _absolute(self.context.get("request"), image.get_absolute_url())
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = ["title", "url", "publisher"]
+
+
+class ConditionSerializer(serializers.ModelSerializer):
+    page_url = serializers.SerializerMethodField()
+    images = ExampleImageSerializer(many=True, read_only=True)
+    resources = ResourceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Condition
+        fields = [
+            "code",
+            "name",
+            "malignant",
+            "summary",
+            "description",
+            "advice",
+            "page_url",
+            "images",
+            "resources",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_page_url(self, condition: Condition) -> str:
+        return _absolute(self.context.get("request"), reverse("education:condition", args=[condition.code]))
+
+
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def condition_list(request: Request) -> Response:
+    """The published conditions in display order. `description` and `advice` are plain text (see PROSE_HELP)."""
+    conditions = selectors.conditions_published()
+    return Response(ConditionSerializer(conditions, many=True, context={"request": request}).data)
+
+
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def condition_detail(request: Request, code: str) -> Response:
+    """One published condition by its class code (akiec, bcc, bkl, df, mel, nv, vasc); 404 otherwise."""
+    condition = selectors.condition_get(code=code)
+    return Response(ConditionSerializer(condition, context={"request": request}).data)
