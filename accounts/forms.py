@@ -20,7 +20,7 @@ class SignupForm(BaseUserCreationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name"]
+        fields = ["display_name", "email_on_analysis", "reminders_enabled"]
 
 
 class DeleteAccountForm(forms.Form):

@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lesions import selectors, services
+from lesions import reminders, selectors, services
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm
@@ -29,6 +30,9 @@ def _timeline_context(lesion) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     lesions = list(selectors.lesions_for_user(user=request.user))
     rows = [(lesion, selectors.latest_analysis(lesion=lesion)) for lesion in lesions]
+    # Lesions due for a new photo first, longest overdue first; the rest keep their order.
+    due = {d.lesion.pk: d.due_at for d in reminders.due_lesions_for_user(user=request.user)}
+    rows.sort(key=lambda row: (row[0].pk not in due, due.get(row[0].pk, timezone.now())))
     return render(request, "lesions/dashboard.html", {"rows": rows, "form": LesionForm()})
 
 

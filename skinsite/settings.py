@@ -9,6 +9,7 @@ and `AWS_STORAGE_BUCKET_NAME` switch to PostgreSQL, Redis and S3 for a real depl
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -200,6 +201,11 @@ ANALYSIS_STALE_SECONDS = env.int("ANALYSIS_STALE_SECONDS", default=600)
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
 ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=120)
 CELERY_BEAT_SCHEDULE = {
+    # One digest per patient with lesions due for a new photo, at REMINDER_HOUR local time.
+    "send-recheck-reminders": {
+        "task": "lesions.tasks.send_due_reminders",
+        "schedule": crontab(hour=env.int("REMINDER_HOUR", default=8), minute=0),
+    },
     "sweep-stale-analyses": {
         "task": "inference.tasks.sweep_stale_analyses",
         "schedule": env.int("ANALYSIS_SWEEP_INTERVAL", default=120),

@@ -18,6 +18,7 @@ api_urlpatterns = [
     path("auth/token/", accounts_api.token, name="api-token"),
     path("conditions/", education_api.condition_list, name="api-condition-list"),
     path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
+    path("", include("lesions.share_api")),
     path("", include(router.urls)),
 ]
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("lesions/", include("lesions.urls")),
     path("learn/", include("education.urls")),
+    path("r/", include("lesions.report_views", namespace="report")),  # physicians' shared reports
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

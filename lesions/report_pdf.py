@@ -1,0 +1,315 @@
+"""The shared report as a PDF, and the probability chart drawn once for the PDF and the HTML report.
+
+Pure Python (ReportLab): no browser, no system libraries, so the web process builds a PDF in
+well under a second for a typical report. The chart is a ReportLab drawing: embedded as vector
+graphics in the PDF and rendered to SVG for the HTML report, so both show the same picture.
+"""
+
+import base64
+import importlib.util
+import io
+import logging
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.legends import LineLegend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    CondPageBreak,
+    Image,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from lesions.models import CLASS_LABELS, CLASSES, Analysis
+from lesions.sharing import ReportSection
+
+logger = logging.getLogger(__name__)
+
+# The same colours as the patient's chart (static/skinsite/timeline.js).
+CLASS_COLOURS = {
+    "akiec": "#e67e22",
+    "bcc": "#d35400",
+    "bkl": "#16a085",
+    "df": "#8e44ad",
+    "mel": "#c0392b",
+    "nv": "#2980b9",
+    "vasc": "#7f8c8d",
+}
+MALIGNANT_LABEL = "Any malignant type (akiec + bcc + mel)"
+NOT_A_DIAGNOSIS = (
+    "Not a diagnosis. Skinsite's results come from a computer model and can be wrong. They inform; "
+    "they do not diagnose. If a lesion changes, bleeds, itches or worries you, see a doctor or dermatologist."
+)
+
+
+@lru_cache(maxsize=1)
+def _font_names() -> tuple[str, str]:
+    """A TrueType font that covers patients' names in most scripts, registered once per process.
+
+    The PDF core fonts only know Latin-1. DejaVu Sans ships with matplotlib (a requirement);
+    ReportLab's own Vera is the fallback.
+    """
+    candidates = []
+    spec = importlib.util.find_spec("matplotlib")
+    if spec and spec.submodule_search_locations:
+        ttf = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+        candidates.append((ttf / "DejaVuSans.ttf", ttf / "DejaVuSans-Bold.ttf"))
+    rl_fonts = Path(importlib.util.find_spec("reportlab").submodule_search_locations[0]) / "fonts"
+    candidates.append((rl_fonts / "Vera.ttf", rl_fonts / "VeraBd.ttf"))
+    for regular, bold in candidates:
+        if regular.exists() and bold.exists():
+            pdfmetrics.registerFont(TTFont("Report", str(regular)))
+            pdfmetrics.registerFont(TTFont("Report-Bold", str(bold)))
+            return "Report", "Report-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+# --- The chart -------------------------------------------------------------------------------
+
+
+def chart_drawing(chart: dict, *, width: float = 17 * cm, height: float = 8.5 * cm) -> Drawing | None:
+    """The probability chart of one lesion from `lesions.charts.timeline_chart_data`; None if empty.
+
+    Photos sit at their dates on the x axis (not evenly spaced), so a fast change reads as one.
+    """
+    if not chart["labels"]:
+        return None
+    days = [date.fromisoformat(label).toordinal() for label in chart["labels"]]
+    series = [(c["label"], CLASS_COLOURS[c["code"]], c["values"]) for c in chart["classes"]]
+    series.append((MALIGNANT_LABEL, "#000000", chart["malignant"]))
+
+    legend_height = 2.2 * cm
+    drawing = Drawing(width, height)
+    plot = LinePlot()
+    plot.x, plot.y = 1.3 * cm, legend_height + 0.8 * cm
+    plot.width, plot.height = width - 1.8 * cm, height - legend_height - 1.6 * cm
+    plot.data = [list(zip(days, values, strict=True)) for _, _, values in series]
+    for index, (_, colour, _) in enumerate(series):
+        line = plot.lines[index]
+        line.strokeColor = colors.HexColor(colour)
+        line.strokeWidth = 1.2
+        line.symbol = makeMarker("FilledCircle", size=3, fillColor=colors.HexColor(colour))
+    malignant = plot.lines[len(series) - 1]
+    malignant.strokeWidth = 2.2
+    malignant.strokeDashArray = [5, 3]
+
+    first, last = min(days), max(days)
+    # One photo (or one day) still needs a visible axis: pad it by a few days either side.
+    span = max(last - first, 1)
+    plot.xValueAxis.valueMin = first - max(span // 20, 3)
+    plot.xValueAxis.valueMax = last + max(span // 20, 3)
+    distinct = sorted(set(days))
+    if len(distinct) <= 6:
+        plot.xValueAxis.valueSteps = distinct
+    plot.xValueAxis.labelTextFormat = lambda value: date.fromordinal(round(value)).strftime("%d %b %Y")
+    plot.xValueAxis.labels.fontSize = 7
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, 1, 0.25
+    plot.yValueAxis.labelTextFormat = lambda value: f"{value:.0%}"
+    plot.yValueAxis.labels.fontSize = 7
+    plot.yValueAxis.labels.dx = -3
+    plot.yValueAxis.visibleGrid = True
+    plot.yValueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    drawing.add(plot)
+
+    legend = LineLegend()
+    legend.alignment = "right"  # swatch, then its label
+    legend.x, legend.y = 1.3 * cm, legend_height - 0.2 * cm
+    legend.columnMaximum = 4
+    legend.fontSize = 7
+    legend.dx, legend.dy = 14, 2
+    legend.deltay = 12
+    legend.dxTextSpace = 4
+    legend.deltax = width / 2 - 1 * cm
+    legend.colorNamePairs = [(colors.HexColor(colour), label) for label, colour, _ in series]
+    drawing.add(legend)
+    drawing.add(String(1.3 * cm, height - 0.35 * cm, "Estimated probability of each lesion type", fontSize=8))
+    return drawing
+
+
+def chart_svg_data_uri(chart: dict) -> str:
+    """The chart as an SVG data URI for an <img> (no script runs in an image), or "" if empty."""
+    drawing = chart_drawing(chart)
+    if drawing is None:
+        return ""
+    svg = renderSVG.drawToString(drawing)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = _font_names()
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], fontName=bold, alignment=TA_LEFT, fontSize=18),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, spaceBefore=14),
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=9.5, leading=13),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontName=regular, fontSize=8, leading=10),
+        "notice": ParagraphStyle(
+            "notice",
+            parent=base["BodyText"],
+            fontName=regular,
+            fontSize=9,
+            leading=12,
+            borderColor=colors.HexColor("#c9302c"),
+            borderWidth=0.8,
+            borderPadding=6,
+            backColor=colors.HexColor("#fbeeee"),
+            spaceBefore=6,
+            spaceAfter=10,
+        ),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    # Paragraph parses a little XML: anything a patient typed is escaped first.
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _thumbnail(photo, width: float = 3.2 * cm) -> Image | str:
+    field = photo.thumbnail if photo.thumbnail else photo.image
+    try:
+        with field.open("rb") as fh:
+            data = io.BytesIO(fh.read())
+    except (OSError, ValueError):
+        logger.warning("Photo %s has no readable file for the PDF", photo.pk)
+        return "(photo missing)"
+    ratio = (photo.height / photo.width) if photo.width and photo.height else 0.75
+    return Image(data, width=width, height=width * ratio)
+
+
+def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
+    if analysis is None:
+        return [_p("Not analysed yet.", styles["small"])]
+    if analysis.status == Analysis.Status.FAILED:
+        return [_p(f"Analysis failed: {analysis.error}", styles["small"])]
+    if analysis.status != Analysis.Status.DONE:
+        return [_p("Analysis still running.", styles["small"])]
+    lines = [
+        f"Most likely: {analysis.predicted_label} ({analysis.predicted_class})",
+        f"Chance of a malignant type: {analysis.malignant_probability:.0%}",
+        "  ".join(f"{code} {getattr(analysis, f'p_{code}'):.0%}" for code in CLASSES),
+        f"Model {analysis.model_version}",
+    ]
+    return [_p(line, styles["small" if i else "body"]) for i, line in enumerate(lines)]
+
+
+def _section_flowables(section: ReportSection, styles: dict) -> list:
+    lesion = section.lesion
+    flow: list = [
+        CondPageBreak(6 * cm),
+        _p(lesion.name, styles["h2"]),
+        _p(
+            f"{lesion.get_body_site_display()} · followed since {lesion.created_at:%d %b %Y} · "
+            f"{len(section.history)} photo{'s' if len(section.history) != 1 else ''}",
+            styles["body"],
+        ),
+        Spacer(1, 6),
+    ]
+    drawing = chart_drawing(section.chart)
+    if drawing is not None:
+        flow.append(drawing)
+    elif section.history:
+        flow.append(_p("The chart appears once the first analysis is done.", styles["small"]))
+    if not section.history:
+        flow.append(_p("No photos yet.", styles["body"]))
+        return flow
+    rows = [
+        [
+            _thumbnail(entry.photo),
+            _p(f"{timezone.localtime(entry.photo.taken_at):%d %b %Y}", styles["body"]),
+            _analysis_cells(entry.analysis, styles),
+        ]
+        for entry in section.history
+    ]
+    table = Table(rows, colWidths=[3.6 * cm, 2.6 * cm, 10.8 * cm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEABOVE", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd2d9")),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    flow.append(Spacer(1, 6))
+    flow.append(table)
+    return flow
+
+
+def report_pdf_build(
+    *,
+    patient_name: str,
+    sections: list[ReportSection],
+    shared_with: str = "",
+    message: str = "",
+    expires_at: datetime | None = None,
+) -> bytes:
+    """The report for `sections` as PDF bytes: who, when, the notice, then each lesion's chart and photos."""
+    styles = _styles()
+    regular, _ = _font_names()
+    generated = timezone.localtime()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=1.8 * cm,
+        bottomMargin=1.8 * cm,
+        title=f"Skin lesion report: {patient_name}",
+        author="Skinsite",
+        subject="Photos of skin lesions over time with a computer model's estimates (not a diagnosis)",
+    )
+    story: list = [_p(f"Skin lesion report: {patient_name}", styles["title"])]
+    facts = f"Generated {generated:%d %b %Y %H:%M %Z}"
+    if shared_with:
+        facts += f" · shared with {shared_with}"
+    if expires_at:
+        facts += f" · link valid until {timezone.localtime(expires_at):%d %b %Y}"
+    story.append(_p(facts, styles["small"]))
+    if message:
+        story += [Spacer(1, 6), _p(f"Message from {patient_name}:\n{message}", styles["body"])]
+    story.append(_p(NOT_A_DIAGNOSIS, styles["notice"]))
+    story.append(
+        _p(
+            "Lesion types (HAM10000): "
+            + "; ".join(f"{code} = {label}" for code, label in CLASS_LABELS.items())
+            + ". Malignant types: akiec, bcc, mel.",
+            styles["small"],
+        )
+    )
+    if not sections:
+        story.append(_p("No lesions to show.", styles["body"]))
+    for section in sections:
+        story += _section_flowables(section, styles)
+
+    def _footer(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7)
+        canvas.setFillColor(colors.HexColor("#616e7c"))
+        canvas.drawString(2 * cm, 1 * cm, f"Skinsite report for {patient_name} · not a diagnosis")
+        canvas.drawRightString(A4[0] - 2 * cm, 1 * cm, f"Page {document.page}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    return buffer.getvalue()
