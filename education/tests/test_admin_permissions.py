@@ -154,3 +154,23 @@ def test_patients_cannot_open_the_admin(client_alice):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/education/condition/",
+        "/admin/education/condition/?q=melanoma&published__exact=1&malignant__exact=1",
+        "/admin/education/exampleimage/?q=ISIC_0026909",
+        "/admin/education/resource/?q=dermnet",
+        "/admin/education/guide/",
+    ],
+)
+def test_editor_can_list_search_and_filter_the_content(client_editor, url):
+    assert client_editor.get(url).status_code == 200
+
+
+def test_condition_search_finds_by_text(client_editor):
+    response = client_editor.get("/admin/education/condition/", {"q": "dermatofibrosarcoma"})
+
+    assert [c.code for c in response.context["cl"].result_list] == ["df"]
