@@ -118,3 +118,14 @@ def test_image_views_stream_jpeg_to_the_owner_with_private_caching(client_alice,
         assert response.status_code == 200
         assert response["Content-Type"] == "image/jpeg"
         assert response["Cache-Control"] == "private, max-age=300"
+
+
+def test_timeline_shows_the_abcde_guide_and_links_results_to_the_conditions(client_alice, photo):
+    _finish(photo, mel=0.7, nv=0.3)
+    page = client_alice.get(f"/lesions/{photo.lesion_id}/").content.decode()
+    assert "Check your mole with ABCDE" in page
+    assert 'href="/learn/guides/abcde/"' in page
+    assert 'href="/learn/mel/"' in page
+    photo_page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
+    for code in CLASSES:
+        assert f'href="/learn/{code}/"' in photo_page
