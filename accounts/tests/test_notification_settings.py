@@ -28,8 +28,6 @@ def test_turning_emails_off_and_on_again(client_alice, alice):
 
 
 def test_the_reminder_timestamp_cannot_be_set_from_the_form(client_alice, alice):
-    client_alice.post(
-        "/accounts/settings/", {"display_name": "Alice", "last_reminder_sent_at": "2020-01-01T00:00:00Z"}
-    )
+    client_alice.post("/accounts/settings/", {"display_name": "Alice", "last_reminder_sent_at": "2020-01-01T00:00:00Z"})
     alice.refresh_from_db()
     assert alice.last_reminder_sent_at is None
