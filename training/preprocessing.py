@@ -1,0 +1,90 @@
+"""How a photo becomes the classifier's input: the one definition shared by training and serving.
+
+Only numpy and Pillow are imported here, so the web process and the tests can use it cheaply.
+
+Choice: **centre square crop, then resize**. HAM10000 images are 4:3 dermoscopy frames with the
+lesion near the centre; cropping the short side's square keeps the lesion undistorted, and it
+behaves the same for any other aspect ratio (a portrait phone photo, a square crop), where
+squashing would stretch each photo differently. The function returns uint8 RGB pixels 0..255;
+the scaling to -1..1 that MobileNetV2 expects is a `Rescaling` layer *inside* the saved model,
+so the exported model is self-contained and callers never scale by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageOps
+
+CLASSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+MALIGNANT: tuple[str, ...] = ("akiec", "bcc", "mel")
+CLASS_NAMES: dict[str, str] = {
+    "akiec": "Actinic keratosis / intraepithelial carcinoma",
+    "bcc": "Basal cell carcinoma",
+    "bkl": "Benign keratosis",
+    "df": "Dermatofibroma",
+    "mel": "Melanoma",
+    "nv": "Melanocytic nevus",
+    "vasc": "Vascular lesion",
+}
+
+DEFAULT_IMAGE_SIZE = 160
+# Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
+PREPROCESSING_VERSION = 1
+PREPROCESSING_DESCRIPTION = (
+    "EXIF orientation applied; converted to RGB (transparency composited on white, 16-bit and "
+    "float greyscale rescaled to 0..255); centre square crop of the shorter side; bilinear resize "
+    "to {size}x{size}; uint8 RGB 0..255 fed as float32. The model scales to -1..1 itself "
+    "(MobileNetV2 convention: x / 127.5 - 1)."
+)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB without garbling it."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # convert("L") clips these instead of scaling them, which turns most photos white.
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) * 255.0 if high > low else np.zeros_like(values)
+        return Image.fromarray(scaled.round().astype(np.uint8), mode="L").convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels carry arbitrary colour; put them on white like a viewer would.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def prepare_image(image: Image.Image, size: int = DEFAULT_IMAGE_SIZE) -> np.ndarray:
+    """Turn a Pillow image of any mode and size into a `(size, size, 3)` uint8 RGB array.
+
+    This is the model's input before its internal scaling; stack several with `np.stack` and
+    cast to float32 to make a batch.
+    """
+    if size <= 0:
+        raise ValueError(f"size must be positive, got {size}")
+    image = ImageOps.exif_transpose(image)  # phones store rotation in EXIF, not in the pixels
+    image = _to_rgb(image)
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ValueError("empty image")
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    # reducing_gap keeps large phone photos fast (box-reduce first) without visible aliasing.
+    resized = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    array = np.asarray(resized, dtype=np.uint8)
+    return array.reshape(size, size, 3)
+
+
+def prepare_batch(images: list[Image.Image], size: int = DEFAULT_IMAGE_SIZE) -> np.ndarray:
+    """Stack prepared images into a float32 `(n, size, size, 3)` batch of 0..255 values."""
+    if not images:
+        return np.zeros((0, size, size, 3), dtype=np.float32)
+    return np.stack([prepare_image(image, size) for image in images]).astype(np.float32)
+
+
+def describe(size: int) -> str:
+    """The preprocessing description recorded in the model card."""
+    return PREPROCESSING_DESCRIPTION.format(size=size)
