@@ -1,0 +1,471 @@
+"""Train the lesion classifier on HAM10000 and export it with its model card.
+
+CLI:
+    python -m training.train --data ../shared/data/ham10000 --out inference/model \
+        [--epochs N] [--image-size N] [--seed N] [--backbone mobilenetv2_035|mobilenetv2_050|scratch] \
+        [--weights-dir ../shared/weights]
+
+Recipe (sized for a 2-core CPU): every image is decoded and prepared once into a uint8 array
+(cached on disk); a MobileNetV2 with offline ImageNet weights gets a new 7-class head, trained
+first on the frozen backbone, then the whole network is fine-tuned at a low learning rate with
+BatchNorm kept in inference mode. Class weights counter the 58:1 imbalance between nevi and
+dermatofibromas. The epoch with the best validation balanced accuracy is kept, a temperature is
+fitted on the validation split and folded into the exported model, and the test split is scored
+once at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from training import evaluate
+from training.data import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_SEED,
+    DEFAULT_SPLIT_FILE,
+    SplitRow,
+    file_sha256,
+    labels_of,
+    load_images,
+    load_or_create_split,
+    split_summary,
+)
+from training.preprocessing import (
+    CLASS_NAMES,
+    CLASSES,
+    DEFAULT_IMAGE_SIZE,
+    MALIGNANT,
+    PREPROCESSING_VERSION,
+    describe,
+)
+
+logger = logging.getLogger("training.train")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WEIGHTS_DIR = REPO_ROOT.parent / "shared" / "weights"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "skinsite-training"
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A backbone choice: the Keras constructor's alpha and the offline weight file, if any."""
+
+    key: str
+    alpha: float
+    weights_file: str | None
+    short_name: str
+
+
+BACKBONES = {
+    "mobilenetv2_035": Backbone(
+        "mobilenetv2_035", 0.35, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5", "mnv2-0.35"
+    ),
+    "mobilenetv2_050": Backbone(
+        "mobilenetv2_050", 0.5, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5", "mnv2-0.5"
+    ),
+    # Random initialisation: only a baseline showing what the ImageNet weights are worth.
+    "scratch": Backbone("scratch", 0.35, None, "mnv2-0.35-scratch"),
+}
+
+AUGMENTATION = (
+    "random horizontal and vertical flips; rotation by any angle (reflect fill; dermoscopy has no "
+    "up); zoom -10%..+20%; translation 5%; brightness ±10%, contrast ±15%, saturation ±10%, hue ±2%"
+)
+
+
+def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
+    """Weights (n / (k * n_c)) ** power, normalised so the average image weighs 1.
+
+    power=1 is fully balanced (every class counts the same in the loss); 0 is no weighting.
+    """
+    counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    raw = (counts.sum() / (len(CLASSES) * np.maximum(counts, 1))) ** power
+    raw /= (raw * counts).sum() / counts.sum()
+    return {i: float(w) for i, w in enumerate(raw)}
+
+
+def build_model(backbone: Backbone, image_size: int, weights_dir: Path):
+    """The training model: 0..255 RGB in, 7 logits out; returns (model, backbone_model)."""
+    import keras
+
+    weights = None
+    if backbone.weights_file is not None:
+        weights = str(weights_dir / backbone.weights_file)
+        if not Path(weights).is_file():
+            raise FileNotFoundError(f"no offline weights at {weights} (see WEIGHTS.md); never use 'imagenet' here")
+    base = keras.applications.MobileNetV2(
+        input_shape=(image_size, image_size, 3),
+        alpha=backbone.alpha,
+        include_top=False,
+        pooling="avg",
+        weights=weights,
+    )
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    # The -1..1 scaling lives inside the model so the exported file is self-contained.
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="mobilenetv2_scaling")(inputs)
+    # training=False keeps BatchNorm on its ImageNet statistics even while fine-tuning: with
+    # batches of 32 on a skewed dataset, re-estimating them hurts more than it helps.
+    x = base(x, training=backbone.weights_file is None)
+    x = keras.layers.Dropout(0.3, name="head_dropout")(x)
+    logits = keras.layers.Dense(len(CLASSES), name="logits")(x)
+    return keras.Model(inputs, logits, name="lesion_classifier"), base
+
+
+def augmenter(seed: int):
+    """Random dermoscopy-friendly augmentation of a float32 0..255 batch (training only)."""
+    import keras
+    import tensorflow as tf
+
+    layers = keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal_and_vertical", seed=seed),
+            keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed + 1),
+            keras.layers.RandomZoom((-0.2, 0.1), fill_mode="reflect", seed=seed + 2),
+            keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed + 3),
+            keras.layers.RandomBrightness(0.1, value_range=(0, 255), seed=seed + 4),
+            keras.layers.RandomContrast(0.15, value_range=(0, 255), seed=seed + 5),
+        ],
+        name="augmentation",
+    )
+
+    def apply(images, labels):
+        x = layers(tf.cast(images, tf.float32), training=True)
+        x = tf.image.random_saturation(x / 255.0, 0.9, 1.1, seed=seed + 6)
+        x = tf.image.random_hue(x, 0.02, seed=seed + 7)
+        return tf.clip_by_value(x * 255.0, 0.0, 255.0), labels
+
+    return apply
+
+
+def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+    """Shuffled, augmented batches of the training images."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    ds = ds.map(augmenter(seed), num_parallel_calls=1)  # the model needs the other core
+    return ds.prefetch(2)
+
+
+def predict_logits(model, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """Model outputs for uint8 images, without augmentation."""
+    out = [
+        np.asarray(model(images[i : i + batch_size].astype(np.float32), training=False))
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(out).astype(np.float64)
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The T minimising the negative log-likelihood of softmax(logits / T) on held-out data."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        probs = evaluate.softmax(logits / np.exp(log_t))
+        return float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
+
+    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(labels, logits.argmax(axis=1)))
+
+
+def _make_progress(model, val_images: np.ndarray, val_labels: np.ndarray, phase: str, state: dict):
+    """A callback that logs each epoch and keeps the weights of the best validation epoch."""
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logits = predict_logits(model, val_images)
+            bacc = _balanced_accuracy(logits, val_labels)
+            val_loss = float(-np.log(evaluate.softmax(logits)[np.arange(len(val_labels)), val_labels] + 1e-12).mean())
+            better = bacc > state["best"]
+            if better:
+                state.update(best=bacc, weights=model.get_weights(), where=f"{phase} epoch {epoch + 1}")
+            logger.info(
+                "%s epoch %d: loss %.4f, val loss %.4f, val balanced accuracy %.4f%s (%.0fs)",
+                phase,
+                epoch + 1,
+                (logs or {}).get("loss", float("nan")),
+                val_loss,
+                bacc,
+                "  *best*" if better else "",
+                time.monotonic() - self.started,
+            )
+
+    return Progress()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_model(model, temperature: float, out_dir: Path):
+    """Save model.keras: the trained network plus temperature scaling and softmax (probabilities out)."""
+    import keras
+
+    inputs = keras.Input(model.input_shape[1:], name="image")
+    logits = model(inputs)
+    scaled = keras.layers.Rescaling(1.0 / temperature, name="temperature_scaling")(logits)
+    probabilities = keras.layers.Softmax(name="probabilities")(scaled)
+    exported = keras.Model(inputs, probabilities, name="lesion_classifier_calibrated")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "model.keras"
+    exported.save(path)
+    return path
+
+
+def model_card(
+    *,
+    args: argparse.Namespace,
+    backbone: Backbone,
+    rows: list[SplitRow],
+    temperature: float,
+    test_metrics: dict,
+    val_metrics: dict,
+    best_epoch: str,
+    weights: dict[int, float],
+    wall_seconds: float,
+    model_path: Path,
+) -> dict:
+    """The JSON card that travels with the model (read by the engine and the web app)."""
+    weights_path = args.weights_dir / backbone.weights_file if backbone.weights_file else None
+    return {
+        "name": "Skinsite HAM10000 lesion classifier",
+        "version": args.version or f"ham10000-{backbone.short_name}-v1",
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "classes": list(CLASSES),
+        "class_names": CLASS_NAMES,
+        "malignant_classes": list(MALIGNANT),
+        "malignant_probability": "sum of the akiec, bcc and mel probabilities",
+        "input_size": args.image_size,
+        "input": {
+            "shape": [args.image_size, args.image_size, 3],
+            "dtype": "float32",
+            "range": "RGB 0..255 (the model scales to -1..1 itself)",
+        },
+        "preprocessing": {
+            "function": "training.preprocessing.prepare_image",
+            "version": PREPROCESSING_VERSION,
+            "description": describe(args.image_size),
+        },
+        "output": "softmax probabilities over `classes`, temperature scaling already applied",
+        "temperature": temperature,
+        "backbone": {
+            "architecture": "MobileNetV2 (keras.applications), include_top=False, average pooling",
+            "alpha": backbone.alpha,
+            "weights": backbone.weights_file or "random initialisation",
+            "weights_sha256": _sha256(weights_path) if weights_path else None,
+            "weights_source": "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
+            if weights_path
+            else None,
+            "head": "dropout 0.3 + dense 7 (logits)",
+        },
+        "training": {
+            "data": "HAM10000 (10,015 dermoscopy images, 200x150 px copies)",
+            "split_file": str(Path(args.split_file).resolve().relative_to(REPO_ROOT))
+            if Path(args.split_file).resolve().is_relative_to(REPO_ROOT)
+            else str(args.split_file),
+            "split_sha256": file_sha256(args.split_file),
+            "split_unit": "lesion_id (70/15/15 of lesions, stratified by class)",
+            "images_per_split": {k: sum(v.values()) for k, v in split_summary(rows).items()},
+            "images_per_split_and_class": split_summary(rows),
+            "seed": args.seed,
+            "head_epochs": args.head_epochs,
+            "fine_tune_epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "optimizer": f"Adam; head lr {args.head_lr}, fine-tune lr {args.lr} with cosine decay",
+            "class_weights": {CLASSES[i]: round(w, 4) for i, w in weights.items()},
+            "class_weight_power": args.class_weight_power,
+            "augmentation": AUGMENTATION,
+            "selected_epoch": best_epoch,
+            "wall_time_seconds": round(wall_seconds),
+            "command": "python -m training.train " + shlex.join(sys.argv[1:]),
+        },
+        "metrics": {"test": test_metrics, "validation": val_metrics},
+        "model_file": {"name": model_path.name, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
+        "intended_use": (
+            "Skinsite shows these probabilities to help people follow their own skin lesions over time. "
+            "The model informs, it does not diagnose: it was trained on dermoscopy images of pigmented "
+            "lesions, not phone photos, and any worrying or changing lesion needs a physician."
+        ),
+        "licence": (
+            "Trained on HAM10000: Tschandl P., Rosendahl C., Kittler H., Sci. Data 5, 180161 (2018), "
+            "doi:10.1038/sdata.2018.161, CC BY-NC-SA 4.0. The model is a derivative: non-commercial use "
+            "only, attribute the authors, share alike."
+        ),
+    }
+
+
+def _summary_metrics(metrics: dict) -> dict:
+    """The headline numbers only (the full report is in reports/evaluation.json)."""
+    mvb, cal = metrics["malignant_vs_benign"], metrics["calibration"]
+    return {
+        "n_images": metrics["n_images"],
+        "balanced_accuracy": round(metrics["balanced_accuracy"], 4),
+        "accuracy": round(metrics["accuracy"], 4),
+        "macro_f1": round(metrics["macro_f1"], 4),
+        "malignant_roc_auc": round(mvb["roc_auc"], 4),
+        "malignant_sensitivity_at_80_specificity": round(mvb["sensitivity_at_80_specificity"], 4),
+        "malignant_sensitivity_at_90_specificity": round(mvb["sensitivity_at_90_specificity"], 4),
+        "ece_before_temperature": round(cal["ece_before_temperature"], 4),
+        "ece_after_temperature": round(cal["ece_after_temperature"], 4),
+        "malignant_ece_after_temperature": round(cal["malignant_ece_after_temperature"], 4),
+        "per_class_recall": {k: round(v["recall"], 4) for k, v in metrics["per_class"].items()},
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The training CLI's arguments."""
+    p = argparse.ArgumentParser(description="Train and export Skinsite's HAM10000 lesion classifier.")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="HAM10000 folder (metadata.csv, images/)")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "inference" / "model", help="export folder")
+    p.add_argument("--epochs", type=int, default=12, help="fine-tuning epochs of the whole network (0: head only)")
+    p.add_argument("--head-epochs", type=int, default=3, help="epochs training only the head on a frozen backbone")
+    p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="square input side in pixels")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--backbone", choices=sorted(BACKBONES), default="mobilenetv2_035")
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="offline ImageNet .h5 files")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--head-lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=3e-4, help="peak fine-tuning learning rate")
+    p.add_argument("--class-weight-power", type=float, default=1.0, help="1 = balanced classes, 0 = none")
+    p.add_argument("--version", default=None, help="model version string (default ham10000-<backbone>-v1)")
+    p.add_argument("--split-file", type=Path, default=DEFAULT_SPLIT_FILE)
+    p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="prepared-image cache")
+    p.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports", help="evaluation report folder")
+    p.add_argument("--no-report", action="store_true", help="skip writing the evaluation report")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, calibrate, export and evaluate; returns the process exit code."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = time.monotonic()
+
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    backbone = BACKBONES[args.backbone]
+
+    rows = load_or_create_split(args.data, args.split_file, seed=args.seed)
+    for split, per_class in split_summary(rows).items():
+        logger.info("%s: %d images %s", split, sum(per_class.values()), per_class)
+    images = load_images(args.data, [r.image_id for r in rows], args.image_size, args.cache_dir)
+    labels = labels_of(rows)
+    which = np.array([r.split for r in rows])
+    x_train, y_train = images[which == "train"], labels[which == "train"]
+    x_val, y_val = images[which == "val"], labels[which == "val"]
+    x_test, y_test = images[which == "test"], labels[which == "test"]
+    logger.info("Images ready after %.0fs", time.monotonic() - started)
+
+    weights = class_weights(y_train, args.class_weight_power)
+    logger.info("Class weights: %s", {CLASSES[i]: round(w, 3) for i, w in weights.items()})
+    model, base = build_model(backbone, args.image_size, args.weights_dir)
+    dataset = train_dataset(x_train, y_train, args.batch_size, args.seed)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    state: dict = {"best": -1.0, "weights": None, "where": ""}
+
+    if backbone.weights_file is not None and args.head_epochs > 0:
+        base.trainable = False
+        model.compile(optimizer=keras.optimizers.Adam(args.head_lr), loss=loss)
+        logger.info("Phase 1: head only, %d epochs", args.head_epochs)
+        model.fit(
+            dataset,
+            epochs=args.head_epochs,
+            class_weight=weights,
+            verbose=2,
+            callbacks=[_make_progress(model, x_val, y_val, "head", state)],
+        )
+    if args.epochs > 0:
+        base.trainable = True
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False  # keep ImageNet statistics and their affine terms
+        steps = args.epochs * int(np.ceil(len(x_train) / args.batch_size))
+        schedule = keras.optimizers.schedules.CosineDecay(
+            args.lr * 0.1, steps, warmup_target=args.lr, warmup_steps=min(200, steps // 10)
+        )
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
+        logger.info("Phase 2: fine-tuning the whole network, %d epochs", args.epochs)
+        model.fit(
+            dataset,
+            epochs=args.epochs,
+            class_weight=weights,
+            verbose=2,
+            callbacks=[_make_progress(model, x_val, y_val, "fine-tune", state)],
+        )
+    if state["weights"] is None:
+        raise SystemExit("no epochs were run: give --head-epochs or --epochs")
+    model.set_weights(state["weights"])
+    logger.info("Keeping %s (val balanced accuracy %.4f)", state["where"], state["best"])
+
+    val_logits = predict_logits(model, x_val)
+    temperature = fit_temperature(val_logits, y_val)
+    logger.info("Temperature fitted on validation: %.4f", temperature)
+    model_path = export_model(model, temperature, args.out)
+
+    # Score the artifact exactly as it will be served: reload it from disk.
+    exported = keras.saving.load_model(model_path, compile=False)
+    val_probs = evaluate.predict_arrays(exported, x_val)
+    if not np.allclose(val_probs, evaluate.softmax(val_logits / temperature), atol=1e-4):
+        raise SystemExit("the reloaded model does not reproduce the trained one")
+    test_probs = evaluate.predict_arrays(exported, x_test)
+    val_metrics = evaluate.compute_metrics(val_probs, y_val, temperature)
+    test_metrics = evaluate.compute_metrics(test_probs, y_test, temperature)
+    wall = time.monotonic() - started
+
+    card = model_card(
+        args=args,
+        backbone=backbone,
+        rows=rows,
+        temperature=temperature,
+        test_metrics=_summary_metrics(test_metrics),
+        val_metrics=_summary_metrics(val_metrics),
+        best_epoch=state["where"],
+        weights=weights,
+        wall_seconds=wall,
+        model_path=model_path,
+    )
+    (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    logger.info(
+        "Wrote %s (%d bytes) and model_card.json, version %s", model_path, model_path.stat().st_size, card["version"]
+    )
+    if not args.no_report:
+        evaluate.write_report(
+            test_probs,
+            y_test,
+            temperature=temperature,
+            model_version=card["version"],
+            split_file=args.split_file,
+            out_dir=args.report_dir,
+        )
+        logger.info("Wrote the evaluation report to %s", args.report_dir)
+    logger.info("Test: %s", json.dumps(_summary_metrics(test_metrics)))
+    logger.info("Done in %.0fs", wall)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
