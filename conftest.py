@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -35,6 +34,15 @@ def _private_media(settings, tmp_path):
     shutil.rmtree(tmp_path / "media", ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_api_throttles(settings):
+    """API rate limits count in the cache: each test starts from zero, in its own memory cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def alice(db):
     from accounts.models import User
@@ -56,9 +64,11 @@ def client_alice(client, alice):
 
 
 def _api_client(user) -> APIClient:
+    from accounts.tokens import token_create
+
     api = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = token_create(user=user, name="test client")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
 
 

@@ -1,21 +1,52 @@
-"""Registration and token log-in for API clients (mobile apps, scripts)."""
+"""Accounts over the API: registration, device tokens, the account itself, its export and deletion."""
+
+import tempfile
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
 
-from accounts import services
-from accounts.models import User
+from accounts import services, tokens
+from accounts.export import account_export
+from accounts.models import ApiToken, User
+from skinsite.api import FileContentNegotiation
+
+# --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
+
+
+class RegisterThrottle(AnonRateThrottle):
+    scope = "register"
+
+
+class TokenThrottle(AnonRateThrottle):
+    """Per client address: slows password guessing against any account."""
+
+    scope = "token"
+
+
+class ExportThrottle(UserRateThrottle):
+    scope = "export"
+
+
+# --- Serializers ------------------------------------------------------------------------------
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, style={"input_type": "password"}, help_text="Checked against the password rules."
+    )
 
     def create(self, validated_data: dict) -> User:
         try:
@@ -26,14 +57,72 @@ class RegisterSerializer(serializers.Serializer):
             ) from None
 
 
+class RegisteredSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+
+
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=tokens.NAME_MAX_LENGTH,
+        help_text='The device, e.g. "Alice\'s phone"; defaults to the User-Agent. Shown in the token list.',
+    )
 
 
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown only this once.")
+    id = serializers.IntegerField(help_text="The token's id in `/api/auth/tokens/`, to revoke it.")
+    name = serializers.CharField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="True for the token this request was made with.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "last_used_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        request = self.context.get("request")
+        return isinstance(getattr(request, "auth", None), ApiToken) and request.auth.pk == token.pk
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "display_name", "date_joined"]
+        read_only_fields = fields
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, style={"input_type": "password"}, help_text="The account's password, to confirm."
+    )
+
+    def validate_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError("That is not your password.")
+        return value
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    request=RegisterSerializer,
+    responses={201: RegisteredSerializer},
+    summary="Create an account",
+    description="A weak password or an email address already in use answers 400.",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([AnonRateThrottle, RegisterThrottle])
 def register(request: Request) -> Response:
     serializer = RegisterSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -41,16 +130,102 @@ def register(request: Request) -> Response:
     return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses={200: TokenResponseSerializer},
+    summary="Log in: get a token for this device",
+    description="Each call issues a new token; a wrong email or password answers 400.",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([AnonRateThrottle, TokenThrottle])
 def token(request: Request) -> Response:
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    user = authenticate(
-        request, username=serializer.validated_data["email"].lower(), password=serializer.validated_data["password"]
-    )
+    data = serializer.validated_data
+    user = authenticate(request, username=data["email"].lower(), password=data["password"])
     if user is None:
         raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
-    token_obj, _ = Token.objects.get_or_create(user=user)
-    return Response({"token": token_obj.key})
+    name = data.get("name") or request.headers.get("User-Agent", "")
+    token_obj, key = tokens.token_create(user=user, name=name)
+    return Response({"token": key, "id": token_obj.pk, "name": token_obj.name})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The account's tokens, one per device", description="Newest first."),
+    destroy=extend_schema(
+        summary="Revoke a token",
+        description="The device holding it is cut off at once (a lost phone). Another user's token is 404.",
+    ),
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    queryset = ApiToken.objects.none()  # the model, for the schema generator; get_queryset() scopes
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return tokens.tokens_for_user(user=self.request.user)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        tokens.token_revoke(token=instance)
+
+
+class _DeleteWithBodySchema(AutoSchema):
+    """Documents the password that DELETE /api/account/ takes as its confirmation.
+
+    drf-spectacular describes request bodies only for POST, PUT and PATCH.
+    """
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
+class AccountView(APIView):
+    """The caller's own account."""
+
+    schema = _DeleteWithBodySchema()
+
+    @extend_schema(responses={200: AccountSerializer}, summary="The account")
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(request.user).data)
+
+    @extend_schema(
+        request=AccountDeleteSerializer,
+        responses={204: OpenApiResponse(description="Deleted.")},
+        summary="Delete the account",
+        description=(
+            "Deletes the user, every lesion, photo (the files leave storage) and analysis, and every "
+            "token. Needs the password in the body; a wrong one answers 400 and deletes nothing."
+        ),
+    )
+    def delete(self, request: Request) -> Response:
+        AccountDeleteSerializer(data=request.data, context={"request": request}).is_valid(raise_exception=True)
+        services.user_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountExportView(APIView):
+    throttle_classes = [UserRateThrottle, ExportThrottle]
+    content_negotiation_class = FileContentNegotiation
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP.")},
+        summary="Download everything: a ZIP of lesions, photos and analyses",
+        description=(
+            "`lesions.json` holds the lesions, their photos and every analysis of each photo; "
+            "`photos/<id>.jpg` the photos; `account.json` the account."
+        ),
+    )
+    def get(self, request: Request) -> FileResponse:
+        # A temporary file, not memory: the ZIP holds every photo. FileResponse closes (deletes) it.
+        out = tempfile.TemporaryFile()  # noqa: SIM115
+        account_export(user=request.user, out=out)
+        out.seek(0)
+        filename = f"skinsite-export-{timezone.localdate():%Y-%m-%d}.zip"
+        return FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")

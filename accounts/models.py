@@ -62,3 +62,24 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+
+class ApiToken(models.Model):
+    """One API client's (usually one phone's) credential; see accounts.tokens.
+
+    Only the SHA-256 of the token is stored: a database leak hands out no working credential.
+    The token is 256 random bits, so a plain hash is enough (no slow password hash needed).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text='Which device or app holds it, e.g. "Alice\'s phone".')
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

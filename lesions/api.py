@@ -1,22 +1,60 @@
 """REST API for lesions, photos and their analyses (see the API section of README.md)."""
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from inference.services import current_model_version
 from lesions import selectors, services
 from lesions.files import private_file_response
 from lesions.imaging import InvalidImage
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import CLASS_LABELS, Analysis, Lesion, Photo
+from skinsite.api import FileContentNegotiation
+
+
+class UploadThrottle(UserRateThrottle):
+    """Uploads fill storage and the worker's queue: a stricter rate than other requests."""
+
+    scope = "upload"
+
+    def allow_request(self, request: Request, view) -> bool:
+        # The photos action also lists photos (GET), which only the ordinary rate limits.
+        return request.method != "POST" or super().allow_request(request, view)
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class ProbabilitiesSerializer(serializers.Serializer):
+    """One probability per HAM10000 class; they add up to 1."""
+
+    akiec = serializers.FloatField(help_text=CLASS_LABELS["akiec"])
+    bcc = serializers.FloatField(help_text=CLASS_LABELS["bcc"])
+    bkl = serializers.FloatField(help_text=CLASS_LABELS["bkl"])
+    df = serializers.FloatField(help_text=CLASS_LABELS["df"])
+    mel = serializers.FloatField(help_text=CLASS_LABELS["mel"])
+    nv = serializers.FloatField(help_text=CLASS_LABELS["nv"])
+    vasc = serializers.FloatField(help_text=CLASS_LABELS["vasc"])
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
-    probabilities = serializers.DictField(child=serializers.FloatField(), read_only=True, allow_null=True)
+    probabilities = ProbabilitiesSerializer(
+        read_only=True, allow_null=True, help_text="Null until the status is `done`."
+    )
 
     class Meta:
         model = Analysis
@@ -30,12 +68,18 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "status": {"help_text": "pending and running end in done or failed; poll until then."},
+            "predicted_class": {"help_text": "The most likely class; empty until done."},
+            "malignant_probability": {"help_text": "akiec + bcc + mel; null until done."},
+            "error": {"help_text": "Why it failed, in words a patient can read; empty otherwise."},
+        }
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    image_url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
-    analysis = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField(help_text="The JPEG, for its owner's credentials only.")
+    thumbnail_url = serializers.SerializerMethodField(help_text="A small JPEG, for its owner's credentials only.")
+    analysis = serializers.SerializerMethodField(help_text="The current analysis; null if none was requested.")
 
     class Meta:
         model = Photo
@@ -57,19 +101,20 @@ class PhotoSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, photo: Photo) -> str:
         return self._absolute("api-photo-image", photo)
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, photo: Photo) -> str:
         return self._absolute("api-photo-thumbnail", photo)
 
+    @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_analysis(self, photo: Photo) -> dict | None:
         analysis = selectors.current_analysis(photo)
         return AnalysisSerializer(analysis).data if analysis else None
 
     def validate_taken_at(self, value):
-        from django.utils import timezone
-
         if value > timezone.now():
             raise ValidationError("The date a photo was taken cannot be in the future.")
         return value
@@ -77,32 +122,95 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 class PhotoUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="JPEG, PNG or HEIC, at most MAX_UPLOAD_MB.")
-    taken_at = serializers.DateTimeField(required=False, allow_null=True)
+    taken_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it was taken; default: from EXIF, else now."
+    )
 
 
 class LesionSerializer(serializers.ModelSerializer):
     photo_count = serializers.IntegerField(read_only=True, default=0)
-    latest_analysis = serializers.SerializerMethodField()
+    latest_analysis = serializers.SerializerMethodField(
+        help_text="The current analysis of the most recently taken photo; null without photos."
+    )
 
     class Meta:
         model = Lesion
         fields = ["id", "name", "body_site", "notes", "created_at", "photo_count", "latest_analysis"]
         read_only_fields = ["id", "created_at", "photo_count", "latest_analysis"]
 
+    @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_latest_analysis(self, lesion: Lesion) -> dict | None:
         analysis = selectors.latest_analysis(lesion=lesion)
         return AnalysisSerializer(analysis).data if analysis else None
 
 
-def _photo_queryset(qs):
-    from django.db.models import Prefetch
+class HistoryEntrySerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField(source="photo.pk")
+    taken_at = serializers.DateTimeField(source="photo.taken_at")
+    thumbnail_url = serializers.SerializerMethodField()
+    analysis = AnalysisSerializer(allow_null=True)
 
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, entry: selectors.TimelineEntry) -> str:
+        url = reverse("api-photo-thumbnail", args=[entry.photo.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+# --- Querysets and filters --------------------------------------------------------------------
+
+
+def _photo_queryset(qs: QuerySet[Photo]) -> QuerySet[Photo]:
     return qs.prefetch_related(Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at")))
 
 
+class PhotoFilter(django_filters.FilterSet):
+    # A plain number, not a choice among lesions: a choice field would answer "not a valid
+    # choice" only for lesions that do not exist, telling bob which ids alice has.
+    lesion = django_filters.NumberFilter(field_name="lesion_id", help_text="Only this lesion's photos.")
+    taken_after = django_filters.IsoDateTimeFilter(
+        field_name="taken_at", lookup_expr="gte", help_text="Taken at or after (ISO 8601)."
+    )
+    taken_before = django_filters.IsoDateTimeFilter(
+        field_name="taken_at", lookup_expr="lte", help_text="Taken at or before (ISO 8601)."
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Analysis.Status.choices, method="filter_status", help_text="Status of the current analysis."
+    )
+
+    class Meta:
+        model = Photo
+        fields = ["lesion", "taken_after", "taken_before", "status"]
+
+    def filter_status(self, queryset: QuerySet[Photo], name: str, value: str) -> QuerySet[Photo]:
+        # The same rule as selectors.current_analysis: the installed model's analysis, else the newest.
+        analyses = Analysis.objects.filter(photo=OuterRef("pk"))
+        current = Coalesce(
+            Subquery(analyses.filter(model_version=current_model_version()).values("status")[:1]),
+            Subquery(analyses.order_by("-created_at", "-id").values("status")[:1]),
+        )
+        return queryset.annotate(current_status=current).filter(current_status=value)
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your lesions"),
+    create=extend_schema(summary="Register a lesion"),
+    retrieve=extend_schema(summary="One lesion"),
+    partial_update=extend_schema(summary="Change a lesion's name, body site or notes"),
+    update=extend_schema(summary="Replace a lesion's name, body site and notes"),
+    destroy=extend_schema(summary="Delete a lesion with its photos and analyses"),
+)
 class LesionViewSet(viewsets.ModelViewSet):
+    # `queryset` only tells the schema generator the model; get_queryset() scopes to the user.
+    queryset = Lesion.objects.none()
     serializer_class = LesionSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["created_at", "name"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
         return selectors.lesions_for_user(user=self.request.user)
@@ -116,13 +224,37 @@ class LesionViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: Lesion) -> None:
         services.lesion_delete(lesion=instance)
 
-    @action(detail=True, methods=["get", "post"], url_path="photos", parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(
+        methods=["GET"],
+        responses={200: PhotoSerializer(many=True)},
+        summary="The lesion's photos",
+        description="In the order they were taken.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses={202: PhotoSerializer},
+        summary="Upload a photo of the lesion",
+        description=(
+            "Answers 202 with the stored photo and its analysis `pending`; poll `GET /api/photos/{id}/` "
+            "until the status is `done` or `failed`. A file that is not a usable JPEG, PNG or HEIC "
+            "photo answers 400 with a message under `image`."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="photos",
+        parser_classes=[MultiPartParser, FormParser],
+        throttle_classes=[AnonRateThrottle, UserRateThrottle, UploadThrottle],
+        filter_backends=[],
+    )
     def photos(self, request: Request, pk: str) -> Response:
-        """GET: the lesion's photos by date taken. POST (multipart `image`, optional `taken_at`): upload."""
         lesion = self.get_object()
         if request.method == "GET":
             photos = _photo_queryset(lesion.photos.order_by("taken_at", "id"))
-            return Response(PhotoSerializer(photos, many=True, context={"request": request}).data)
+            page = self.paginate_queryset(photos)
+            return self.get_paginated_response(PhotoSerializer(page, many=True, context={"request": request}).data)
         upload = PhotoUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         try:
@@ -135,33 +267,53 @@ class LesionViewSet(viewsets.ModelViewSet):
         # 202: the photo is stored, its analysis is still to come.
         return Response(PhotoSerializer(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses={200: HistoryEntrySerializer(many=True)},
+        summary="The lesion's timeline",
+        description="Its photos in the order they were taken, each with its current analysis.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request: Request, pk: str) -> Response:
-        """The lesion's photos in the order they were taken, with their current analyses."""
-        lesion = self.get_object()
-        entries = selectors.lesion_history(lesion=lesion)
-        data = [
-            {
-                "photo_id": e.photo.pk,
-                "taken_at": serializers.DateTimeField().to_representation(e.photo.taken_at),
-                "thumbnail_url": request.build_absolute_uri(reverse("api-photo-thumbnail", args=[e.photo.pk])),
-                "analysis": AnalysisSerializer(e.analysis).data if e.analysis else None,
-            }
-            for e in entries
-        ]
-        return Response(data)
+        entries = selectors.lesion_history(lesion=self.get_object())
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(HistoryEntrySerializer(page, many=True, context={"request": request}).data)
 
 
+_PHOTO_BYTES = {
+    (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The JPEG."),
+    302: OpenApiResponse(description="With S3 and PHOTO_SIGNED_URL_REDIRECT: to a short-lived signed URL."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your photos, across lesions", description="Filter by lesion, date range, status."),
+    retrieve=extend_schema(summary="One photo with its current analysis"),
+    partial_update=extend_schema(summary="Correct the date a photo was taken"),
+    destroy=extend_schema(summary="Delete a photo (its files leave storage)"),
+)
 class PhotoViewSet(
-    mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
-    """A single photo: read it, correct `taken_at`, delete it, or fetch its image bytes."""
+    """Photos: list and filter them, read one, correct `taken_at`, delete, or fetch the image bytes."""
 
+    queryset = Photo.objects.none()  # for the schema generator, as on LesionViewSet
     serializer_class = PhotoSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = PhotoFilter
+    ordering_fields = ["taken_at", "uploaded_at"]
+    ordering = ["taken_at", "id"]
 
     def get_queryset(self):
         return _photo_queryset(selectors.photos_for_user(user=self.request.user))
+
+    def filter_queryset(self, queryset):
+        # Filters narrow lists; a photo fetched by id is found whatever the query string says.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_update(self, serializer: PhotoSerializer) -> None:
         if "taken_at" in serializer.validated_data:
@@ -170,11 +322,25 @@ class PhotoViewSet(
     def perform_destroy(self, instance: Photo) -> None:
         services.photo_delete(photo=instance)
 
-    @action(detail=True, methods=["get"], url_path="image", url_name="image")
+    @extend_schema(responses=_PHOTO_BYTES, summary="The photo's JPEG")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="image",
+        url_name="image",
+        content_negotiation_class=FileContentNegotiation,
+    )
     def image(self, request: Request, pk: str):
         return private_file_response(self.get_object().image)
 
-    @action(detail=True, methods=["get"], url_path="thumbnail", url_name="thumbnail")
+    @extend_schema(responses=_PHOTO_BYTES, summary="The photo's thumbnail JPEG")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="thumbnail",
+        url_name="thumbnail",
+        content_negotiation_class=FileContentNegotiation,
+    )
     def thumbnail(self, request: Request, pk: str):
         photo = self.get_object()
         return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)

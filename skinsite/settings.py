@@ -36,7 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "accounts",
     "lesions",
     "inference",
@@ -215,13 +217,65 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # One hashed, named, revocable token per device (accounts.tokens), sent as `Token <t>`.
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PAGINATION_CLASS": "skinsite.api.PageNumberPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Requests per second, minute, hour or day. The stricter scopes guard passwords (token),
+    # sign-ups, storage (upload) and the heaviest request there is (export).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "register": env.str("API_THROTTLE_REGISTER", default="10/hour"),
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+        "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
+        "export": env.str("API_THROTTLE_EXPORT", default="5/hour"),
+    },
+    # How many proxies sit in front of the web process: with 0, clients are told apart by
+    # REMOTE_ADDR and a forged X-Forwarded-For cannot dodge the anonymous limits.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Skinsite API",
+    "DESCRIPTION": (
+        "Follow skin lesions over time: lesions, their photos, and a CNN's analysis of each photo "
+        "(seven HAM10000 class probabilities and the malignant probability). Skinsite informs; it "
+        "does not diagnose.\n\nLog in with `POST /api/auth/token/`, then send `Authorization: Token "
+        "<token>`. Lists are paginated (`page`, `page_size`). Another user's objects answer 404. "
+        "Too many requests answer 429 with a `Retry-After` header (seconds)."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AnalysisStatusEnum": "lesions.models.Analysis.Status",
+        "LesionClassEnum": "lesions.models.CLASS_LABELS.items",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "skinsite.api.add_error_responses",  # 400/401/403/404/429 where DRF can send them
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Throttle counts live in the cache. Per-process memory is enough for one web process; with
+# several (gunicorn workers, replicas) point CACHE_URL at Redis so they share one count, e.g.
+# redis://127.0.0.1:6379/1 (not the broker's database).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
@@ -12,10 +13,16 @@ from lesions import api as lesions_api
 router = DefaultRouter()
 router.register("lesions", lesions_api.LesionViewSet, basename="api-lesion")
 router.register("photos", lesions_api.PhotoViewSet, basename="api-photo")
+router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="api-device-token")
 
 api_urlpatterns = [
     path("auth/register/", accounts_api.register, name="api-register"),
     path("auth/token/", accounts_api.token, name="api-token"),
+    path("account/", accounts_api.AccountView.as_view(), name="api-account"),
+    path("account/export/", accounts_api.AccountExportView.as_view(), name="api-account-export"),
+    # The OpenAPI schema (generated from the code) and Swagger UI from our own static files.
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("conditions/", education_api.condition_list, name="api-condition-list"),
     path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
     path("", include("lesions.share_api")),

@@ -85,7 +85,7 @@ def test_lesion_crud(api_alice):
     lesion_id = body["id"]
     patched = api_alice.patch(f"/api/lesions/{lesion_id}/", {"body_site": "chest"}, format="json")
     assert patched.status_code == 200 and patched.json()["body_site"] == "chest"
-    assert [item["id"] for item in api_alice.get("/api/lesions/").json()] == [lesion_id]
+    assert [item["id"] for item in api_alice.get("/api/lesions/").json()["results"]] == [lesion_id]
 
     assert api_alice.patch(f"/api/lesions/{lesion_id}/", {"body_site": "moon"}, format="json").status_code == 400
     assert api_alice.delete(f"/api/lesions/{lesion_id}/").status_code == 204
@@ -129,7 +129,7 @@ def test_photo_detail_and_history_show_probabilities_in_taken_at_order(api_alice
     assert analysis["predicted_class"] == "nv"
     assert analysis["malignant_probability"] == pytest.approx(0.2)
 
-    history = api_alice.get(f"/api/lesions/{lesion.pk}/history/").json()
+    history = api_alice.get(f"/api/lesions/{lesion.pk}/history/").json()["results"]
     assert [h["photo_id"] for h in history] == [second["id"], first["id"]]
     assert [h["analysis"]["status"] for h in history] == ["pending", "done"]
 

@@ -24,7 +24,7 @@ def test_bob_cannot_read_or_change_alices_data_through_the_api(api_bob, lesion, 
         f"/api/photos/{photo.pk}/thumbnail/",
     ):
         assert api_bob.get(path).status_code == 404, path
-    assert api_bob.get("/api/lesions/").json() == []
+    assert api_bob.get("/api/lesions/").json()["results"] == []
     assert api_bob.patch(f"/api/lesions/{lesion.pk}/", {"name": "mine"}, format="json").status_code == 404
     assert api_bob.delete(f"/api/lesions/{lesion.pk}/").status_code == 404
     assert (

@@ -1,0 +1,229 @@
+"""The API's cross-cutting pieces: pagination, content negotiation for files, and what the
+OpenAPI schema says about errors and authentication.
+
+Every operation can answer 429 (the global throttles), every authenticated one 401 and 403,
+every one with a path id or a page 404, and every one that takes input 400. Rather than repeat
+that on each view, a post-processing hook adds those responses to the generated schema, so the
+schema clients read (and schemathesis checks us against) matches what DRF really sends.
+"""
+
+import functools
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import pagination, serializers
+from rest_framework.negotiation import BaseContentNegotiation
+
+_ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What went wrong, in words."}},
+    "required": ["detail"],
+}
+_VALIDATION_ERROR = {
+    "type": "object",
+    "description": (
+        "Messages by field name (`non_field_errors` for the request as a whole, `detail` when "
+        "the body could not be parsed at all)."
+    ),
+    "additionalProperties": {
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    },
+}
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """`?page=N&page_size=M` (at most 100) → `{count, next, previous, results}`."""
+
+    page_size_query_param = "page_size"
+    page_size_query_description = "Items per page (at most 100)."
+    max_page_size = 100
+
+
+class FileContentNegotiation(BaseContentNegotiation):
+    """For views that answer with file bytes (photos, the export ZIP).
+
+    The file itself bypasses DRF's renderers, so an `Accept: image/jpeg` or `application/zip` from
+    the client must not be refused with 406; errors on these views are still rendered as JSON.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Documents accounts.tokens.ApiTokenAuthentication as the `Token` header scheme."""
+
+    target_class = "accounts.tokens.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema) -> dict[str, Any]:
+        scheme = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+        scheme["description"] = (
+            "`Authorization: Token <token>`, with a token from `POST /api/auth/token/`. Each device "
+            "gets its own; list them at `GET /api/auth/tokens/` and revoke one with `DELETE`."
+        )
+        return scheme
+
+
+def _response(description: str, schema: str, headers: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+    if headers:
+        body["headers"] = headers
+    return body
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {"description": "The scheme to authenticate with: `Token`.", "schema": {"type": "string"}}
+}
+
+
+def add_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: document the error answers every view can give."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", _ERROR)
+    schemas.setdefault("ValidationError", _VALIDATION_ERROR)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            # No `security` at all (authentication_classes=[]) or an empty requirement: anonymous is fine.
+            anonymous = not operation.get("security") or {} in operation["security"]
+            takes_input = "requestBody" in operation or any(p["in"] == "query" for p in parameters)
+            has_lookup = any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters)
+            if takes_input:
+                responses.setdefault("400", _response("The input was refused; see the messages.", "ValidationError"))
+            if not anonymous:
+                responses.setdefault(
+                    "401", _response("No credentials, or a revoked token.", "Error", _WWW_AUTHENTICATE)
+                )
+                responses.setdefault("403", _response("Not allowed (e.g. a session request without CSRF).", "Error"))
+            if has_lookup:
+                responses.setdefault("404", _response("No such object among yours, or no such page.", "Error"))
+            responses.setdefault(
+                "429", _response("Too many requests; try again after `Retry-After` seconds.", "Error", _RETRY_AFTER)
+            )
+    return result
+
+
+# --- Schemas for function views that do not describe themselves -------------------------------
+# @api_view functions give drf-spectacular no serializer to read. These extensions describe the
+# sharing and education endpoints from here, so their modules stay as their authors wrote them.
+# The imports are inside view_replacement(): this module is loaded while DRF itself loads.
+
+
+@functools.cache  # one component: a second, identical class would clash by name
+def _share_created() -> serializers.Serializer:
+    return inline_serializer(
+        name="ShareCreated",
+        fields={
+            "id": serializers.IntegerField(),
+            "url": serializers.URLField(help_text="The report's address; given out only this once."),
+            "expires_at": serializers.DateTimeField(),
+        },
+    )
+
+
+class LesionSharesSchema(OpenApiViewExtension):
+    target_class = "lesions.share_api.lesion_shares"
+
+    def view_replacement(self):
+        from lesions.share_api import ShareCreateSerializer
+
+        @extend_schema_view(
+            post=extend_schema(
+                request=ShareCreateSerializer,
+                responses={201: _share_created()},
+                summary="Share a lesion's report with a physician",
+                description="Emails the physician a read-only link. Another user's lesion is 404.",
+                tags=["shares"],
+            )
+        )
+        class Described(self.target):
+            pass
+
+        return Described
+
+
+class ShareListSchema(OpenApiViewExtension):
+    target_class = "lesions.share_api.share_list"
+
+    def view_replacement(self):
+        from lesions.share_api import ShareCreateSerializer, ShareLinkSerializer
+
+        @extend_schema_view(
+            get=extend_schema(
+                responses={200: ShareLinkSerializer(many=True)},
+                summary="Your share links, newest first, with status and access log",
+            ),
+            post=extend_schema(
+                request=ShareCreateSerializer,
+                responses={201: _share_created()},
+                summary="Share all your lesions with a physician",
+            ),
+        )
+        class Described(self.target):
+            pass
+
+        return Described
+
+
+class ShareDetailSchema(OpenApiViewExtension):
+    target_class = "lesions.share_api.share_detail"
+
+    def view_replacement(self):
+        from lesions.share_api import ShareLinkSerializer
+
+        @extend_schema_view(
+            get=extend_schema(responses={200: ShareLinkSerializer}, summary="One share link"),
+            delete=extend_schema(
+                responses={204: OpenApiResponse(description="Revoked; the report now answers 410.")},
+                summary="Revoke a share link",
+            ),
+        )
+        class Described(self.target):
+            pass
+
+        return Described
+
+
+class ConditionListSchema(OpenApiViewExtension):
+    target_class = "education.api.condition_list"
+
+    def view_replacement(self):
+        from education.api import ConditionSerializer
+
+        @extend_schema_view(
+            get=extend_schema(responses={200: ConditionSerializer(many=True)}, summary="The seven conditions (public)")
+        )
+        class Described(self.target):
+            pass
+
+        return Described
+
+
+class ConditionDetailSchema(OpenApiViewExtension):
+    target_class = "education.api.condition_detail"
+
+    def view_replacement(self):
+        from education.api import ConditionSerializer
+
+        @extend_schema_view(get=extend_schema(responses={200: ConditionSerializer}, summary="One condition (public)"))
+        class Described(self.target):
+            pass
+
+        return Described
