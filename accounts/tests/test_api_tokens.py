@@ -106,7 +106,8 @@ def test_tokens_issued_before_device_tokens_keep_working_and_lose_their_clear_te
     legacy_key = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone, user_id bigint)"
+            "CREATE TABLE authtoken_token"
+            " (key varchar(40) PRIMARY KEY, created timestamp with time zone, user_id bigint)"
         )
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [legacy_key, timezone.now(), alice.pk])
     migration = importlib.import_module("accounts.migrations.0003_api_tokens")
