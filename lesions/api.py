@@ -1,11 +1,15 @@
 """REST API for lesions, photos and their analyses (see the API section of README.md)."""
 
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
@@ -55,6 +59,14 @@ class AnalysisSerializer(serializers.ModelSerializer):
     probabilities = ProbabilitiesSerializer(
         read_only=True, allow_null=True, help_text="Null until the status is `done`."
     )
+    # Declared, not derived from the model: a read-only model field would leave "" (the value
+    # until the analysis is done) out of the schema's enum.
+    predicted_class = serializers.ChoiceField(
+        choices=list(CLASS_LABELS.items()),
+        allow_blank=True,
+        read_only=True,
+        help_text="The most likely class; empty until done.",
+    )
 
     class Meta:
         model = Analysis
@@ -70,7 +82,6 @@ class AnalysisSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "status": {"help_text": "pending and running end in done or failed; poll until then."},
-            "predicted_class": {"help_text": "The most likely class; empty until done."},
             "malignant_probability": {"help_text": "akiec + bcc + mel; null until done."},
             "error": {"help_text": "Why it failed, in words a patient can read; empty otherwise."},
         }
@@ -164,14 +175,35 @@ def _photo_queryset(qs: QuerySet[Photo]) -> QuerySet[Photo]:
     return qs.prefetch_related(Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at")))
 
 
+class _UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601, converted to UTC before it reaches the database.
+
+    Python accepts UTC offsets up to ±23:59 and PostgreSQL only up to ±15:59: passed on as
+    written, "2024-01-01T00:00-21:00" was a server error instead of a date.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date between the years 1 and 9999.", code="invalid") from None
+
+
+class _UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcDateTimeField
+
+
 class PhotoFilter(django_filters.FilterSet):
     # A plain number, not a choice among lesions: a choice field would answer "not a valid
     # choice" only for lesions that do not exist, telling bob which ids alice has.
     lesion = django_filters.NumberFilter(field_name="lesion_id", help_text="Only this lesion's photos.")
-    taken_after = django_filters.IsoDateTimeFilter(
+    taken_after = _UtcDateTimeFilter(
         field_name="taken_at", lookup_expr="gte", help_text="Taken at or after (ISO 8601)."
     )
-    taken_before = django_filters.IsoDateTimeFilter(
+    taken_before = _UtcDateTimeFilter(
         field_name="taken_at", lookup_expr="lte", help_text="Taken at or before (ISO 8601)."
     )
     status = django_filters.ChoiceFilter(

@@ -10,9 +10,17 @@ schema clients read (and schemathesis checks us against) matches what DRF really
 import functools
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import pagination, serializers
 from rest_framework.negotiation import BaseContentNegotiation
 
@@ -31,6 +39,17 @@ _VALIDATION_ERROR = {
         "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
     },
 }
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a URL that no view matched answers JSON under /api/, the usual page elsewhere.
+
+    `/api/lesions/abc/` never reaches DRF (the router wants a number), and a client parsing
+    JSON errors should not get an HTML page for it.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -221,8 +240,16 @@ class ConditionDetailSchema(OpenApiViewExtension):
 
     def view_replacement(self):
         from education.api import ConditionSerializer
+        from lesions.models import CLASS_LABELS
 
-        @extend_schema_view(get=extend_schema(responses={200: ConditionSerializer}, summary="One condition (public)"))
+        @extend_schema_view(
+            get=extend_schema(
+                # The URL takes any slug, but only class codes name a condition (others are 404).
+                parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, enum=list(CLASS_LABELS))],
+                responses={200: ConditionSerializer},
+                summary="One condition by its class code (public)",
+            )
+        )
         class Described(self.target):
             pass
 
