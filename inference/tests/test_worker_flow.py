@@ -57,6 +57,14 @@ def test_uploaded_photo_is_analysed_by_the_worker(api_alice, shared_media, celer
     assert body["analysis"]["status"] == "done"
     assert set(body["analysis"]["probabilities"]) == set(CLASSES)
 
+    # The worker queued the patient's email and sent it (file backend): a real message to alice.
+    def alice_mail() -> list[str]:
+        texts = [p.read_text(errors="replace") for p in celery_worker.mail_dir.glob("*.log")]
+        return [t for t in texts if "To: alice@example.com" in t and f"/lesions/{lesion_id}/" in t]
+
+    mail = wait_for(alice_mail, timeout=60, what="the analysis-finished email")
+    assert "they do not diagnose" in mail[0]
+
 
 def test_worker_killed_mid_task_still_finishes_the_analysis(alice, shared_media, celery_worker):
     lesion = services.lesion_create(owner=alice, name="Arm", body_site="upper extremity")
