@@ -283,6 +283,9 @@ SPECTACULAR_SETTINGS = {
 # several (gunicorn workers, replicas) point CACHE_URL at Redis so they share one count, e.g.
 # redis://127.0.0.1:6379/1 (not the broker's database).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Physicians' report links (/r/<token>/): requests a minute per client address and per link.
+REPORT_RATE_LIMIT_PER_MINUTE = env.int("REPORT_RATE_LIMIT_PER_MINUTE", default=30)
+REPORT_PHOTO_RATE_LIMIT_PER_MINUTE = env.int("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE", default=600)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
