@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import os
 import shlex
 import sys
@@ -80,8 +81,8 @@ BACKBONES = {
 }
 
 AUGMENTATION = (
-    "random horizontal and vertical flips; rotation by any angle (reflect fill; dermoscopy has no "
-    "up); zoom -10%..+20%; translation 5%; brightness ±10%, contrast ±15%, saturation ±10%, hue ±2%"
+    "one affine warp per image: rotation by any angle, random mirror, zoom 0.9-1.2x, shift ±5% "
+    "(reflect fill); then saturation ±10%, contrast ±15%, brightness ±10% of full scale"
 )
 
 
@@ -124,27 +125,51 @@ def build_model(backbone: Backbone, image_size: int, weights_dir: Path):
 
 
 def augmenter(seed: int):
-    """Random dermoscopy-friendly augmentation of a float32 0..255 batch (training only)."""
-    import keras
+    """Random dermoscopy-friendly augmentation of a uint8 batch, returning float32 0..255.
+
+    Flip, rotation, zoom and shift are folded into one affine warp per image: four times
+    faster than chaining Keras's random layers, which matters when two cores also train.
+    """
     import tensorflow as tf
 
-    layers = keras.Sequential(
-        [
-            keras.layers.RandomFlip("horizontal_and_vertical", seed=seed),
-            keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed + 1),
-            keras.layers.RandomZoom((-0.2, 0.1), fill_mode="reflect", seed=seed + 2),
-            keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed + 3),
-            keras.layers.RandomBrightness(0.1, value_range=(0, 255), seed=seed + 4),
-            keras.layers.RandomContrast(0.15, value_range=(0, 255), seed=seed + 5),
-        ],
-        name="augmentation",
-    )
+    # A Generator keeps its state across epochs; seeded tf.random ops inside Dataset.map restart
+    # with every new iterator and would repeat the same "random" augmentation each epoch.
+    generator = tf.random.Generator.from_seed(seed)
+
+    def uniform(shape, low: float, high: float):
+        return generator.uniform(shape, low, high)
 
     def apply(images, labels):
-        x = layers(tf.cast(images, tf.float32), training=True)
-        x = tf.image.random_saturation(x / 255.0, 0.9, 1.1, seed=seed + 6)
-        x = tf.image.random_hue(x, 0.02, seed=seed + 7)
-        return tf.clip_by_value(x * 255.0, 0.0, 255.0), labels
+        x = tf.cast(images, tf.float32)
+        n = tf.shape(x)[0]
+        height, width = tf.cast(tf.shape(x)[1], tf.float32), tf.cast(tf.shape(x)[2], tf.float32)
+        # Dermoscopy has no "up": any rotation, and a mirror (which with rotation covers both flips).
+        angle = uniform([n], -math.pi, math.pi)
+        zoom = uniform([n], 0.9, 1.2)  # > 1 zooms in
+        mirror = tf.where(uniform([n], 0.0, 1.0) < 0.5, -1.0, 1.0)
+        shift_x = uniform([n], -0.05, 0.05) * width
+        shift_y = uniform([n], -0.05, 0.05) * height
+        # The transform maps each output pixel to the input pixel it samples (about the centre).
+        a0, a1 = mirror * tf.cos(angle) / zoom, -tf.sin(angle) / zoom
+        b0, b1 = mirror * tf.sin(angle) / zoom, tf.cos(angle) / zoom
+        cx, cy = (width - 1) / 2, (height - 1) / 2
+        a2 = cx + shift_x - a0 * cx - a1 * cy
+        b2 = cy + shift_y - b0 * cx - b1 * cy
+        zeros = tf.zeros_like(a0)
+        x = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x,
+            transforms=tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1),
+            output_shape=tf.shape(x)[1:3],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode="REFLECT",  # mirrored skin, not black corners the model could learn from
+        )
+        # Colour: lighting and camera differences between the dermatoscopes.
+        grey = tf.reduce_mean(x, axis=-1, keepdims=True)
+        x = grey + (x - grey) * uniform([n, 1, 1, 1], 0.9, 1.1)
+        mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+        x = (x - mean) * uniform([n, 1, 1, 1], 0.85, 1.15) + mean + uniform([n, 1, 1, 1], -25.5, 25.5)
+        return tf.clip_by_value(x, 0.0, 255.0), labels
 
     return apply
 
@@ -213,6 +238,22 @@ def _make_progress(model, val_images: np.ndarray, val_labels: np.ndarray, phase:
             )
 
     return Progress()
+
+
+def _code_revision() -> str:
+    """The git commit the training code came from ("+dirty" if training/ had local edits)."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "training"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _sha256(path: Path) -> str:
@@ -300,6 +341,7 @@ def model_card(
             "selected_epoch": best_epoch,
             "wall_time_seconds": round(wall_seconds),
             "command": "python -m training.train " + shlex.join(sys.argv[1:]),
+            "code_revision": args.code_revision,
         },
         "metrics": {"test": test_metrics, "validation": val_metrics},
         "model_file": {"name": model_path.name, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
@@ -360,6 +402,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Train, calibrate, export and evaluate; returns the process exit code."""
     args = parse_args(argv)
+    args.code_revision = _code_revision()  # now: the files may change while a long run trains
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
