@@ -67,6 +67,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The most likely class; empty until done.",
     )
+    predicted_label = serializers.CharField(read_only=True, help_text="The most likely class in words.")
 
     class Meta:
         model = Analysis
@@ -74,6 +75,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "status",
             "probabilities",
             "predicted_class",
+            "predicted_label",
             "malignant_probability",
             "model_version",
             "error",

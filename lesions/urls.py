@@ -6,6 +6,7 @@ app_name = "lesions"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("new/", views.lesion_create, name="create"),
+    path("capture/", views.capture, name="capture"),  # the phone flow: camera, lesion, upload, status
     path("<int:lesion_id>/", views.lesion_detail, name="detail"),
     path("<int:lesion_id>/timeline/", views.lesion_timeline, name="timeline"),
     path("<int:lesion_id>/edit/", views.lesion_edit, name="edit"),

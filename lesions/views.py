@@ -37,6 +37,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def capture(request: HttpRequest) -> HttpResponse:
+    """The phone flow on a page of its own; `?lesion=<id>` preselects one of the user's lesions."""
+    lesions = selectors.lesions_for_user(user=request.user)
+    selected = request.GET.get("lesion", "")
+    context = {
+        "rows": [(lesion, None) for lesion in lesions],
+        "form": LesionForm(),
+        "selected_lesion": int(selected) if selected.isdigit() else None,
+    }
+    return render(request, "lesions/capture.html", context)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def lesion_create(request: HttpRequest) -> HttpResponse:
     form = LesionForm(request.POST or None)

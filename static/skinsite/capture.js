@@ -1,0 +1,214 @@
+// The phone flow (templates/lesions/_capture.html): the camera opens from the "Take a photo"
+// button; then the patient picks the lesion (or names a new one), the photo uploads with a
+// progress bar, and the analysis status is polled until it is done or has failed.
+// It talks to the same REST API as the mobile apps, with the session cookie and CSRF token.
+(function () {
+  "use strict";
+  const root = document.getElementById("capture");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const input = $("capture-input");
+  const panel = $("capture-panel");
+  const preview = $("capture-preview");
+  const form = $("capture-form");
+  const lesionSelect = $("capture-lesion");
+  const newFields = $("capture-new");
+  const nameInput = $("capture-name");
+  const siteSelect = $("capture-site");
+  const uploadButton = $("capture-upload");
+  const progress = $("capture-progress");
+  const bar = $("capture-bar");
+  const percent = $("capture-percent");
+  const errorBox = $("capture-error");
+  const statusBox = $("capture-status");
+  const state = $("capture-state");
+  const result = $("capture-result");
+  const notice = $("capture-notice");
+  const lesionLink = $("capture-lesion-link");
+  const again = $("capture-again");
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const POLL_MS = 2000;
+  let file = null;
+  let previewUrl = null;
+
+  const url = (template, id) => template.replace("/0/", "/" + id + "/");
+  const show = (node, visible) => { node.hidden = !visible; };
+
+  function showError(message) {
+    errorBox.textContent = message;
+    show(errorBox, Boolean(message));
+  }
+
+  // DRF answers {"field": ["message", ...]} or {"detail": "message"}: one readable line.
+  function messageFrom(body, fallback) {
+    if (!body || typeof body !== "object") return fallback;
+    const first = Object.values(body)[0];
+    return (Array.isArray(first) ? first[0] : first) || fallback;
+  }
+
+  function retryMessage(retryAfter) {
+    const seconds = parseInt(retryAfter || "60", 10);
+    const wait = seconds >= 120 ? Math.ceil(seconds / 60) + " minutes" : seconds + " seconds";
+    return "Too many uploads for now. Please try again in " + wait + ".";
+  }
+
+  function reset() {
+    file = null;
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = null;
+    show(panel, false);
+    show(form, true);
+    show(progress, false);
+    show(statusBox, false);
+    showError("");
+    uploadButton.disabled = false;
+    uploadButton.removeAttribute("aria-busy");
+  }
+
+  input.addEventListener("change", () => {
+    if (!input.files || !input.files.length) return;
+    reset();
+    file = input.files[0];
+    previewUrl = URL.createObjectURL(file);
+    preview.src = previewUrl;
+    // HEIC does not display in most browsers; the upload is still fine.
+    preview.onerror = () => show(preview, false);
+    show(preview, true);
+    show(panel, true);
+    panel.scrollIntoView({ behavior: "smooth", block: "start" });
+    lesionSelect.focus();
+  });
+
+  lesionSelect.addEventListener("change", () => {
+    const isNew = lesionSelect.value === "new";
+    show(newFields, isNew);
+    if (isNew) nameInput.focus();
+  });
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => null);
+    return { response, data };
+  }
+
+  async function chosenLesionId() {
+    if (lesionSelect.value !== "new") return lesionSelect.value;
+    const { response, data } = await api("POST", root.dataset.lesionsUrl, {
+      name: nameInput.value.trim(),
+      body_site: siteSelect.value,
+    });
+    if (response.status !== 201) throw new Error(messageFrom(data, "The lesion could not be created."));
+    // Later photos in this visit can go to the same lesion without typing its name again.
+    const option = new Option(data.name, data.id, true, true);
+    lesionSelect.add(option, lesionSelect.options[lesionSelect.options.length - 1]);
+    show(newFields, false);
+    return data.id;
+  }
+
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  function upload(lesionId) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const data = new FormData();
+      data.append("image", file, file.name || "photo.jpg");
+      xhr.open("POST", url(root.dataset.uploadUrl, lesionId));
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const done = Math.round((event.loaded / event.total) * 100);
+        bar.value = done;
+        percent.textContent = done + "%";
+      });
+      xhr.addEventListener("load", () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
+        if (xhr.status === 202) {
+          bar.value = 100;
+          percent.textContent = "100%";
+          resolve(body);
+        } else if (xhr.status === 429) {
+          reject(new Error(retryMessage(xhr.getResponseHeader("Retry-After"))));
+        } else {
+          reject(new Error(messageFrom(body, "The upload failed (" + xhr.status + ").")));
+        }
+      });
+      xhr.addEventListener("error", () => reject(new Error("The upload was interrupted. Check the connection and try again.")));
+      xhr.send(data);
+    });
+  }
+
+  function showAnalysis(photo) {
+    const analysis = photo.analysis || { status: "pending" };
+    state.className = "status " + analysis.status;
+    show(statusBox, true);
+    show(result, false);
+    show(notice, false);
+    if (analysis.status === "done") {
+      state.textContent = "Analysis done.";
+      const malignant = Math.round(analysis.malignant_probability * 100);
+      result.textContent = "Most likely: " + analysis.predicted_label + ". Chance of a malignant type: " + malignant + "%.";
+      show(result, true);
+      show(notice, true);
+    } else if (analysis.status === "failed") {
+      state.textContent = "The analysis failed.";
+      result.textContent = (analysis.error || "No reason was given.") + " Your photo is saved.";
+      show(result, true);
+    } else {
+      state.textContent = analysis.status === "running" ? "Analysing…" : "Waiting for the analysis…";
+    }
+    const finished = analysis.status === "done" || analysis.status === "failed";
+    show(lesionLink, finished);
+    show(again, finished);
+    root.dataset.analysisStatus = analysis.status;
+    return finished;
+  }
+
+  async function follow(photo) {
+    if (showAnalysis(photo)) return;
+    try {
+      const { response, data } = await api("GET", url(root.dataset.photoUrl, photo.id));
+      if (response.ok) photo = data;
+    } catch (err) {
+      // Offline for a moment: ask again on the next tick.
+    }
+    if (!showAnalysis(photo)) setTimeout(() => follow(photo), POLL_MS);
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("");
+    if (!file) return showError("Take a photo first.");
+    if (!lesionSelect.value) return showError("Choose which lesion this photo shows.");
+    if (lesionSelect.value === "new" && !nameInput.value.trim()) return showError("Give the new lesion a name.");
+    uploadButton.disabled = true;
+    uploadButton.setAttribute("aria-busy", "true");
+    bar.value = 0;
+    percent.textContent = "0%";
+    show(progress, true);
+    try {
+      const lesionId = await chosenLesionId();
+      const photo = await upload(lesionId);
+      lesionLink.href = url(root.dataset.lesionPageUrl, lesionId);
+      show(form, false);
+      show(progress, false);
+      follow(photo);
+    } catch (err) {
+      show(progress, false);
+      showError(err.message);
+      uploadButton.disabled = false;
+      uploadButton.removeAttribute("aria-busy");
+    }
+  });
+
+  again.addEventListener("click", () => {
+    reset();
+    input.value = ""; // so that the same file chosen again still counts as a change
+    input.click();
+  });
+})();
