@@ -1,10 +1,14 @@
 """Fixtures shared by every app's tests: alice and bob, their clients, lesions and photos.
 
-Tests that need a real Celery worker use the `celery_worker` fixture from
-`inference/tests/worker.py` (a real process against the same database and broker).
+Tests that need a real Celery worker use the `celery_worker` and `shared_media` fixtures below (a
+real process, `inference/tests/worker.py`, against the same database and broker). They live here,
+not in one app's conftest, so every app's tests share one worker per session: two workers with
+different media folders would each take half the messages and miss half the photos.
 """
 
+import contextlib
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +16,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
+
+from inference.tests.worker import WorkerProcess, database_url
 
 BASE_DIR = Path(__file__).resolve().parent
 TESTDATA = BASE_DIR / "testdata" / "ham10000"
@@ -117,3 +123,53 @@ def photo(lesion, real_image_bytes):
     from lesions import services
 
     return services.photo_create(lesion=lesion, upload=upload(real_image_bytes))
+
+
+# --- A real Celery worker (moved here from inference/tests/conftest.py) -------------------------
+
+
+def _purge_queues() -> None:
+    """Drop messages a previous run left in the broker, so this worker only sees ours."""
+    from skinsite.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in ("default", "inference"):
+            with contextlib.suppress(Exception):  # the queue may not exist yet
+                conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture(scope="session")
+def worker_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("worker-media")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, worker_media, tmp_path_factory):
+    """A real `celery worker` process on the test database, for the whole session."""
+    from django.db import connection
+
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "MEDIA_ROOT": str(worker_media),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "ANALYSIS_MAX_ATTEMPTS": "3",
+    }
+    _purge_queues()
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker-log") / "worker.log").start()
+    worker.mail_dir = mail_dir
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def shared_media(settings, celery_worker, worker_media):
+    """Point this test's storage at the folder the worker reads photos from."""
+    settings.MEDIA_ROOT = worker_media
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": worker_media}},
+    }
+    return worker_media
