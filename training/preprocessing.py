@@ -47,7 +47,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         values = np.asarray(image, dtype=np.float64)
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) / (high - low) * 255.0 if high > low else np.zeros_like(values)
-        return Image.fromarray(scaled.round().astype(np.uint8), mode="L").convert("RGB")
+        return Image.fromarray(scaled.round().astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels carry arbitrary colour; put them on white like a viewer would.
         rgba = image.convert("RGBA")
