@@ -79,8 +79,12 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'skinsite.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The worker writes while the web process reads: wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # The worker writes while the web process reads and writes. WAL lets readers go on during a
+    # write; IMMEDIATE transactions take the write lock up front and wait for it (timeout), where
+    # a read that later upgrades to a write would fail at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
     # A file, not memory, so a real worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-skinsite.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from conftest import lesion_image_paths, upload
@@ -67,26 +67,33 @@ def test_uploaded_photo_is_analysed_by_the_worker(api_alice, shared_media, celer
 
 
 def test_worker_killed_mid_task_still_finishes_the_analysis(alice, shared_media, celery_worker):
+    from inference.tasks import analyze_photo
+
     lesion = services.lesion_create(owner=alice, name="Arm", body_site="upper extremity")
     photo = services.photo_create(lesion=lesion, upload=upload(lesion_image_paths()[1].read_bytes()))
+    _wait_finished(photo)
+    Analysis.objects.filter(photo=photo).update(status="pending", attempts=0, finished_at=None, p_mel=None)
     analysis = _analysis(photo)
-    log_before = len(celery_worker.log())
 
-    # Hold a write lock on the row so the task blocks inside its first database write: it is
-    # provably mid-task (received, running, nothing saved) when its process is killed.
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    # A second connection holds a write lock on the row, so the task blocks inside its first
+    # database write: it is provably mid-task (received, running, nothing saved) when killed.
+    locker = type(connections["default"])(dict(connection.settings_dict))  # own session, same database
+    locker.set_autocommit(False)
+    try:
+        with locker.cursor() as cursor:
             cursor.execute("UPDATE lesions_analysis SET error = '' WHERE id = %s", [analysis.pk])
-        wait_for(
-            lambda: "analyze_photo[" in celery_worker.log()[log_before:],
-            timeout=60,
-            what="the task to be received",
-        )
+        log_before = len(celery_worker.log())
+        analyze_photo.delay(photo.pk, analysis.model_version)
+        wait_for(lambda: "analyze_photo[" in celery_worker.log()[log_before:], timeout=60, what="the task's receipt")
         time.sleep(2)  # let the child reach the lock
         killed = celery_worker.kill_child()
+    finally:
+        locker.rollback()
+        locker.close()
 
     analysis = _wait_finished(photo)
     assert analysis.status == "done", analysis.error
+    assert analysis.p_mel is not None
     log = celery_worker.log()[log_before:]
     assert "WorkerLostError" in log or f"pid:{killed}" in log, log
 
