@@ -63,6 +63,12 @@ def token_revoke(*, token: ApiToken) -> None:
     token.delete()
 
 
+def tokens_revoke_all(*, user: User) -> int:
+    """Log every device out, e.g. after a password change: a thief's token must not outlive it."""
+    deleted, _ = tokens_for_user(user=user).delete()
+    return deleted
+
+
 def token_authenticate(*, key: str) -> ApiToken | None:
     """The live token for `key` (with its user), noting when it was used; None if unknown."""
     try:

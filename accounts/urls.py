@@ -6,6 +6,10 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("settings/", views.account_settings, name="account-settings"),
     path("delete/", views.account_delete, name="account-delete"),
+    path("devices/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    # Before Django's own: these also revoke every device token.
+    path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     # login, logout, password_change, password_reset and their confirmations
     path("", include("django.contrib.auth.urls")),
 ]

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, tokens
 from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
 
 
@@ -36,7 +37,36 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Saved.")
         return redirect("account-settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    devices = tokens.tokens_for_user(user=request.user).order_by("-created_at")
+    return render(request, "accounts/settings.html", {"form": form, "devices": devices})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Cut off one device (a lost phone) from the account page."""
+    token = tokens.token_get(user=request.user, token_id=token_id)
+    tokens.token_revoke(token=token)
+    messages.success(request, f"“{token.name}” is logged out and can no longer use your account.")
+    return redirect("account-settings")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, plus: every device token stops working with the old password."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tokens.tokens_revoke_all(user=form.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view, plus: a reset (maybe after a theft) logs every device out."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tokens.tokens_revoke_all(user=form.user)
+        return response
 
 
 @login_required
