@@ -208,7 +208,7 @@ def _markdown(report: dict) -> str:
     lines = [
         f"# Evaluation of `{report['model_version']}` on the HAM10000 test split",
         "",
-        f"Generated {report['generated_at']} by `python -m training.evaluate`. Test split: "
+        f"Generated {report['generated_at']} by `training.evaluate`. Test split: "
         f"{m['n_images']} images of lesions never seen in training or validation "
         f"(`{report['split_file']}`, sha256 `{report['split_sha256'][:12]}…`).",
         "",
