@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from education import selectors
 from education.models import Condition, ExampleImage, Resource
+from skinsite.api import paginated, paginated_response
 
 
 def _absolute(request: Request | None, url: str) -> str:
@@ -61,13 +62,13 @@ class ConditionSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), reverse("education:condition", args=[condition.code]))
 
 
+@paginated
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 def condition_list(request: Request) -> Response:
     """The published conditions in display order. `description` and `advice` are plain text (see PROSE_HELP)."""
-    conditions = selectors.conditions_published()
-    return Response(ConditionSerializer(conditions, many=True, context={"request": request}).data)
+    return paginated_response(request, selectors.conditions_published(), ConditionSerializer)
 
 
 @api_view(["GET"])

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from lesions import selectors, sharing
 from lesions.models import Lesion, ShareAccess, ShareLink
+from skinsite.api import paginated, paginated_response
 
 _EXPIRY_MESSAGE = f"A link can last from {sharing.MIN_EXPIRY_DAYS} to {sharing.MAX_EXPIRY_DAYS} days."
 
@@ -93,13 +94,13 @@ def lesion_shares(request: Request, lesion_id: int) -> Response:
     return _create(request, selectors.lesion_get(user=request.user, lesion_id=lesion_id))
 
 
+@paginated
 @api_view(["GET", "POST"])
 def share_list(request: Request) -> Response:
     """GET: the caller's links, newest first. POST: share all the caller's lesions."""
     if request.method == "POST":
         return _create(request, None)
-    shares = sharing.shares_for_user(user=request.user)
-    return Response(ShareLinkSerializer(shares, many=True).data)
+    return paginated_response(request, sharing.shares_for_user(user=request.user), ShareLinkSerializer)
 
 
 @api_view(["GET", "DELETE"])

@@ -170,6 +170,8 @@ def shares_for_user(*, user: User) -> QuerySet[ShareLink]:
         .select_related("lesion")
         .prefetch_related("accesses")
         .annotate(access_count=Count("accesses"), last_accessed_at=Max("accesses__accessed_at"))
+        # Explicit: Meta.ordering is not applied to an aggregated (GROUP BY) query.
+        .order_by("-created_at", "-id")
     )
 
 

@@ -23,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import pagination, serializers
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
 
 _ERROR = {
     "type": "object",
@@ -58,6 +59,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     page_size_query_description = "Items per page (at most 100)."
     max_page_size = 100
+
+
+def paginated(view):
+    """Give an `@api_view` function view the project's pagination, for its schema too.
+
+    Use with `paginated_response` in the view body; drf-spectacular reads `pagination_class` to
+    describe the `{count, next, previous, results}` envelope.
+    """
+    view.cls.pagination_class = PageNumberPagination
+    return view
+
+
+def paginated_response(request, items, serializer_class, **context) -> Response:
+    """One page of `items` in the envelope every list of the API answers with."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(items, request)
+    data = serializer_class(page, many=True, context={"request": request, **context}).data
+    return paginator.get_paginated_response(data)
 
 
 class FileContentNegotiation(BaseContentNegotiation):

@@ -31,7 +31,9 @@ def test_list_needs_no_login_and_has_the_seven_conditions(api, shipped):
     response = api.get("/api/conditions/")
 
     assert response.status_code == 200
-    data = response.json()
+    body = response.json()
+    assert body["count"] == 7 and body["next"] is None
+    data = body["results"]
     assert sorted(c["code"] for c in data) == sorted(CLASSES)
     assert [c["code"] for c in data] == list(Condition.objects.values_list("code", flat=True))  # display order
     for condition in data:
@@ -68,7 +70,7 @@ def test_unpublished_condition_is_not_in_the_api(api, shipped):
     Condition.objects.filter(code="vasc").update(published=False)
 
     assert api.get("/api/conditions/vasc/").status_code == 404
-    assert "vasc" not in [c["code"] for c in api.get("/api/conditions/").json()]
+    assert "vasc" not in [c["code"] for c in api.get("/api/conditions/").json()["results"]]
 
 
 def test_a_stale_token_does_not_block_public_content(api, shipped):

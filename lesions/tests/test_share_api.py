@@ -89,7 +89,7 @@ def test_share_all_lesions(api_alice, alice):
 
 def test_list_shows_recipient_expiry_status_and_access_log(api_alice, client, share):
     client.get(f"/r/{share.token}/")
-    rows = api_alice.get("/api/shares/").json()
+    rows = api_alice.get("/api/shares/").json()["results"]
     assert len(rows) == 1
     row = rows[0]
     assert row["id"] == share.pk and row["lesion"] == share.lesion_id
@@ -111,7 +111,7 @@ def test_delete_revokes_and_the_report_then_answers_410(api_alice, client, share
 
 
 def test_bob_cannot_see_list_or_revoke_alices_shares(api_bob, client, share):
-    assert api_bob.get("/api/shares/").json() == []
+    assert api_bob.get("/api/shares/").json()["results"] == []
     assert api_bob.get(f"/api/shares/{share.pk}/").status_code == 404
     assert api_bob.delete(f"/api/shares/{share.pk}/").status_code == 404
     share.refresh_from_db()
