@@ -110,6 +110,26 @@ def real_image_bytes() -> bytes:
     return paths[0].read_bytes() if paths else jpeg_bytes()
 
 
+def finish_analysis(photo, *, status: str = "done", **probabilities: float):
+    """Mark the photo's analysis as the worker would: done with probabilities, or failed."""
+    from lesions.models import CLASSES, Analysis
+
+    analysis = photo.analyses.get()
+    if status == "failed":
+        analysis.status = Analysis.Status.FAILED
+        analysis.error = "The stored photo could not be read."
+        analysis.save()
+        return analysis
+    values = dict.fromkeys(CLASSES, 0.0) | (probabilities or {"nv": 0.8, "bkl": 0.1, "mel": 0.1})
+    for code, p in values.items():
+        setattr(analysis, f"p_{code}", p)
+    analysis.predicted_class = max(values, key=values.get)
+    analysis.malignant_probability = values["akiec"] + values["bcc"] + values["mel"]
+    analysis.status = Analysis.Status.DONE
+    analysis.save()
+    return analysis
+
+
 @pytest.fixture
 def lesion(alice):
     from lesions import services

@@ -8,25 +8,15 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
-from conftest import PASSWORD, jpeg_bytes, upload
+from conftest import PASSWORD, finish_analysis, jpeg_bytes, upload
 from lesions import services
-from lesions.models import CLASSES, Analysis, Lesion, Photo
+from lesions.models import Analysis, Lesion, Photo
 
 pytestmark = pytest.mark.django_db
 
 
 def _zip(response) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-
-
-def _finish(photo: Photo) -> None:
-    analysis = photo.analyses.get()
-    for code in CLASSES:
-        setattr(analysis, f"p_{code}", 0.0)
-    analysis.p_nv, analysis.p_mel = 0.9, 0.1
-    analysis.predicted_class, analysis.malignant_probability = "nv", 0.1
-    analysis.status = Analysis.Status.DONE
-    analysis.save()
 
 
 def test_the_account_shows_who_is_logged_in(api_alice):
@@ -36,7 +26,7 @@ def test_the_account_shows_who_is_logged_in(api_alice):
 
 
 def test_export_holds_every_lesion_photo_and_analysis_with_the_image_files(api_alice, alice, lesion, photo, settings):
-    _finish(photo)
+    finish_analysis(photo, nv=0.9, mel=0.1)
     second = services.lesion_create(owner=alice, name="Right calf", body_site="lower extremity", notes="new")
     services.photo_create(lesion=second, upload=upload(jpeg_bytes(color=(90, 60, 50))))
 

@@ -3,7 +3,8 @@
 import pytest
 from django.core.cache import cache
 
-from lesions.models import CLASSES, Analysis, Photo
+from conftest import finish_analysis
+from lesions.models import Photo
 
 
 @pytest.fixture(autouse=True)
@@ -28,24 +29,6 @@ def eager_tasks():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
-def finish_analysis(photo: Photo, *, status: str = "done", **probabilities: float) -> Analysis:
-    """Mark the photo's analysis as the worker would: done with probabilities, or failed."""
-    analysis = photo.analyses.get()
-    if status == "failed":
-        analysis.status = Analysis.Status.FAILED
-        analysis.error = "The stored photo could not be read."
-        analysis.save()
-        return analysis
-    values = dict.fromkeys(CLASSES, 0.0) | (probabilities or {"nv": 0.8, "bkl": 0.1, "mel": 0.1})
-    for code, p in values.items():
-        setattr(analysis, f"p_{code}", p)
-    analysis.predicted_class = max(values, key=values.get)
-    analysis.malignant_probability = values["akiec"] + values["bcc"] + values["mel"]
-    analysis.status = Analysis.Status.DONE
-    analysis.save()
-    return analysis
 
 
 @pytest.fixture

@@ -2,21 +2,10 @@
 
 import pytest
 
-from conftest import PASSWORD, jpeg_bytes, upload
-from lesions.models import CLASSES, Analysis
+from conftest import PASSWORD, finish_analysis, jpeg_bytes, upload
+from lesions.models import CLASSES, Photo
 
 pytestmark = pytest.mark.django_db
-
-
-def _finish(analysis: Analysis, **probabilities) -> Analysis:
-    values = dict.fromkeys(CLASSES, 0.0) | probabilities
-    for code, p in values.items():
-        setattr(analysis, f"p_{code}", p)
-    analysis.predicted_class = max(values, key=values.get)
-    analysis.malignant_probability = values["akiec"] + values["bcc"] + values["mel"]
-    analysis.status = "done"
-    analysis.save()
-    return analysis
 
 
 def test_register_then_token_then_authenticated_request(client):
@@ -120,7 +109,7 @@ def test_photo_detail_and_history_show_probabilities_in_taken_at_order(api_alice
         {"image": upload(jpeg_bytes(color=(90, 60, 50))), "taken_at": "2024-01-01T10:00:00Z"},
         format="multipart",
     ).json()
-    _finish(Analysis.objects.get(photo_id=first["id"]), nv=0.7, mel=0.2, bkl=0.1)
+    finish_analysis(Photo.objects.get(pk=first["id"]), nv=0.7, mel=0.2, bkl=0.1)
 
     detail = api_alice.get(f"/api/photos/{first['id']}/").json()
     analysis = detail["analysis"]

@@ -5,24 +5,12 @@ import re
 
 import pytest
 
-from conftest import jpeg_bytes, upload
+from conftest import finish_analysis, jpeg_bytes, upload
 from lesions.models import CLASSES, Analysis, Lesion, Photo
 
 pytestmark = pytest.mark.django_db
 
 NOTICE = b"Not a diagnosis."
-
-
-def _finish(photo: Photo, **probabilities) -> Analysis:
-    analysis = photo.analyses.get()
-    values = dict.fromkeys(CLASSES, 0.0) | probabilities
-    for code, p in values.items():
-        setattr(analysis, f"p_{code}", p)
-    analysis.predicted_class = max(values, key=values.get)
-    analysis.malignant_probability = values["akiec"] + values["bcc"] + values["mel"]
-    analysis.status = "done"
-    analysis.save()
-    return analysis
 
 
 def test_home_page_says_it_is_not_a_diagnosis(client):
@@ -59,7 +47,7 @@ def test_upload_from_the_web_form_then_timeline_shows_photos_in_date_order(clien
         )
         assert response.status_code == 302
     may, february = Photo.objects.order_by("-taken_at")
-    _finish(february, nv=0.9, mel=0.1)
+    finish_analysis(february, nv=0.9, mel=0.1)
 
     page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
     assert page.index(f'id="photo-{february.pk}"') < page.index(f'id="photo-{may.pk}"')
@@ -75,7 +63,7 @@ def test_upload_from_the_web_form_then_timeline_shows_photos_in_date_order(clien
 def test_timeline_fragment_stops_polling_once_everything_is_finished(client_alice, photo):
     fragment = client_alice.get(f"/lesions/{photo.lesion_id}/timeline/").content.decode()
     assert 'data-pending="1"' in fragment
-    _finish(photo, bcc=0.6, nv=0.4)
+    finish_analysis(photo, bcc=0.6, nv=0.4)
     fragment = client_alice.get(f"/lesions/{photo.lesion_id}/timeline/").content.decode()
     assert 'data-pending="1"' not in fragment
     assert "Basal cell carcinoma" in fragment
@@ -83,7 +71,7 @@ def test_timeline_fragment_stops_polling_once_everything_is_finished(client_alic
 
 
 def test_photo_page_shows_all_probabilities_and_the_notice(client_alice, photo):
-    _finish(photo, mel=0.55, nv=0.45)
+    finish_analysis(photo, mel=0.55, nv=0.45)
     page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
     for code in CLASSES:
         assert f"<td>{code}" in page
@@ -121,7 +109,7 @@ def test_image_views_stream_jpeg_to_the_owner_with_private_caching(client_alice,
 
 
 def test_timeline_shows_the_abcde_guide_and_links_results_to_the_conditions(client_alice, photo):
-    _finish(photo, mel=0.7, nv=0.3)
+    finish_analysis(photo, mel=0.7, nv=0.3)
     page = client_alice.get(f"/lesions/{photo.lesion_id}/").content.decode()
     assert "Check your mole with ABCDE" in page
     assert 'href="/learn/guides/abcde/"' in page
