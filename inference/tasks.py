@@ -1,10 +1,35 @@
 """Celery tasks: thin wrappers that take ids and call `inference.services`."""
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from inference import services
+
+logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _load_model_before_the_first_task(**kwargs) -> None:
+    """Load TensorFlow and the model, and trace the graph, when a pool process starts.
+
+    Each process keeps its model (inference.engine caches it), so this runs once per process. A
+    missing or broken model must not keep the worker from starting: the analyses then fail with
+    a readable reason instead.
+    """
+    from PIL import Image
+
+    from inference.engine import get_classifier
+
+    try:
+        classifier = get_classifier(settings.MODEL_DIR)
+        # The first forward pass traces the graph (seconds); do it now on a plain image.
+        classifier.predict_batch([Image.new("RGB", (classifier.input_size,) * 2, (150, 110, 90))])
+    except Exception:
+        logger.exception("Could not preload the model from %s", settings.MODEL_DIR)
 
 
 @shared_task(

@@ -198,6 +198,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A pool process loads TensorFlow and the model before it reports ready (inference.tasks); that
+# takes longer than Celery's default 4 s on a small machine.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", default=120)
 
 # --- Inference ------------------------------------------------------------------------------
 MODEL_DIR = env.path("MODEL_DIR", default=BASE_DIR / "inference" / "model")
