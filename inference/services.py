@@ -1,8 +1,9 @@
 """Running the CNN on photos: requesting, running and sweeping analyses.
 
 The database is the source of truth and the queue only a hint. Every analysis row says where it
-is (pending, running, done, failed); a lost message or a dead worker leaves a row that the
-periodic sweep finds and queues again, and a photo that keeps crashing workers ends as `failed`
+is (pending, running, done, failed, or not_assessable when the photo is not something the model
+can score: not a lesion, too dark, too blurry); a lost message or a dead worker leaves a row that
+the periodic sweep finds and queues again, and a photo that keeps crashing workers ends as `failed`
 with a reason instead of looping forever.
 """
 
@@ -93,7 +94,7 @@ def _claim(photo_id: int, model_version: str) -> Analysis | None:
             photo=photo, model_version=model_version, defaults={"queued_at": timezone.now()}
         )
         analysis = Analysis.objects.select_for_update().select_related("photo").get(pk=analysis.pk)
-        if analysis.status in (Analysis.Status.DONE, Analysis.Status.FAILED):
+        if analysis.is_finished:
             return None  # a redelivered or duplicate message: the work is already finished
         if analysis.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
             _fail(
@@ -107,6 +108,30 @@ def _claim(photo_id: int, model_version: str) -> Analysis | None:
         analysis.started_at = timezone.now()
         analysis.save(update_fields=["status", "attempts", "started_at"])
         return analysis
+
+
+def _not_assessable(analysis: Analysis, reason: str) -> Analysis:
+    """Finish without probabilities: seven confident numbers for a landscape would mislead."""
+    analysis.status = Analysis.Status.NOT_ASSESSABLE
+    analysis.error = reason
+    analysis.finished_at = timezone.now()
+    analysis.save(update_fields=["status", "error", "finished_at"])
+    logger.info("Analysis %s: not assessable (%s)", analysis.pk, reason)
+    notifications.analysis_finished(analysis)
+    return analysis
+
+
+def _assessable(image: Image.Image) -> str:
+    """Empty if the model may score `image`, else the reason it may not (see inference.quality)."""
+    from inference import quality
+
+    try:
+        assessment = quality.assess(image)
+    except (OSError, ValueError, KeyError):
+        # Missing or stale statistics must not stop analyses: score the photo as before.
+        logger.exception("The photo quality checks could not run; analysing anyway")
+        return ""
+    return "" if assessment.ok else assessment.reason
 
 
 def _load_photo(photo: Photo) -> Image.Image:
@@ -124,8 +149,10 @@ def _load_photo(photo: Photo) -> Image.Image:
 def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis | None:
     """Run the CNN on one photo and store the probabilities. Called by the worker only.
 
-    Raises `RetryableAnalysisError` for errors worth another try; records a readable reason
-    and `failed` for everything else, or when the attempts are used up.
+    A photo the model cannot assess (see `inference.quality`) ends `not_assessable` with the
+    reason in `error` and no probabilities. Raises `RetryableAnalysisError` for errors worth
+    another try; records a readable reason and `failed` for everything else, or when the
+    attempts are used up.
     """
     version = model_version or current_model_version()
     analysis = _claim(photo_id, version)
@@ -148,6 +175,9 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
             f"This analysis asked for model {analysis.model_version}, but the server runs "
             f"{classifier.version}. Re-run it with the current model.",
         )
+    reason = _assessable(image)
+    if reason:
+        return _not_assessable(analysis, reason)
     try:
         prediction = classifier.predict(image)
     except Exception as exc:

@@ -83,9 +83,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "status": {"help_text": "pending and running end in done or failed; poll until then."},
+            "status": {
+                "help_text": "pending and running end in done, failed or not_assessable (the photo is not a "
+                "lesion the model can score, e.g. too dark or blurry; the reason is in `error`); poll until then."
+            },
             "malignant_probability": {"help_text": "akiec + bcc + mel; null until done."},
-            "error": {"help_text": "Why it failed, in words a patient can read; empty otherwise."},
+            "error": {"help_text": "Why it failed or is not assessable, in words a patient can read; empty otherwise."},
         }
 
 
@@ -271,7 +274,7 @@ class LesionViewSet(viewsets.ModelViewSet):
         summary="Upload a photo of the lesion",
         description=(
             "Answers 202 with the stored photo and its analysis `pending`; poll `GET /api/photos/{id}/` "
-            "until the status is `done` or `failed`. A file that is not a usable JPEG, PNG or HEIC "
+            "until the status is `done`, `failed` or `not_assessable`. A file that is not a usable JPEG, PNG or HEIC "
             "photo answers 400 with a message under `image`."
         ),
     )

@@ -101,10 +101,13 @@ class Analysis(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        # Finished, but the photo is not something the model can assess (not a lesion, too dark,
+        # too blurry...): the reason is in `error` and there are no probabilities.
+        NOT_ASSESSABLE = "not_assessable", "Not assessable"
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="analyses")
     model_version = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     p_akiec = models.FloatField(null=True, blank=True)
     p_bcc = models.FloatField(null=True, blank=True)
     p_bkl = models.FloatField(null=True, blank=True)
@@ -114,7 +117,9 @@ class Analysis(models.Model):
     p_vasc = models.FloatField(null=True, blank=True)
     predicted_class = models.CharField(max_length=10, choices=list(CLASS_LABELS.items()), blank=True)
     malignant_probability = models.FloatField(null=True, blank=True)
-    error = models.TextField(blank=True, help_text="Why the analysis failed, in words a patient can read.")
+    error = models.TextField(
+        blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -159,7 +164,7 @@ class Analysis(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.NOT_ASSESSABLE)
 
 
 # --- Sharing with a physician -------------------------------------------------------------------

@@ -201,6 +201,8 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
         return [_p("Not analysed yet.", styles["small"])]
     if analysis.status == Analysis.Status.FAILED:
         return [_p(f"Analysis failed: {analysis.error}", styles["small"])]
+    if analysis.status == Analysis.Status.NOT_ASSESSABLE:
+        return [_p(f"Not assessable: {analysis.error}.", styles["small"])]
     if analysis.status != Analysis.Status.DONE:
         return [_p("Analysis still running.", styles["small"])]
     lines = [

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from conftest import lesion_image_paths, upload
+from conftest import jpeg_bytes, lesion_image_paths, upload
 from inference.services import analyses_sweep, current_model_version
 from inference.tests.worker import wait_for
 from lesions import services
@@ -145,3 +145,17 @@ def test_a_missing_photo_file_fails_with_a_readable_reason(alice, shared_media, 
     analysis = _wait_finished(photo)
     assert analysis.status == "failed"
     assert "missing" in analysis.error
+
+
+def test_a_photo_that_is_not_a_lesion_ends_not_assessable(api_alice, shared_media, celery_worker):
+    created = api_alice.post("/api/lesions/", {"name": "Holiday", "body_site": "back"}, format="json")
+    image = jpeg_bytes(size=(640, 480), color=(200, 200, 200))  # a blank grey frame
+    response = api_alice.post(
+        f"/api/lesions/{created.json()['id']}/photos/", {"image": upload(image)}, format="multipart"
+    )
+    assert response.status_code == 202, response.content
+    analysis = _wait_finished(Photo.objects.get(pk=response.json()["id"]))
+    assert analysis.status == "not_assessable"
+    assert analysis.error and analysis.probabilities is None
+    body = api_alice.get(f"/api/photos/{analysis.photo_id}/").json()["analysis"]
+    assert (body["status"], body["error"]) == ("not_assessable", analysis.error)

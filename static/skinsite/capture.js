@@ -159,10 +159,14 @@
       state.textContent = "The analysis failed.";
       result.textContent = (analysis.error || "No reason was given.") + " Your photo is saved.";
       show(result, true);
+    } else if (analysis.status === "not_assessable") {
+      state.textContent = "Not assessable.";
+      result.textContent = (analysis.error || "The photo could not be assessed") + ". Try another photo: close-up, in focus, good light.";
+      show(result, true);
     } else {
       state.textContent = analysis.status === "running" ? "Analysing…" : "Waiting for the analysis…";
     }
-    const finished = analysis.status === "done" || analysis.status === "failed";
+    const finished = ["done", "failed", "not_assessable"].includes(analysis.status);
     show(lesionLink, finished);
     show(again, finished);
     root.dataset.analysisStatus = analysis.status;

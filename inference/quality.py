@@ -1,0 +1,240 @@
+"""Is this photo something the classifier can assess? Cheap checks before seven confident numbers.
+
+The CNN gives a probability for each of seven lesion types to *any* picture, a landscape or a
+black frame included, and its softmax is often just as confident on those as on a real lesion.
+So before the numbers are stored, `assess()` looks at the photo the way the model will (the same
+centre square crop) and refuses, with a reason a patient can act on, what is:
+
+- too dark or too bright (exposure), or a blank frame (no contrast);
+- too blurry (variance of the Laplacian, the usual focus measure);
+- not a colour close-up of skin: a black-and-white picture, or too little of it in skin hues;
+- otherwise unlike the dermoscopy photos the model learnt from: a Mahalanobis distance over a
+  dozen colour, texture and layout statistics, whose mean and covariance were fitted on the
+  HAM10000 training split (`quality_stats.json`, written by `python -m inference.evaluate_quality
+  --fit`). Every threshold was chosen on the validation split, never on the test split.
+
+Only numpy and Pillow are imported, so the web process and the tests can use it cheaply, and it
+does not depend on the CNN: a retrained model needs no new statistics.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+from training.preprocessing import _to_rgb
+
+STATS_FILE = Path(__file__).resolve().parent / "quality_stats.json"
+WORK_SIZE = 256  # side of the square the checks look at: enough for focus, cheap for the rest
+
+# The statistics `features()` returns, in order; the stats file records them so a mismatch is caught.
+FEATURE_NAMES: tuple[str, ...] = (
+    "luminance_mean",
+    "luminance_std",
+    "dark_fraction",
+    "bright_fraction",
+    "saturation_mean",
+    "skin_hue_fraction",
+    "a_mean",
+    "b_mean",
+    "a_std",
+    "b_std",
+    "log_laplacian_variance",
+    "edge_fraction",
+    "centre_minus_border",
+)
+
+# Reasons, worded for the patient; the page adds "Try another photo: close-up, in focus, good light."
+TOO_DARK = "The photo is too dark"
+TOO_BRIGHT = "The photo is too bright (overexposed)"
+BLANK = "The photo shows almost nothing (a blank or uniform frame)"
+BLURRY = "The photo is too blurry"
+NOT_COLOUR = "The photo is black and white; the model needs a colour photo of the skin"
+NOT_SKIN = "The photo does not look like skin"
+NOT_LESION = "The photo does not look like a close-up of a skin lesion"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Whether the classifier's output for a photo can be shown, and if not, why."""
+
+    ok: bool
+    reason: str = ""  # empty when ok
+    scores: dict[str, float] = field(default_factory=dict, compare=False)  # the measured values, for tuning
+
+
+def _square(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
+    """The centre square the model sees, as float RGB 0..1 (size x size x 3)."""
+    image = _to_rgb(ImageOps.exif_transpose(image))
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ValueError("empty image")
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    square = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    return np.asarray(square, dtype=np.float64) / 255.0
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of float sRGB 0..1; L 0..100, a and b about -100..100."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    matrix = np.array(
+        [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+    )
+    xyz = linear @ matrix.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def _laplacian_variance(gray: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian of 0..255 grey values: low when nothing is in focus."""
+    lap = gray[1:-1, :-2] + gray[1:-1, 2:] + gray[:-2, 1:-1] + gray[2:, 1:-1] - 4 * gray[1:-1, 1:-1]
+    return float(lap.var())
+
+
+def features(image: Image.Image) -> np.ndarray:
+    """The statistics in `FEATURE_NAMES` for one Pillow image of any mode and size."""
+    rgb = _square(image)
+    lab = _lab(rgb)
+    lightness = lab[..., 0] / 100.0
+    hsv = np.asarray(
+        Image.fromarray((rgb * 255).round().astype(np.uint8)).convert("HSV"), dtype=np.float64
+    )  # H, S, V 0..255
+    hue_degrees = hsv[..., 0] * 360.0 / 255.0
+    saturation = hsv[..., 1] / 255.0
+    # Skin of every colour, and lesions on it, lie between red-magenta and yellow-orange; a pixel
+    # counts only if it has some colour (grey pixels have an arbitrary hue).
+    skin_hue = ((hue_degrees >= 330) | (hue_degrees <= 60)) & (saturation > 0.08)
+
+    gray = rgb @ np.array([0.299, 0.587, 0.114]) * 255.0
+    # Focus is measured after a light blur, so JPEG noise and sensor grain do not count as detail.
+    smooth = np.asarray(Image.fromarray(gray.astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7)), dtype=np.float64)
+    gy, gx = np.gradient(smooth)
+    magnitude = np.hypot(gx, gy)
+
+    # Dermoscopy centres the lesion, usually darker than the skin around it.
+    n = rgb.shape[0]
+    yy, xx = np.mgrid[0:n, 0:n]
+    radius = np.hypot(yy - (n - 1) / 2, xx - (n - 1) / 2) / (n / 2)
+    centre = lightness[radius < 0.4].mean()
+    border = lightness[(radius > 0.6) & (radius < 0.95)].mean()
+
+    return np.array(
+        [
+            lightness.mean(),
+            lightness.std(),
+            float((lightness < 0.08).mean()),
+            float((lightness > 0.97).mean()),
+            saturation.mean(),
+            float(skin_hue.mean()),
+            lab[..., 1].mean(),
+            lab[..., 2].mean(),
+            lab[..., 1].std(),
+            lab[..., 2].std(),
+            np.log1p(_laplacian_variance(smooth)),
+            float((magnitude > 20).mean()),
+            centre - border,
+        ]
+    )
+
+
+# Fixed limits with a wide margin outside every validation lesion (the darkest has a mean
+# lightness of 0.34, the flattest a spread of 0.019, the greyest a saturation of 0.06).
+DARK_BELOW = 0.20  # mean L*/100
+BRIGHT_ABOVE = 0.90  # mean L*/100
+BRIGHT_FRACTION_ABOVE = 0.5  # share of nearly white pixels
+BLANK_BELOW = 0.01  # standard deviation of L*/100
+GREY_BELOW = 0.03  # mean HSV saturation
+# Dermoscopy is soft: log(1 + Laplacian variance) of validation lesions is 1.02 at the least
+# and 1.26 at the 0.5th percentile; a blur a patient would notice brings it under 1.
+BLURRY_BELOW = 1.1
+SKIN_HUE_BELOW = 0.3  # when the photo is unlike the lesions, say "not skin" if this little is skin-hued
+
+
+def _transformed(values: np.ndarray) -> np.ndarray:
+    """Features on scales where a Gaussian fits the lesions (logs of spreads and of rare fractions)."""
+    values = np.array(values, dtype=np.float64, copy=True)
+    for index, name in enumerate(FEATURE_NAMES):
+        if name == "skin_hue_fraction":
+            values[..., index] = np.log(1 - values[..., index] + 1e-3)
+        elif name.endswith("fraction") or name.endswith("_std"):
+            values[..., index] = np.log(values[..., index] + 1e-3)
+    return values
+
+
+@dataclass(frozen=True)
+class LesionStatistics:
+    """Mean and inverse covariance of the lesions' transformed features, and the distance limit."""
+
+    mean: np.ndarray
+    inverse_covariance: np.ndarray
+    distance_above: float  # the 99th percentile of validation lesions' distances
+
+    @classmethod
+    def fit(cls, train: np.ndarray, validation: np.ndarray, quantile: float = 99.0) -> LesionStatistics:
+        """Fit on training lesions' features, set the limit on validation lesions' distances."""
+        transformed = _transformed(train)
+        covariance = np.cov(transformed, rowvar=False) + np.eye(len(FEATURE_NAMES)) * 1e-6
+        fitted = cls(transformed.mean(axis=0), np.linalg.inv(covariance), 0.0)
+        limit = float(np.percentile(fitted.distance(validation), quantile))
+        return cls(fitted.mean, fitted.inverse_covariance, round(limit, 3))
+
+    def distance(self, values: np.ndarray) -> np.ndarray:
+        """Mahalanobis distance of raw feature rows (or one row) from the training lesions."""
+        delta = _transformed(np.atleast_2d(values)) - self.mean
+        return np.sqrt(np.einsum("ij,jk,ik->i", delta, self.inverse_covariance, delta))
+
+    def to_json(self, **extra: object) -> dict:
+        return {
+            "features": list(FEATURE_NAMES),
+            "mean": self.mean.round(8).tolist(),
+            "inverse_covariance": self.inverse_covariance.round(8).tolist(),
+            "distance_above": self.distance_above,
+            **extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LesionStatistics:
+        if tuple(data["features"]) != FEATURE_NAMES:
+            raise ValueError("the quality statistics were fitted on other features; run evaluate_quality --fit")
+        return cls(np.array(data["mean"]), np.array(data["inverse_covariance"]), float(data["distance_above"]))
+
+
+@lru_cache(maxsize=4)
+def load_statistics(path: Path = STATS_FILE) -> LesionStatistics:
+    """The committed lesion statistics (read once per process)."""
+    return LesionStatistics.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def assess_features(values: np.ndarray, statistics: LesionStatistics | None = None) -> Assessment:
+    """The decision for already computed `features()`: the first check that fails gives the reason."""
+    statistics = statistics or load_statistics()
+    value = dict(zip(FEATURE_NAMES, (float(v) for v in values), strict=True))
+    distance = float(statistics.distance(values)[0])
+    scores = {**value, "distance": distance}
+    # Exposure first: a dark or blank frame also looks blurry and unlike skin, and the light is
+    # what the patient should fix.
+    if value["luminance_mean"] < DARK_BELOW:
+        return Assessment(False, TOO_DARK, scores)
+    if value["luminance_mean"] > BRIGHT_ABOVE or value["bright_fraction"] > BRIGHT_FRACTION_ABOVE:
+        return Assessment(False, TOO_BRIGHT, scores)
+    if value["luminance_std"] < BLANK_BELOW:
+        return Assessment(False, BLANK, scores)
+    if value["saturation_mean"] < GREY_BELOW:
+        return Assessment(False, NOT_COLOUR, scores)
+    if value["log_laplacian_variance"] < BLURRY_BELOW:
+        return Assessment(False, BLURRY, scores)
+    if distance > statistics.distance_above:
+        return Assessment(False, NOT_SKIN if value["skin_hue_fraction"] < SKIN_HUE_BELOW else NOT_LESION, scores)
+    return Assessment(True, "", scores)
+
+
+def assess(image: Image.Image, statistics: LesionStatistics | None = None) -> Assessment:
+    """Can the classifier's output for `image` be trusted enough to show? If not, why not."""
+    return assess_features(features(image), statistics)
