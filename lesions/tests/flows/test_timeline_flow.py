@@ -1,0 +1,64 @@
+"""The lesion page in a real desktop browser: upload a photo, and its analysis and the chart
+appear by themselves (no reload) once the real worker has finished."""
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from conftest import lesion_image_paths
+from lesions import services
+from lesions.models import Analysis, Photo
+from lesions.tests.flows.test_phone_flow import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - same marks
+
+
+@pytest.fixture
+def desktop(live_server, alice, tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls inside Playwright's loop
+    client = Client()
+    client.force_login(alice)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        context.close()
+        # The ORM calls above ran in Playwright's greenlet, which has a connection of its own.
+        connections.close_all()
+
+
+def test_uploaded_photo_gets_its_result_and_chart_without_a_reload(
+    desktop, live_server, alice, shared_media, celery_worker
+):
+    lesion = services.lesion_create(owner=alice, name="Mole on back", body_site="back")
+    page = desktop
+    page.goto(f"{live_server.url}/lesions/{lesion.pk}/")
+    assert page.get_by_text("Not a diagnosis.").first.is_visible()
+
+    page.locator('input[name="image"]:not([capture])').set_input_files(str(lesion_image_paths()[0]))
+    page.get_by_role("button", name="Upload photo").click()
+    page.wait_for_url(f"{live_server.url}/lesions/{lesion.pk}/")
+    photo = Photo.objects.get(lesion=lesion)
+    card = page.locator(f"#photo-{photo.pk}")
+    card.wait_for()
+    # Mark this page load: a reload would lose the mark, so its survival proves none happened.
+    page.evaluate("window.__sameLoad = true")
+
+    page.wait_for_function(f"!document.querySelector('#photo-{photo.pk} [aria-busy]')", timeout=120_000)
+    analysis = Analysis.objects.get(photo=photo)
+    assert analysis.status == Analysis.Status.DONE, analysis.error
+    assert page.evaluate("window.__sameLoad") is True
+    assert analysis.predicted_label in card.inner_text()
+    assert f"{round(analysis.malignant_probability * 100)}%" in card.inner_text()
+    # The chart was drawn from the refreshed data: one point per class line plus the malignant line.
+    points = page.evaluate("Chart.getChart(document.getElementById('chart')).data.datasets.map(d => d.data.length)")
+    assert points == [1] * 8
+    assert page.locator(".timeline [data-pending]").count() == 0
