@@ -12,14 +12,19 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from lesions import notifications
 from lesions.models import CLASSES, Analysis, Photo
+
+if TYPE_CHECKING:
+    from inference.engine import Classifier  # for type hints only: the web process never loads it
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +139,18 @@ def _assessable(image: Image.Image) -> str:
     return "" if assessment.ok else assessment.reason
 
 
+def _heatmap_jpeg(classifier: "Classifier", image: Image.Image) -> bytes | None:
+    """The Grad-CAM overlay for the predicted class, or None: a heatmap is worth no failed analysis."""
+    from inference import heatmap
+
+    try:
+        cam = heatmap.gradcam_for(classifier.model).compute(classifier.inputs([image]))
+        return heatmap.overlay_jpeg(image, cam)
+    except Exception:
+        logger.exception("No heatmap for this photo")
+        return None
+
+
 def _load_photo(photo: Photo) -> Image.Image:
     try:
         with photo.image.open("rb") as fh:
@@ -191,6 +208,9 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
         setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
     analysis.predicted_class = prediction.predicted_class
     analysis.malignant_probability = float(prediction.malignant_probability)
+    overlay = _heatmap_jpeg(classifier, image)
+    if overlay is not None:
+        analysis.heatmap.save("heatmap.jpg", ContentFile(overlay), save=False)
     analysis.status = Analysis.Status.DONE
     analysis.error = ""
     analysis.finished_at = timezone.now()

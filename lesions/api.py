@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
@@ -68,6 +69,10 @@ class AnalysisSerializer(serializers.ModelSerializer):
         help_text="The most likely class; empty until done.",
     )
     predicted_label = serializers.CharField(read_only=True, help_text="The most likely class in words.")
+    heatmap_url = serializers.SerializerMethodField(
+        help_text="Where the model looked: a JPEG of the photo with a Grad-CAM heatmap over it, for its "
+        "owner's credentials only; null until done (and for analyses made before heatmaps existed)."
+    )
 
     class Meta:
         model = Analysis
@@ -80,6 +85,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "model_version",
             "error",
             "finished_at",
+            "heatmap_url",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -90,6 +96,14 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "malignant_probability": {"help_text": "akiec + bcc + mel; null until done."},
             "error": {"help_text": "Why it failed or is not assessable, in words a patient can read; empty otherwise."},
         }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_heatmap_url(self, analysis: Analysis) -> str | None:
+        if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
+            return None
+        url = reverse("api-photo-heatmap", args=[analysis.photo_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -128,7 +142,7 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_analysis(self, photo: Photo) -> dict | None:
         analysis = selectors.current_analysis(photo)
-        return AnalysisSerializer(analysis).data if analysis else None
+        return AnalysisSerializer(analysis, context=self.context).data if analysis else None
 
     def validate_taken_at(self, value):
         if value > timezone.now():
@@ -157,7 +171,7 @@ class LesionSerializer(serializers.ModelSerializer):
     @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_latest_analysis(self, lesion: Lesion) -> dict | None:
         analysis = selectors.latest_analysis(lesion=lesion)
-        return AnalysisSerializer(analysis).data if analysis else None
+        return AnalysisSerializer(analysis, context=self.context).data if analysis else None
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -381,3 +395,21 @@ class PhotoViewSet(
     def thumbnail(self, request: Request, pk: str):
         photo = self.get_object()
         return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)
+
+    @extend_schema(
+        responses={**_PHOTO_BYTES, 404: OpenApiResponse(description="No such photo, or no heatmap yet.")},
+        summary="The current analysis's heatmap JPEG",
+        description="The photo with a Grad-CAM heatmap over the centre square the model looks at.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="heatmap",
+        url_name="heatmap",
+        content_negotiation_class=FileContentNegotiation,
+    )
+    def heatmap(self, request: Request, pk: str):
+        analysis = selectors.current_analysis(self.get_object())
+        if analysis is None or analysis.status != Analysis.Status.DONE:
+            raise Http404("No heatmap for this photo.")
+        return private_file_response(analysis.heatmap)

@@ -74,6 +74,10 @@ def _thumbnail_path(photo: "Photo", filename: str) -> str:
     return f"thumbnails/{uuid.uuid4().hex}.jpg"
 
 
+def _heatmap_path(analysis: "Analysis", filename: str) -> str:
+    return f"heatmaps/{uuid.uuid4().hex}.jpg"
+
+
 class Photo(models.Model):
     lesion = models.ForeignKey(Lesion, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to=_photo_path)
@@ -117,6 +121,8 @@ class Analysis(models.Model):
     p_vasc = models.FloatField(null=True, blank=True)
     predicted_class = models.CharField(max_length=10, choices=list(CLASS_LABELS.items()), blank=True)
     malignant_probability = models.FloatField(null=True, blank=True)
+    # Where the model looked (Grad-CAM over the photo), stored privately like the photo itself.
+    heatmap = models.ImageField(upload_to=_heatmap_path, blank=True)
     error = models.TextField(
         blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
     )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo-delete"),
     path("photos/<int:photo_id>/image/", views.photo_image, name="photo-image"),
     path("photos/<int:photo_id>/thumbnail/", views.photo_thumbnail, name="photo-thumbnail"),
+    path("photos/<int:photo_id>/heatmap/", views.photo_heatmap, name="photo-heatmap"),
     # Sharing with a physician, PDF reports and re-check reminders (lesions.share_views).
     path("<int:lesion_id>/share/", share_views.lesion_share_create, name="share"),
     path("<int:lesion_id>/report.pdf", share_views.lesion_report_pdf, name="report-pdf"),

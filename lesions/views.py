@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +13,7 @@ from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm
 from lesions.imaging import InvalidImage
+from lesions.models import Analysis
 
 
 def _timeline_context(lesion) -> dict:
@@ -149,6 +150,16 @@ def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
 @require_GET
 def photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
     return private_file_response(selectors.photo_get(user=request.user, photo_id=photo_id).image)
+
+
+@login_required
+@require_GET
+def photo_heatmap(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The current analysis's heatmap over the photo (owner only, like the photo itself)."""
+    analysis = selectors.current_analysis(selectors.photo_get(user=request.user, photo_id=photo_id))
+    if analysis is None or analysis.status != Analysis.Status.DONE:
+        raise Http404("No heatmap for this photo.")
+    return private_file_response(analysis.heatmap)
 
 
 @login_required
