@@ -56,3 +56,7 @@ evaluate: venv
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache
+
+# Latency, throughput, load time and memory of the served model (and TFLite, sklesion) → reports/bench.json.
+bench: venv
+	$(PY) -m inference.bench
