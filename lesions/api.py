@@ -97,7 +97,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "error": {"help_text": "Why it failed or is not assessable, in words a patient can read; empty otherwise."},
         }
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))  # null until done: the schema must say so
     def get_heatmap_url(self, analysis: Analysis) -> str | None:
         if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
             return None
