@@ -22,12 +22,15 @@ def _load_model_before_the_first_task(**kwargs) -> None:
     """
     from PIL import Image
 
+    from inference import heatmap
     from inference.engine import get_classifier
 
     try:
         classifier = get_classifier(settings.MODEL_DIR)
-        # The first forward pass traces the graph (seconds); do it now on a plain image.
-        classifier.predict_batch([Image.new("RGB", (classifier.input_size,) * 2, (150, 110, 90))])
+        # The first forward pass and the first Grad-CAM each trace a graph (seconds); do both now.
+        sample = Image.new("RGB", (classifier.input_size,) * 2, (150, 110, 90))
+        classifier.predict_batch([sample])
+        heatmap.gradcam_for(classifier.model).compute(classifier.inputs([sample]))
     except Exception:
         logger.exception("Could not preload the model from %s", settings.MODEL_DIR)
 
