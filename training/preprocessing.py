@@ -27,7 +27,7 @@ CLASS_NAMES: dict[str, str] = {
     "vasc": "Vascular lesion",
 }
 
-DEFAULT_IMAGE_SIZE = 160
+DEFAULT_IMAGE_SIZE = 192  # the committed model's input; the model card is the authority
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
 PREPROCESSING_VERSION = 1
 PREPROCESSING_DESCRIPTION = (
