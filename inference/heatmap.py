@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from training.preprocessing import _to_rgb
+from training.preprocessing import to_rgb
 
 OVERLAY_MAX_SIDE = 512  # the stored overlay is a preview, not a copy of the photo
 OVERLAY_ALPHA = 0.45  # heat over the photo: enough to see both
@@ -174,7 +174,7 @@ def overlay(image: Image.Image, heatmap: Heatmap, max_side: int = OVERLAY_MAX_SI
     The model sees only the centre square crop, so the rest of the photo is dimmed: the overlay
     can replace the photo on the page without changing its shape.
     """
-    photo = _to_rgb(ImageOps.exif_transpose(image))
+    photo = to_rgb(ImageOps.exif_transpose(image))
     photo.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     width, height = photo.size
     side = min(width, height)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from training.preprocessing import _to_rgb
+from training.preprocessing import to_rgb
 
 STATS_FILE = Path(__file__).resolve().parent / "quality_stats.json"
 WORK_SIZE = 256  # side of the square the checks look at: enough for focus, cheap for the rest
@@ -70,7 +70,7 @@ class Assessment:
 
 def _square(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
     """The centre square the model sees, as float RGB 0..1 (size x size x 3)."""
-    image = _to_rgb(ImageOps.exif_transpose(image))
+    image = to_rgb(ImageOps.exif_transpose(image))
     width, height = image.size
     if width == 0 or height == 0:
         raise ValueError("empty image")

@@ -38,7 +38,7 @@ PREPROCESSING_DESCRIPTION = (
 )
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
     """Convert any Pillow mode to 8-bit RGB without garbling it."""
     if image.mode == "RGB":
         return image
@@ -65,7 +65,7 @@ def prepare_image(image: Image.Image, size: int = DEFAULT_IMAGE_SIZE) -> np.ndar
     if size <= 0:
         raise ValueError(f"size must be positive, got {size}")
     image = ImageOps.exif_transpose(image)  # phones store rotation in EXIF, not in the pixels
-    image = _to_rgb(image)
+    image = to_rgb(image)
     width, height = image.size
     if width == 0 or height == 0:
         raise ValueError("empty image")
