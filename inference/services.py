@@ -79,14 +79,25 @@ def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analy
     return analysis
 
 
-def _fail(analysis: Analysis, reason: str) -> Analysis:
-    analysis.status = Analysis.Status.FAILED
+def _finish_without_result(analysis: Analysis, status: str, reason: str) -> Analysis:
+    """End an analysis with a reason the patient can read instead of probabilities."""
+    analysis.status = status
     analysis.error = reason
     analysis.finished_at = timezone.now()
     analysis.save(update_fields=["status", "error", "finished_at"])
-    logger.warning("Analysis %s failed: %s", analysis.pk, reason)
+    logger.log(
+        logging.WARNING if status == Analysis.Status.FAILED else logging.INFO,
+        "Analysis %s ended %s: %s",
+        analysis.pk,
+        status,
+        reason,
+    )
     notifications.analysis_finished(analysis)
     return analysis
+
+
+def _fail(analysis: Analysis, reason: str) -> Analysis:
+    return _finish_without_result(analysis, Analysis.Status.FAILED, reason)
 
 
 def _claim(photo_id: int, model_version: str) -> Analysis | None:
@@ -117,13 +128,7 @@ def _claim(photo_id: int, model_version: str) -> Analysis | None:
 
 def _not_assessable(analysis: Analysis, reason: str) -> Analysis:
     """Finish without probabilities: seven confident numbers for a landscape would mislead."""
-    analysis.status = Analysis.Status.NOT_ASSESSABLE
-    analysis.error = reason
-    analysis.finished_at = timezone.now()
-    analysis.save(update_fields=["status", "error", "finished_at"])
-    logger.info("Analysis %s: not assessable (%s)", analysis.pk, reason)
-    notifications.analysis_finished(analysis)
-    return analysis
+    return _finish_without_result(analysis, Analysis.Status.NOT_ASSESSABLE, reason)
 
 
 def _assessable(image: Image.Image) -> str:

@@ -5,40 +5,19 @@ server, with the real Celery worker analysing the upload. Until a trained model 
 worker ends the analysis `failed` with a reason; the page must show either outcome.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from django.db import connections
-from django.test import Client
 from PIL import Image
 
 from conftest import lesion_image_paths
 from lesions import services
 from lesions.models import Analysis, Lesion, Photo
+from lesions.tests.flows.conftest import browser_marks
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),  # the live server and the worker see committed rows
-    # Skipped on a developer's machine without Chromium; CI (.ci/run installs it) must run it.
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-        reason="needs Debian's chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = browser_marks
 
 # Records what the page went through, so a fast step (the upload) cannot slip past the test.
 RECORDER = """
@@ -56,32 +35,11 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 @pytest.fixture
-def phone(live_server, alice, tmp_path, monkeypatch):
+def phone(browser_page):
     """A logged-in page in a fresh Chromium profile, sized and behaving like a phone."""
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, which Django would otherwise refuse here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    client = Client()
-    client.force_login(alice)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            **PHONE,
-        )
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-        context.add_init_script(RECORDER)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        context.close()
-        # The test's ORM calls ran inside Playwright's greenlet, where Django keeps a connection of
-        # its own; left open, it would stop the test database from being dropped.
-        connections.close_all()
+    page = browser_page(**PHONE)
+    page.context.add_init_script(RECORDER)
+    return page
 
 
 def _throttle_uploads(page, bytes_per_second: int) -> None:

@@ -2,37 +2,18 @@
 appear by themselves (no reload) once the real worker has finished."""
 
 import pytest
-from django.db import connections
-from django.test import Client
 
 from conftest import lesion_image_paths
 from lesions import services
 from lesions.models import Analysis, Photo
-from lesions.tests.flows.test_phone_flow import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - same marks
+from lesions.tests.flows.conftest import browser_marks
+
+pytestmark = browser_marks
 
 
 @pytest.fixture
-def desktop(live_server, alice, tmp_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls inside Playwright's loop
-    client = Client()
-    client.force_login(alice)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        context.close()
-        # The ORM calls above ran in Playwright's greenlet, which has a connection of its own.
-        connections.close_all()
+def desktop(browser_page):
+    return browser_page(viewport={"width": 1280, "height": 900})
 
 
 def test_uploaded_photo_gets_its_result_and_chart_without_a_reload(
