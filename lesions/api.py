@@ -394,7 +394,7 @@ class PhotoViewSet(
     )
     def thumbnail(self, request: Request, pk: str):
         photo = self.get_object()
-        return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)
+        return private_file_response(photo.thumbnail_file)
 
     @extend_schema(
         responses={**_PHOTO_BYTES, 404: OpenApiResponse(description="No such photo, or no heatmap yet.")},
@@ -409,7 +409,7 @@ class PhotoViewSet(
         content_negotiation_class=FileContentNegotiation,
     )
     def heatmap(self, request: Request, pk: str):
-        analysis = selectors.current_analysis(self.get_object())
-        if analysis is None or analysis.status != Analysis.Status.DONE:
+        heatmap = selectors.heatmap_file(self.get_object())
+        if heatmap is None:
             raise Http404("No heatmap for this photo.")
-        return private_file_response(analysis.heatmap)
+        return private_file_response(heatmap)

@@ -98,6 +98,11 @@ class Photo(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("lesions:photo", args=[self.pk])
 
+    @property
+    def thumbnail_file(self):
+        """The small JPEG for lists; photos stored before thumbnails existed fall back to the image."""
+        return self.thumbnail if self.thumbnail else self.image
+
 
 class Analysis(models.Model):
     class Status(models.TextChoices):

@@ -185,7 +185,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _thumbnail(photo, width: float = 3.2 * cm) -> Image | str:
-    field = photo.thumbnail if photo.thumbnail else photo.image
+    field = photo.thumbnail_file
     try:
         with field.open("rb") as fh:
             data = io.BytesIO(fh.read())

@@ -169,7 +169,7 @@ def report_photo_image(request: HttpRequest, share: ShareLink, token: str, photo
 @share_token_required(photos=True)
 def report_photo_thumbnail(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
     photo = sharing.shared_photo_get(share=share, photo_id=photo_id)
-    return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)
+    return private_file_response(photo.thumbnail_file)
 
 
 # Included by skinsite/urls.py under "r/" with the namespace "report".

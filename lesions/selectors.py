@@ -41,6 +41,14 @@ def current_analysis(photo: Photo, model_version: str | None = None) -> Analysis
     return max(analyses, key=lambda a: a.created_at, default=None)
 
 
+def heatmap_file(photo: Photo):
+    """The current analysis's heatmap file, or None while there is none to show."""
+    analysis = current_analysis(photo)
+    if analysis is None or analysis.status != Analysis.Status.DONE or not analysis.heatmap:
+        return None
+    return analysis.heatmap
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     photo: Photo

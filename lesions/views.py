@@ -13,7 +13,6 @@ from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm
 from lesions.imaging import InvalidImage
-from lesions.models import Analysis
 
 
 def _timeline_context(lesion) -> dict:
@@ -156,14 +155,14 @@ def photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
 @require_GET
 def photo_heatmap(request: HttpRequest, photo_id: int) -> HttpResponse:
     """The current analysis's heatmap over the photo (owner only, like the photo itself)."""
-    analysis = selectors.current_analysis(selectors.photo_get(user=request.user, photo_id=photo_id))
-    if analysis is None or analysis.status != Analysis.Status.DONE:
+    heatmap = selectors.heatmap_file(selectors.photo_get(user=request.user, photo_id=photo_id))
+    if heatmap is None:
         raise Http404("No heatmap for this photo.")
-    return private_file_response(analysis.heatmap)
+    return private_file_response(heatmap)
 
 
 @login_required
 @require_GET
 def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
-    return private_file_response(photo.thumbnail if photo.thumbnail else photo.image)
+    return private_file_response(photo.thumbnail_file)
