@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.preprocessing import CLASSES, PREPROCESSING_VERSION, prepare_image
+from training.preprocessing import CLASSES, PREPROCESSING_VERSION, encode_metadata, prepare_image
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,17 @@ def load_images(data_dir: Path, image_ids: list[str], size: int, cache_dir: Path
         np.save(tmp, images)
         tmp.replace(cache_file)  # atomic, so a killed run never leaves half a cache
     return images
+
+
+def metadata_vectors(data_dir: Path, image_ids: list[str]) -> np.ndarray:
+    """The model's metadata input `(n, METADATA_SIZE)` for HAM10000 images (age, sex, localization)."""
+    by_id = {row["image_id"]: row for row in read_metadata(data_dir)}
+    vectors = []
+    for image_id in image_ids:
+        row = by_id[image_id]
+        age = float(row["age"]) if row["age"].strip() else None
+        vectors.append(encode_metadata(age, row["sex"], row["localization"]))
+    return np.stack(vectors)
 
 
 def labels_of(rows: list[SplitRow]) -> np.ndarray:

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, file_sha256, labels_of, load_images, read_split
+from training.data import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_SPLIT_FILE,
+    file_sha256,
+    labels_of,
+    load_images,
+    metadata_vectors,
+    read_split,
+)
 from training.preprocessing import CLASSES, MALIGNANT
 
 logger = logging.getLogger(__name__)
@@ -288,12 +296,13 @@ def write_report(
     return report
 
 
-def predict_arrays(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Model probabilities for prepared uint8 images, batch by batch (float64, rows sum to 1)."""
+def predict_arrays(model, images: np.ndarray, meta: np.ndarray | None = None, batch_size: int = 64) -> np.ndarray:
+    """Model probabilities for prepared uint8 images (and metadata vectors), batch by batch (float64, rows sum to 1)."""
     out = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)
-        out.append(np.asarray(model(batch, training=False), dtype=np.float64))
+        inputs = batch if meta is None else [batch, meta[start : start + batch_size]]
+        out.append(np.asarray(model(inputs, training=False), dtype=np.float64))
     probs = np.concatenate(out) if out else np.zeros((0, len(CLASSES)))
     return probs / probs.sum(axis=1, keepdims=True)
 
@@ -318,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     model = keras.saving.load_model(args.model / "model.keras", compile=False)
     rows = [r for r in read_split(args.split_file) if r.split == "test"]
     images = load_images(args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
-    probabilities = predict_arrays(model, images)
+    meta = metadata_vectors(args.data, [r.image_id for r in rows]) if card.get("metadata_input") else None
+    probabilities = predict_arrays(model, images, meta)
     report = write_report(
         probabilities,
         labels_of(rows),

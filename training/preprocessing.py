@@ -85,6 +85,48 @@ def prepare_batch(images: list[Image.Image], size: int = DEFAULT_IMAGE_SIZE) -> 
     return np.stack([prepare_image(image, size) for image in images]).astype(np.float32)
 
 
+# The HAM10000 `localization` vocabulary ("unknown" is encoded as no site); lesions.models.BODY_SITES
+# uses the same words, so a lesion's body site reaches the model unchanged.
+LOCALIZATIONS: tuple[str, ...] = (
+    "abdomen",
+    "acral",
+    "back",
+    "chest",
+    "ear",
+    "face",
+    "foot",
+    "genital",
+    "hand",
+    "lower extremity",
+    "neck",
+    "scalp",
+    "trunk",
+    "upper extremity",
+)
+SEXES: tuple[str, ...] = ("female", "male")
+METADATA_SIZE = 2 + len(SEXES) + len(LOCALIZATIONS)
+METADATA_DESCRIPTION = (
+    "float32 vector of 18: [age / 100, 1 if age known], one-hot sex (female, male; all 0 if unknown), "
+    "one-hot body site over the 14 HAM10000 localizations (all 0 if unknown)"
+)
+
+
+def encode_metadata(age: float | None = None, sex: str | None = None, site: str | None = None) -> np.ndarray:
+    """The model's second input: age, sex and body site, any of which may be missing.
+
+    Missing values are all zeros (with an "age known" flag), which training also shows the
+    model by blanking each field at random, so a patient who gives no age still gets a result.
+    """
+    vector = np.zeros(METADATA_SIZE, dtype=np.float32)
+    if age is not None and not (isinstance(age, float) and np.isnan(age)) and 0 < age < 120:
+        vector[0], vector[1] = float(age) / 100.0, 1.0
+    if sex in SEXES:
+        vector[2 + SEXES.index(sex)] = 1.0
+    if site in LOCALIZATIONS:
+        vector[2 + len(SEXES) + LOCALIZATIONS.index(site)] = 1.0
+    return vector
+
+
 def describe(size: int) -> str:
     """The preprocessing description recorded in the model card."""
     return PREPROCESSING_DESCRIPTION.format(size=size)

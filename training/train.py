@@ -41,6 +41,7 @@ from training.data import (
     labels_of,
     load_images,
     load_or_create_split,
+    metadata_vectors,
     split_summary,
 )
 from training.preprocessing import (
@@ -48,6 +49,8 @@ from training.preprocessing import (
     CLASSES,
     DEFAULT_IMAGE_SIZE,
     MALIGNANT,
+    METADATA_DESCRIPTION,
+    METADATA_SIZE,
     PREPROCESSING_VERSION,
     describe,
 )
@@ -80,6 +83,9 @@ BACKBONES = {
     "scratch": Backbone("scratch", 0.35, None, "mnv2-0.35-scratch"),
 }
 
+# Share of training images whose age, sex or body site is blanked (each drawn independently).
+METADATA_DROPOUT = {"age": 0.2, "sex": 0.2, "site": 0.1}
+
 AUGMENTATION = (
     "one affine warp per image: rotation by any angle, random mirror, zoom 0.9-1.2x, shift ±5% "
     "(reflect fill); then saturation ±10%, contrast ±15%, brightness ±10% of full scale"
@@ -97,8 +103,13 @@ def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(raw)}
 
 
-def build_model(backbone: Backbone, image_size: int, weights_dir: Path):
-    """The training model: 0..255 RGB in, 7 logits out; returns (model, backbone_model)."""
+def build_model(backbone: Backbone, image_size: int, weights_dir: Path, metadata: bool = True):
+    """The training model: 0..255 RGB (and the metadata vector) in, 7 logits out; returns (model, backbone_model).
+
+    With `metadata`, age, sex and body site (`encode_metadata`) pass through a small dense layer
+    and join the pooled image features before the classifier: late fusion, so the image branch
+    is the same network with or without them.
+    """
     import keras
 
     weights = None
@@ -119,6 +130,11 @@ def build_model(backbone: Backbone, image_size: int, weights_dir: Path):
     # training=False keeps BatchNorm on its ImageNet statistics even while fine-tuning: with
     # batches of 32 on a skewed dataset, re-estimating them hurts more than it helps.
     x = base(x, training=backbone.weights_file is None)
+    if metadata:
+        meta_input = keras.Input((METADATA_SIZE,), name="metadata")
+        m = keras.layers.Dense(32, activation="relu", name="metadata_dense")(meta_input)
+        x = keras.layers.Concatenate(name="fusion")([x, m])
+        inputs = [inputs, meta_input]
     x = keras.layers.Dropout(0.3, name="head_dropout")(x)
     logits = keras.layers.Dense(len(CLASSES), name="logits")(x)
     return keras.Model(inputs, logits, name="lesion_classifier"), base
@@ -139,8 +155,24 @@ def augmenter(seed: int):
     def uniform(shape, low: float, high: float):
         return generator.uniform(shape, low, high)
 
-    def apply(images, labels):
-        x = tf.cast(images, tf.float32)
+    def drop(meta, start: int, stop: int, rate: float):
+        # Blank one field (age, sex or site) for a random share of the images, so the model also
+        # learns to answer when a patient has not given it.
+        n = tf.shape(meta)[0]
+        keep = tf.cast(uniform([n, 1], 0.0, 1.0) >= rate, tf.float32)
+        width = meta.shape[1]
+        mask = tf.concat([tf.ones([n, start]), tf.tile(keep, [1, stop - start]), tf.ones([n, width - stop])], axis=1)
+        return meta * mask
+
+    def apply(features, labels):
+        if isinstance(features, tuple):
+            images, meta = features
+            meta = drop(meta, 0, 2, METADATA_DROPOUT["age"])
+            meta = drop(meta, 2, 4, METADATA_DROPOUT["sex"])
+            meta = drop(meta, 4, METADATA_SIZE, METADATA_DROPOUT["site"])
+            augmented, labels = apply(images, labels)
+            return (augmented, meta), labels
+        x = tf.cast(features, tf.float32)
         n = tf.shape(x)[0]
         height, width = tf.cast(tf.shape(x)[1], tf.float32), tf.cast(tf.shape(x)[2], tf.float32)
         # Dermoscopy has no "up": any rotation, and a mirror (which with rotation covers both flips).
@@ -174,22 +206,24 @@ def augmenter(seed: int):
     return apply
 
 
-def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
-    """Shuffled, augmented batches of the training images."""
+def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarray, batch_size: int, seed: int):
+    """Shuffled, augmented batches of the training images (with their metadata vectors, if given)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    features = images if meta is None else (images, meta)
+    ds = tf.data.Dataset.from_tensor_slices((features, labels))
     ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
     ds = ds.map(augmenter(seed), num_parallel_calls=1)  # the model needs the other core
     return ds.prefetch(2)
 
 
-def predict_logits(model, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    """Model outputs for uint8 images, without augmentation."""
-    out = [
-        np.asarray(model(images[i : i + batch_size].astype(np.float32), training=False))
-        for i in range(0, len(images), batch_size)
-    ]
+def predict_logits(model, images: np.ndarray, meta: np.ndarray | None = None, batch_size: int = 128) -> np.ndarray:
+    """Model outputs for uint8 images (and their metadata vectors), without augmentation."""
+    out = []
+    for i in range(0, len(images), batch_size):
+        batch = images[i : i + batch_size].astype(np.float32)
+        inputs = batch if meta is None else [batch, meta[i : i + batch_size]]
+        out.append(np.asarray(model(inputs, training=False)))
     return np.concatenate(out).astype(np.float64)
 
 
@@ -211,7 +245,7 @@ def _balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(balanced_accuracy_score(labels, logits.argmax(axis=1)))
 
 
-def _make_progress(model, val_images: np.ndarray, val_labels: np.ndarray, phase: str, state: dict):
+def _make_progress(model, val_images: np.ndarray, val_meta, val_labels: np.ndarray, phase: str, state: dict):
     """A callback that logs each epoch and keeps the weights of the best validation epoch."""
     import keras
 
@@ -220,7 +254,7 @@ def _make_progress(model, val_images: np.ndarray, val_labels: np.ndarray, phase:
             self.started = time.monotonic()
 
         def on_epoch_end(self, epoch, logs=None):
-            logits = predict_logits(model, val_images)
+            logits = predict_logits(model, val_images, val_meta)
             bacc = _balanced_accuracy(logits, val_labels)
             val_loss = float(-np.log(evaluate.softmax(logits)[np.arange(len(val_labels)), val_labels] + 1e-12).mean())
             better = bacc > state["best"]
@@ -264,7 +298,10 @@ def export_model(model, temperature: float, out_dir: Path):
     """Save model.keras: the trained network plus temperature scaling and softmax (probabilities out)."""
     import keras
 
-    inputs = keras.Input(model.input_shape[1:], name="image")
+    if isinstance(model.input_shape, list):
+        inputs = [keras.Input(model.input_shape[0][1:], name="image"), keras.Input((METADATA_SIZE,), name="metadata")]
+    else:
+        inputs = keras.Input(model.input_shape[1:], name="image")
     logits = model(inputs)
     scaled = keras.layers.Rescaling(1.0 / temperature, name="temperature_scaling")(logits)
     probabilities = keras.layers.Softmax(name="probabilities")(scaled)
@@ -305,6 +342,14 @@ def model_card(
             "dtype": "float32",
             "range": "RGB 0..255 (the model scales to -1..1 itself)",
         },
+        "metadata_input": {
+            "function": "training.preprocessing.encode_metadata",
+            "shape": [METADATA_SIZE],
+            "description": METADATA_DESCRIPTION,
+            "training_dropout": METADATA_DROPOUT,
+        }
+        if args.metadata
+        else None,
         "preprocessing": {
             "function": "training.preprocessing.prepare_image",
             "version": PREPROCESSING_VERSION,
@@ -320,7 +365,9 @@ def model_card(
             "weights_source": "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
             if weights_path
             else None,
-            "head": "dropout 0.3 + dense 7 (logits)",
+            "head": "pooled features + dense 32 (relu) of the metadata, dropout 0.3, dense 7 (logits)"
+            if args.metadata
+            else "dropout 0.3 + dense 7 (logits)",
         },
         "training": {
             "data": "HAM10000 (10,015 dermoscopy images, 200x150 px copies)",
@@ -393,6 +440,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--lr", type=float, default=1.5e-4, help="peak fine-tuning learning rate (3e-4 trains worse, 5e-4 diverges)"
     )
+    p.add_argument(
+        "--metadata",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="age, sex and body site as a second input (--no-metadata: image only)",
+    )
     p.add_argument("--class-weight-power", type=float, default=1.0, help="1 = balanced classes, 0 = none")
     p.add_argument("--version", default=None, help="model version string (default ham10000-<backbone>-<date>)")
     p.add_argument("--split-file", type=Path, default=DEFAULT_SPLIT_FILE)
@@ -424,12 +477,16 @@ def main(argv: list[str] | None = None) -> int:
     x_train, y_train = images[which == "train"], labels[which == "train"]
     x_val, y_val = images[which == "val"], labels[which == "val"]
     x_test, y_test = images[which == "test"], labels[which == "test"]
+    meta = metadata_vectors(args.data, [r.image_id for r in rows]) if args.metadata else None
+    m_train, m_val, m_test = (
+        (None, None, None) if meta is None else (meta[which == p] for p in ("train", "val", "test"))
+    )
     logger.info("Images ready after %.0fs", time.monotonic() - started)
 
     weights = class_weights(y_train, args.class_weight_power)
     logger.info("Class weights: %s", {CLASSES[i]: round(w, 3) for i, w in weights.items()})
-    model, base = build_model(backbone, args.image_size, args.weights_dir)
-    dataset = train_dataset(x_train, y_train, args.batch_size, args.seed)
+    model, base = build_model(backbone, args.image_size, args.weights_dir, metadata=args.metadata)
+    dataset = train_dataset(x_train, m_train, y_train, args.batch_size, args.seed)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     state: dict = {"best": -1.0, "weights": None, "where": ""}
 
@@ -442,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             epochs=args.head_epochs,
             class_weight=weights,
             verbose=2,
-            callbacks=[_make_progress(model, x_val, y_val, "head", state)],
+            callbacks=[_make_progress(model, x_val, m_val, y_val, "head", state)],
         )
     if args.epochs > 0:
         base.trainable = True
@@ -460,24 +517,24 @@ def main(argv: list[str] | None = None) -> int:
             epochs=args.epochs,
             class_weight=weights,
             verbose=2,
-            callbacks=[_make_progress(model, x_val, y_val, "fine-tune", state)],
+            callbacks=[_make_progress(model, x_val, m_val, y_val, "fine-tune", state)],
         )
     if state["weights"] is None:
         raise SystemExit("no epochs were run: give --head-epochs or --epochs")
     model.set_weights(state["weights"])
     logger.info("Keeping %s (val balanced accuracy %.4f)", state["where"], state["best"])
 
-    val_logits = predict_logits(model, x_val)
+    val_logits = predict_logits(model, x_val, m_val)
     temperature = fit_temperature(val_logits, y_val)
     logger.info("Temperature fitted on validation: %.4f", temperature)
     model_path = export_model(model, temperature, args.out)
 
     # Score the artifact exactly as it will be served: reload it from disk.
     exported = keras.saving.load_model(model_path, compile=False)
-    val_probs = evaluate.predict_arrays(exported, x_val)
+    val_probs = evaluate.predict_arrays(exported, x_val, m_val)
     if not np.allclose(val_probs, evaluate.softmax(val_logits / temperature), atol=1e-4):
         raise SystemExit("the reloaded model does not reproduce the trained one")
-    test_probs = evaluate.predict_arrays(exported, x_test)
+    test_probs = evaluate.predict_arrays(exported, x_test, m_test)
     val_metrics = evaluate.compute_metrics(val_probs, y_val, temperature)
     test_metrics = evaluate.compute_metrics(test_probs, y_test, temperature)
     wall = time.monotonic() - started
