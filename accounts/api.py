@@ -95,8 +95,17 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "date_joined"]
-        read_only_fields = fields
+        fields = ["id", "email", "display_name", "birth_year", "sex", "date_joined"]
+        read_only_fields = ["id", "email", "date_joined"]
+        # The serializer only ever takes a PATCH (partial), so `required` only tells the schema
+        # that an answer always holds these fields, as it did when they were read-only.
+        extra_kwargs = {
+            "display_name": {"required": True},
+            # The model's validate_birth_year checks 1900 to this year and says so in words; the
+            # column's own bounds (0 to 32767) would only answer first with another message.
+            "birth_year": {"required": True, "min_value": None, "max_value": None},
+            "sex": {"required": True},
+        }
 
 
 class AccountDeleteSerializer(serializers.Serializer):
@@ -194,6 +203,25 @@ class AccountView(APIView):
     @extend_schema(responses={200: AccountSerializer}, summary="The account")
     def get(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)
+
+    @extend_schema(
+        request=AccountSerializer,
+        responses={200: AccountSerializer},
+        summary="Change the display name, year of birth or sex",
+        description=(
+            "Send only what changes. Year of birth and sex are optional extra inputs to the photo "
+            "analysis; `null` clears the year and an empty string the sex. A year outside 1900 to "
+            "this year answers 400."
+        ),
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = AccountSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.user_update(user=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return Response(AccountSerializer(user).data)
 
     @extend_schema(
         request=AccountDeleteSerializer,

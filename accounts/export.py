@@ -101,6 +101,8 @@ def account_export(*, user: User, out: IO[bytes]) -> None:
         account = {
             "email": user.email,
             "display_name": user.display_name,
+            "birth_year": user.birth_year,
+            "sex": user.sex or None,
             "date_joined": _iso(user.date_joined),
             "exported_at": _iso(exported_at),
             "classes": list(CLASSES),

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import BaseUserCreationForm
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import BIRTH_YEAR_MIN, User, validate_birth_year
 
 
 class SignupForm(BaseUserCreationForm):
@@ -18,9 +19,29 @@ class SignupForm(BaseUserCreationForm):
 
 
 class ProfileForm(forms.ModelForm):
+    # The settings page shows these apart, under a word on why we ask.
+    ANALYSIS_FIELDS = ("birth_year", "sex")
+
     class Meta:
         model = User
-        fields = ["display_name", "email_on_analysis", "reminders_enabled"]
+        fields = ["display_name", "email_on_analysis", "reminders_enabled", "birth_year", "sex"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        birth_year = self.fields["birth_year"]
+        # One message for every year out of range: without this, 0 and below would get the
+        # column's own "greater than or equal to 0" instead of "between 1900 and <this year>".
+        birth_year.validators = [validate_birth_year]
+        birth_year.widget.attrs.update(min=BIRTH_YEAR_MIN, max=timezone.localdate().year)
+        self.fields["sex"].choices = [("", "Not given"), *User._meta.get_field("sex").choices]
+
+    @property
+    def account_fields(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if field.name not in self.ANALYSIS_FIELDS]
+
+    @property
+    def analysis_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.ANALYSIS_FIELDS]
 
 
 class DeleteAccountForm(forms.Form):

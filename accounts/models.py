@@ -1,8 +1,28 @@
 """A user is a patient who logs in with an email address."""
 
+import datetime
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+
+BIRTH_YEAR_MIN = 1900
+# Past this, a computed age is a typo in the birth year rather than a patient's age.
+AGE_MAX = 120
+_ANALYSIS_INPUT_HELP = "Optional. Only used as an extra input to the analysis; leave it empty if you prefer."
+
+
+def validate_birth_year(value: int) -> None:
+    """1900 up to this year. A function, not Min/MaxValueValidator: "this year" moves."""
+    this_year = timezone.localdate().year
+    if not BIRTH_YEAR_MIN <= value <= this_year:
+        raise ValidationError(
+            "Enter a year between %(min)s and %(max)s.",
+            code="birth_year",
+            params={"min": BIRTH_YEAR_MIN, "max": this_year},
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -45,6 +65,17 @@ class User(AbstractUser):
         default=True,
         help_text="At most one email a day, listing the lesions whose re-check interval has passed.",
     )
+    # Age and sex are the classifier's optional second input (with the lesion's body site); it
+    # was trained with them sometimes blanked, so an empty value is fine, not an error.
+    birth_year = models.PositiveSmallIntegerField(
+        "year of birth", null=True, blank=True, validators=[validate_birth_year], help_text=_ANALYSIS_INPUT_HELP
+    )
+    sex = models.CharField(
+        max_length=6,
+        blank=True,
+        choices=[("female", "Female"), ("male", "Male")],
+        help_text=_ANALYSIS_INPUT_HELP,
+    )
     # Set when a reminder digest goes out: the daily task never sends a second one the same day.
     last_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -62,6 +93,16 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    def age_on(self, day: datetime.date) -> int | None:
+        """Age in whole years on `day`, from the birth year alone (so it may be one too high).
+
+        None when no birth year is given or the result cannot be a living patient's age.
+        """
+        if self.birth_year is None:
+            return None
+        age = day.year - self.birth_year
+        return age if 0 <= age <= AGE_MAX else None
 
 
 class ApiToken(models.Model):

@@ -16,6 +16,20 @@ def user_create(*, email: str, password: str, display_name: str = "") -> User:
     return user
 
 
+def user_update(*, user: User, **fields) -> User:
+    """Change the account's display name, year of birth or sex; raises django ValidationError."""
+    allowed = {"display_name", "birth_year", "sex"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(user, key, value)
+    user.full_clean(exclude=["password"])
+    # Only what changed: a concurrent save of the notification settings is not undone.
+    user.save(update_fields=list(fields))
+    return user
+
+
 @transaction.atomic
 def user_delete(*, user: User) -> None:
     """Delete the account with every lesion, photo and analysis.

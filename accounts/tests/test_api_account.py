@@ -5,6 +5,7 @@ import json
 import zipfile
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
@@ -22,7 +23,69 @@ def _zip(response) -> zipfile.ZipFile:
 def test_the_account_shows_who_is_logged_in(api_alice):
     body = api_alice.get("/api/account/").json()
     assert body["email"] == "alice@example.com"
-    assert set(body) == {"id", "email", "display_name", "date_joined"}
+    assert set(body) == {"id", "email", "display_name", "birth_year", "sex", "date_joined"}
+    assert (body["birth_year"], body["sex"]) == (None, "")
+
+
+def test_patch_changes_name_year_and_sex(api_alice, alice):
+    response = api_alice.patch(
+        "/api/account/", {"display_name": "Al", "birth_year": 1980, "sex": "female"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["birth_year"], response.json()["sex"]) == (1980, "female")
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.birth_year, alice.sex) == ("Al", 1980, "female")
+    assert api_alice.get("/api/account/").json()["display_name"] == "Al"
+
+
+def test_patch_sends_only_what_changes_and_clears_with_null_or_empty(api_alice, alice):
+    alice.birth_year, alice.sex = 1980, "male"
+    alice.save()
+    assert api_alice.patch("/api/account/", {"birth_year": None}, format="json").status_code == 200
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.birth_year, alice.sex) == ("Alice", None, "male")
+    assert api_alice.patch("/api/account/", {"sex": ""}, format="json").status_code == 200
+    alice.refresh_from_db()
+    assert alice.sex == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"birth_year": 1899}, "birth_year"),
+        ({"birth_year": timezone.localdate().year + 1}, "birth_year"),
+        ({"birth_year": -1}, "birth_year"),
+        ({"birth_year": 10**9}, "birth_year"),
+        ({"birth_year": "old"}, "birth_year"),
+        ({"sex": "other"}, "sex"),
+        ({"display_name": "x" * 101}, "display_name"),
+    ],
+)
+def test_patch_refuses_bad_values_with_a_field_error_and_changes_nothing(api_alice, alice, body, field):
+    response = api_alice.patch("/api/account/", {"display_name": "Changed", **body}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {field}
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.birth_year, alice.sex) == ("Alice", None, "")
+
+
+def test_an_out_of_range_year_says_the_range(api_alice):
+    response = api_alice.patch("/api/account/", {"birth_year": 1850}, format="json")
+    assert response.json() == {"birth_year": [f"Enter a year between 1900 and {timezone.localdate().year}."]}
+
+
+def test_patch_cannot_change_the_email_or_join_date(api_alice, alice):
+    joined = alice.date_joined
+    response = api_alice.patch(
+        "/api/account/", {"email": "mallory@example.com", "date_joined": "2000-01-01T00:00:00Z"}, format="json"
+    )
+    assert response.status_code == 200
+    alice.refresh_from_db()
+    assert (alice.email, alice.date_joined) == ("alice@example.com", joined)
+
+
+def test_anonymous_visitors_cannot_patch(db):
+    assert APIClient().patch("/api/account/", {"sex": "male"}, format="json").status_code == 401
 
 
 def test_export_holds_every_lesion_photo_and_analysis_with_the_image_files(api_alice, alice, lesion, photo, settings):
@@ -37,7 +100,9 @@ def test_export_holds_every_lesion_photo_and_analysis_with_the_image_files(api_a
     assert response["Content-Disposition"].startswith('attachment; filename="skinsite-export-')
     archive = _zip(response)
     assert {"README.txt", "account.json", "lesions.json"} <= set(archive.namelist())
-    assert json.loads(archive.read("account.json"))["email"] == "alice@example.com"
+    account = json.loads(archive.read("account.json"))
+    assert account["email"] == "alice@example.com"
+    assert (account["birth_year"], account["sex"]) == (None, None)
     lesions = {row["name"]: row for row in json.loads(archive.read("lesions.json"))}
     assert set(lesions) == {"Left shoulder", "Right calf"}
     assert lesions["Right calf"]["notes"] == "new"
