@@ -3,14 +3,29 @@
 The public sees published pages only. Staff who may view a model in the admin can also preview its
 unpublished pages (`preview=True`), so an editor can check a page before switching it on. Nothing is
 cached: an edit in the admin shows on the next request.
+
+`installed_model()` reads the installed model's card for the "How the analysis works" page. The card
+is plain JSON next to the weights, so the web process reads it without importing the inference
+engine (and so without numpy, let alone TensorFlow).
 """
 
+import json
+import logging
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from education.models import Condition, ExampleImage, Guide, Resource
+from lesions.models import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
+
+logger = logging.getLogger(__name__)
+
+MODEL_CARD_FILE = "model_card.json"  # as inference.engine.CARD_FILE
 
 
 def can_preview(user, model: type[Condition] | type[Guide] | type[ExampleImage]) -> bool:
@@ -77,3 +92,159 @@ def example_image_get(*, image_id: int, preview: bool = False) -> ExampleImage:
     if not preview:
         queryset = queryset.filter(condition__published=True)
     return get_object_or_404(queryset, pk=image_id)
+
+
+# --- The installed model, from its card ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassRecall:
+    """How many of one class's test images the model put in that class."""
+
+    code: str
+    name: str
+    malignant: bool
+    recall: float | None
+    n_images: int | None  # that class's test images, when the card records them
+
+
+@dataclass(frozen=True)
+class HeldOutMetrics:
+    """Figures on the held-out test split; any of them may be missing from an older card."""
+
+    n_images: int | None
+    balanced_accuracy: float | None
+    accuracy: float | None
+    malignant_roc_auc: float | None
+    malignant_sensitivity_at_80_specificity: float | None
+    malignant_sensitivity_at_90_specificity: float | None
+    ece_after_temperature: float | None
+    malignant_ece_after_temperature: float | None
+    per_class: list[ClassRecall]
+
+    @property
+    def recorded(self) -> bool:
+        return self.balanced_accuracy is not None or self.malignant_roc_auc is not None
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    """What the public page says about the installed model. Only `version` is sure to be set."""
+
+    version: str
+    created: datetime | None
+    architecture: str
+    alpha: float | None
+    pretrained_on: str
+    training_data: str
+    split_unit: str
+    images_per_split: dict[str, int]
+    input_size: int | None
+    test: HeldOutMetrics
+    uses_metadata: bool
+    metadata_description: str
+    views_per_photo: int  # test-time augmentation: 1 when each photo is scored once
+    intended_use: str
+    licence: str
+
+    @property
+    def network(self) -> str:
+        """The architecture's name without the technical detail: "MobileNetV2"."""
+        return self.architecture.split("(")[0].strip()
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    # bool is an int in Python; a card saying `true` for a figure is a broken card, not 100%.
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _created(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _test_metrics(card: dict) -> HeldOutMetrics:
+    test = _mapping(_mapping(card.get("metrics")).get("test"))
+    recall = _mapping(test.get("per_class_recall"))
+    per_split_and_class = _mapping(_mapping(card.get("training")).get("images_per_split_and_class"))
+    class_counts = _mapping(per_split_and_class.get("test"))
+    malignant = card.get("malignant_classes")
+    malignant = set(malignant) if isinstance(malignant, list) else set(MALIGNANT_CLASSES)
+    return HeldOutMetrics(
+        n_images=_count(test.get("n_images")),
+        balanced_accuracy=_number(test.get("balanced_accuracy")),
+        accuracy=_number(test.get("accuracy")),
+        malignant_roc_auc=_number(test.get("malignant_roc_auc")),
+        malignant_sensitivity_at_80_specificity=_number(test.get("malignant_sensitivity_at_80_specificity")),
+        malignant_sensitivity_at_90_specificity=_number(test.get("malignant_sensitivity_at_90_specificity")),
+        ece_after_temperature=_number(test.get("ece_after_temperature")),
+        malignant_ece_after_temperature=_number(test.get("malignant_ece_after_temperature")),
+        # The site's seven classes and names, as on the result pages; the engine refuses a model with others.
+        per_class=[
+            ClassRecall(
+                code=code,
+                name=CLASS_LABELS[code],
+                malignant=code in malignant,
+                recall=_number(recall.get(code)),
+                n_images=_count(class_counts.get(code)),
+            )
+            for code in CLASSES
+        ],
+    )
+
+
+def installed_model() -> InstalledModel | None:
+    """The installed model as its card (`MODEL_DIR/model_card.json`) describes it; None without a readable card.
+
+    Optional keys may be missing or null (older cards lack the metadata input and test-time
+    augmentation); they come back empty, and the page leaves out what it cannot say.
+    """
+    path = Path(settings.MODEL_DIR) / MODEL_CARD_FILE
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.error("Unreadable model card %s: %s", path, exc)
+        return None
+    if not isinstance(card, dict) or not _text(card.get("version")):
+        logger.error("Model card %s has no version", path)
+        return None
+    backbone = _mapping(card.get("backbone"))
+    training = _mapping(card.get("training"))
+    metadata = card.get("metadata_input")
+    return InstalledModel(
+        version=_text(card["version"]),
+        created=_created(card.get("created")),
+        architecture=_text(backbone.get("architecture")),
+        alpha=_number(backbone.get("alpha")),
+        pretrained_on=_text(backbone.get("weights_source")),
+        training_data=_text(training.get("data")),
+        split_unit=_text(training.get("split_unit")),
+        images_per_split={
+            split: count
+            for split, count in _mapping(training.get("images_per_split")).items()
+            if _count(count) is not None
+        },
+        input_size=_count(card.get("input_size")),
+        test=_test_metrics(card),
+        uses_metadata=bool(metadata),
+        metadata_description=_text(_mapping(metadata).get("description")),
+        views_per_photo=max(_count(card.get("test_time_augmentation")) or 1, 1),
+        intended_use=_text(card.get("intended_use")),
+        licence=_text(card.get("licence")),
+    )

@@ -1,4 +1,4 @@
-"""The public guide under /learn/: the seven conditions, the guides and their example images.
+"""The public guide under /learn/: the seven conditions, the guides, their example images and how the analysis works.
 
 No login needed. Pages are marked `no-cache` so a browser asks again each time and an editor's change
 shows at once; example images are revalidated with an ETag instead of being downloaded again.
@@ -45,6 +45,13 @@ def condition_detail(request: HttpRequest, code: str) -> HttpResponse:
 def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     obj = selectors.guide_get(slug=slug, preview=selectors.can_preview(request.user, Guide))
     return render(request, "education/guide_detail.html", {"guide": obj})
+
+
+@require_GET
+@_fresh_page
+def model_card(request: HttpRequest) -> HttpResponse:
+    """What the installed model is and how well it does, from its card; a short notice when there is none."""
+    return render(request, "education/model.html", {"model": selectors.installed_model()})
 
 
 def _image_response(field: FieldFile) -> HttpResponse:
