@@ -27,7 +27,7 @@ from training.data import (
     metadata_vectors,
     read_split,
 )
-from training.preprocessing import CLASSES, MALIGNANT
+from training.preprocessing import CLASSES, MALIGNANT, combine_views, dihedral_views
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +82,14 @@ def sensitivity_at_specificity(y_true: np.ndarray, score: np.ndarray, specificit
     return float(tpr[best]), float(min(thresholds[best], 1.0))
 
 
-def compute_metrics(probabilities: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> dict:
-    """All the test metrics for calibrated `probabilities` (n, 7) and true class indices."""
+def compute_metrics(
+    probabilities: np.ndarray, labels: np.ndarray, temperature: float | None = 1.0, raw: np.ndarray | None = None
+) -> dict:
+    """All the test metrics for calibrated `probabilities` (n, 7) and true class indices.
+
+    The "before" calibration errors are of `raw` (the image model's own probabilities) if given,
+    else of the probabilities with the temperature undone.
+    """
     from sklearn.metrics import (
         balanced_accuracy_score,
         confusion_matrix,
@@ -98,7 +104,7 @@ def compute_metrics(probabilities: np.ndarray, labels: np.ndarray, temperature: 
     )
     malignant_true = np.isin(labels, MALIGNANT_INDEX).astype(int)
     malignant_score = probabilities[:, MALIGNANT_INDEX].sum(axis=1)
-    raw = uncalibrated(probabilities, temperature)
+    raw = uncalibrated(probabilities, temperature or 1.0) if raw is None else raw
     sens80, thr80 = sensitivity_at_specificity(malignant_true, malignant_score, 0.80)
     sens90, thr90 = sensitivity_at_specificity(malignant_true, malignant_score, 0.90)
     return {
@@ -125,7 +131,7 @@ def compute_metrics(probabilities: np.ndarray, labels: np.ndarray, temperature: 
             "n_benign": int(len(labels) - malignant_true.sum()),
         },
         "calibration": {
-            "temperature": float(temperature),
+            "temperature": None if temperature is None else float(temperature),
             "ece_before_temperature": expected_calibration_error(raw, labels),
             "ece_after_temperature": expected_calibration_error(probabilities, labels),
             "malignant_ece_before_temperature": binary_calibration_error(
@@ -213,6 +219,7 @@ def _plot_roc(probabilities: np.ndarray, labels: np.ndarray, metrics: dict, path
 def _markdown(report: dict) -> str:
     m = report["metrics"]
     mvb, cal = m["malignant_vs_benign"], m["calibration"]
+    calibration = report.get("calibration") or f"temperature T={cal['temperature']:.3f}"
     lines = [
         f"# Evaluation of `{report['model_version']}` on the HAM10000 test split",
         "",
@@ -233,9 +240,9 @@ def _markdown(report: dict) -> str:
         f"(malignant prob >= {mvb['threshold_at_80_specificity']:.3f}) |",
         f"| sensitivity at 90% specificity | {mvb['sensitivity_at_90_specificity']:.3f} "
         f"(malignant prob >= {mvb['threshold_at_90_specificity']:.3f}) |",
-        f"| top-label ECE before / after temperature (T={cal['temperature']:.3f}) | "
+        f"| top-label ECE before / after calibration ({calibration}) | "
         f"{cal['ece_before_temperature']:.3f} / {cal['ece_after_temperature']:.3f} |",
-        f"| malignant-probability ECE before / after temperature | "
+        f"| malignant-probability ECE before / after calibration | "
         f"{cal['malignant_ece_before_temperature']:.3f} / {cal['malignant_ece_after_temperature']:.3f} |",
         "",
         "## Per class",
@@ -264,18 +271,25 @@ def write_report(
     probabilities: np.ndarray,
     labels: np.ndarray,
     *,
-    temperature: float,
+    temperature: float | None,
     model_version: str,
     split_file: Path,
     out_dir: Path,
+    raw: np.ndarray | None = None,
+    calibration: str | None = None,
 ) -> dict:
-    """Compute the metrics, draw the figures and write evaluation.json/.md into `out_dir`."""
+    """Compute the metrics, draw the figures and write evaluation.json/.md into `out_dir`.
+
+    `raw` are the probabilities before calibration (default: the temperature undone) and
+    `calibration` says in words what calibrated them (default: the temperature).
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics = compute_metrics(probabilities, labels, temperature)
+    metrics = compute_metrics(probabilities, labels, temperature, raw)
+    raw = uncalibrated(probabilities, temperature or 1.0) if raw is None else raw
     try:
         split_name = str(Path(split_file).resolve().relative_to(REPO_ROOT))
     except ValueError:
@@ -286,23 +300,32 @@ def write_report(
         "split_file": split_name,
         "split_sha256": file_sha256(split_file),
         "split": "test",
+        "calibration": calibration,
         "metrics": metrics,
     }
     _plot_confusion(np.array(metrics["confusion_matrix"]), out_dir / "confusion_matrix.png")
-    _plot_reliability(uncalibrated(probabilities, temperature), probabilities, labels, out_dir / "reliability.png")
+    _plot_reliability(raw, probabilities, labels, out_dir / "reliability.png")
     _plot_roc(probabilities, labels, metrics, out_dir / "roc_malignant.png")
     (out_dir / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (out_dir / "evaluation.md").write_text(_markdown(report), encoding="utf-8")
     return report
 
 
-def predict_arrays(model, images: np.ndarray, meta: np.ndarray | None = None, batch_size: int = 64) -> np.ndarray:
-    """Model probabilities for prepared uint8 images (and metadata vectors), batch by batch (float64, rows sum to 1)."""
+def predict_arrays(
+    model, images: np.ndarray, meta: np.ndarray | None = None, views: int = 1, batch_size: int = 32
+) -> np.ndarray:
+    """Model probabilities for prepared uint8 images (and metadata vectors), batch by batch.
+
+    With `views` > 1 every image is scored in its dihedral views and the results are combined
+    as the served model does (`combine_views`). Float64 rows that sum to 1.
+    """
     out = []
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size].astype(np.float32)
-        inputs = batch if meta is None else [batch, meta[start : start + batch_size]]
-        out.append(np.asarray(model(inputs, training=False), dtype=np.float64))
+        batch = dihedral_views(images[start : start + batch_size], views).astype(np.float32)
+        inputs = batch
+        if meta is not None:
+            inputs = [batch, np.tile(meta[start : start + batch_size], (views, 1))]
+        out.append(combine_views(np.asarray(model(inputs, training=False), dtype=np.float64), views))
     probs = np.concatenate(out) if out else np.zeros((0, len(CLASSES)))
     return probs / probs.sum(axis=1, keepdims=True)
 
@@ -328,11 +351,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in read_split(args.split_file) if r.split == "test"]
     images = load_images(args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
     meta = metadata_vectors(args.data, [r.image_id for r in rows]) if card.get("metadata_input") else None
-    probabilities = predict_arrays(model, images, meta)
+    views = int(card.get("test_time_augmentation", 1))
+    probabilities = predict_arrays(model, images, meta, views=views)
+    calibration = card.get("calibration") or {}
+    raw = None
+    if calibration.get("method") == "fusion":  # "before calibration" = the image model alone
+        from training.export import logits_model, predict_logits
+
+        raw = softmax(predict_logits(logits_model(model), images, None, views))
     report = write_report(
         probabilities,
         labels_of(rows),
-        temperature=float(card.get("temperature", 1.0)),
+        temperature=card.get("temperature"),
+        raw=raw,
+        calibration=calibration.get("description"),
         model_version=card["version"],
         split_file=args.split_file,
         out_dir=args.out,

@@ -127,6 +127,38 @@ def encode_metadata(age: float | None = None, sex: str | None = None, site: str 
     return vector
 
 
+# Test-time augmentation: dermoscopy has no "up", so the model sees the 8 dihedral views of the
+# photo (4 rotations, each also mirrored) and their logits are averaged. The exported model's
+# temperature is fitted on the averaged logits, so the averaged probabilities stay calibrated.
+TTA_VIEWS = 8
+
+
+def dihedral_views(batch: np.ndarray, views: int = TTA_VIEWS) -> np.ndarray:
+    """`(views * n, s, s, c)`: the first `views` dihedral transforms of every image, view-major."""
+    if views not in (1, 2, 4, 8):
+        raise ValueError(f"views must be 1, 2, 4 or 8, got {views}")
+    out = []
+    for k in range(views):
+        view = np.rot90(batch, k // 2, axes=(1, 2))
+        out.append(view[:, :, ::-1] if k % 2 else view)
+    return np.ascontiguousarray(np.concatenate(out))
+
+
+def combine_views(probabilities: np.ndarray, views: int) -> np.ndarray:
+    """Average `(views * n, k)` probabilities from `dihedral_views` in logit space: `(n, k)`.
+
+    The mean of log-probabilities is the mean logit minus a per-view constant, so the softmax of
+    it equals softmax(mean logits / T): the temperature keeps its meaning.
+    """
+    if views == 1:
+        return probabilities
+    n = len(probabilities) // views
+    log_p = np.log(np.clip(probabilities.astype(np.float64), 1e-30, None)).reshape(views, n, -1).mean(axis=0)
+    log_p -= log_p.max(axis=1, keepdims=True)
+    combined = np.exp(log_p)
+    return combined / combined.sum(axis=1, keepdims=True)
+
+
 def describe(size: int) -> str:
     """The preprocessing description recorded in the model card."""
     return PREPROCESSING_DESCRIPTION.format(size=size)

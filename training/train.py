@@ -17,7 +17,6 @@ once at the end.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -44,6 +43,7 @@ from training.data import (
     metadata_vectors,
     split_summary,
 )
+from training.export import export_and_score, predict_logits, update_card
 from training.preprocessing import (
     CLASS_NAMES,
     CLASSES,
@@ -52,6 +52,7 @@ from training.preprocessing import (
     METADATA_DESCRIPTION,
     METADATA_SIZE,
     PREPROCESSING_VERSION,
+    TTA_VIEWS,
     describe,
 )
 
@@ -79,8 +80,9 @@ BACKBONES = {
     "mobilenetv2_050": Backbone(
         "mobilenetv2_050", 0.5, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5", "mnv2-0.5"
     ),
-    # Random initialisation: only a baseline showing what the ImageNet weights are worth.
-    "scratch": Backbone("scratch", 0.35, None, "mnv2-0.35-scratch"),
+    # Random initialisation of the default architecture: the baseline that shows what the offline
+    # ImageNet weights are worth (training/README.md compares the two).
+    "scratch": Backbone("scratch", 0.5, None, "mnv2-0.5-scratch"),
 }
 
 # Share of training images whose age, sex or body site is blanked (each drawn independently).
@@ -217,28 +219,6 @@ def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarra
     return ds.prefetch(2)
 
 
-def predict_logits(model, images: np.ndarray, meta: np.ndarray | None = None, batch_size: int = 128) -> np.ndarray:
-    """Model outputs for uint8 images (and their metadata vectors), without augmentation."""
-    out = []
-    for i in range(0, len(images), batch_size):
-        batch = images[i : i + batch_size].astype(np.float32)
-        inputs = batch if meta is None else [batch, meta[i : i + batch_size]]
-        out.append(np.asarray(model(inputs, training=False)))
-    return np.concatenate(out).astype(np.float64)
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The T minimising the negative log-likelihood of softmax(logits / T) on held-out data."""
-    from scipy.optimize import minimize_scalar
-
-    def nll(log_t: float) -> float:
-        probs = evaluate.softmax(logits / np.exp(log_t))
-        return float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
-
-    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    return float(np.exp(result.x))
-
-
 def _balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     from sklearn.metrics import balanced_accuracy_score
 
@@ -290,42 +270,19 @@ def _code_revision() -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def export_model(model, temperature: float, out_dir: Path):
-    """Save model.keras: the trained network plus temperature scaling and softmax (probabilities out)."""
-    import keras
-
-    if isinstance(model.input_shape, list):
-        inputs = [keras.Input(model.input_shape[0][1:], name="image"), keras.Input((METADATA_SIZE,), name="metadata")]
-    else:
-        inputs = keras.Input(model.input_shape[1:], name="image")
-    logits = model(inputs)
-    scaled = keras.layers.Rescaling(1.0 / temperature, name="temperature_scaling")(logits)
-    probabilities = keras.layers.Softmax(name="probabilities")(scaled)
-    exported = keras.Model(inputs, probabilities, name="lesion_classifier_calibrated")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "model.keras"
-    exported.save(path)
-    return path
-
-
 def model_card(
     *,
     args: argparse.Namespace,
     backbone: Backbone,
     rows: list[SplitRow],
-    temperature: float,
-    test_metrics: dict,
-    val_metrics: dict,
     best_epoch: str,
     weights: dict[int, float],
     wall_seconds: float,
-    model_path: Path,
 ) -> dict:
-    """The JSON card that travels with the model (read by the engine and the web app)."""
+    """The JSON card that travels with the model (read by the engine and the web app).
+
+    `training.export.update_card` adds the calibration, serving files and metrics.
+    """
     weights_path = args.weights_dir / backbone.weights_file if backbone.weights_file else None
     return {
         "name": "Skinsite HAM10000 lesion classifier",
@@ -356,12 +313,15 @@ def model_card(
             "description": describe(args.image_size),
         },
         "output": "softmax probabilities over `classes`, temperature scaling already applied",
-        "temperature": temperature,
         "backbone": {
             "architecture": "MobileNetV2 (keras.applications), include_top=False, average pooling",
             "alpha": backbone.alpha,
             "weights": backbone.weights_file or "random initialisation",
-            "weights_sha256": _sha256(weights_path) if weights_path else None,
+            "weights_sha256": file_sha256(weights_path) if weights_path else None,
+            "initialisation": "ImageNet weights, kept because they beat random initialisation on validation "
+            "(training/README.md, 'Pretrained or from scratch')"
+            if weights_path
+            else "random (a baseline)",
             "weights_source": "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
             if weights_path
             else None,
@@ -391,8 +351,6 @@ def model_card(
             "command": "python -m training.train " + shlex.join(sys.argv[1:]),
             "code_revision": args.code_revision,
         },
-        "metrics": {"test": test_metrics, "validation": val_metrics},
-        "model_file": {"name": model_path.name, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         "intended_use": (
             "Skinsite shows these probabilities to help people follow their own skin lesions over time. "
             "The model informs, it does not diagnose: it was trained on dermoscopy images of pigmented "
@@ -406,7 +364,7 @@ def model_card(
     }
 
 
-def _summary_metrics(metrics: dict) -> dict:
+def summary_metrics(metrics: dict) -> dict:
     """The headline numbers only (the full report is in reports/evaluation.json)."""
     mvb, cal = metrics["malignant_vs_benign"], metrics["calibration"]
     return {
@@ -443,8 +401,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--metadata",
         action=argparse.BooleanOptionalAction,
+        default=False,
+        help="age, sex and body site as a second input of the CNN, trained end to end (lost on validation)",
+    )
+    p.add_argument(
+        "--fusion",
+        action=argparse.BooleanOptionalAction,
         default=True,
-        help="age, sex and body site as a second input (--no-metadata: image only)",
+        help="age, sex and body site joined after the image-only CNN by a layer fitted on validation "
+        "(replaces the temperature; --no-fusion: temperature scaling only)",
+    )
+    p.add_argument(
+        "--tta",
+        type=int,
+        default=TTA_VIEWS,
+        choices=(1, 2, 4, 8),
+        help="dihedral views averaged per photo when calibrating, scoring and serving",
     )
     p.add_argument("--class-weight-power", type=float, default=1.0, help="1 = balanced classes, 0 = none")
     p.add_argument("--version", default=None, help="model version string (default ham10000-<backbone>-<date>)")
@@ -452,7 +424,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="prepared-image cache")
     p.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports", help="evaluation report folder")
     p.add_argument("--no-report", action="store_true", help="skip writing the evaluation report")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.metadata and args.fusion:
+        p.error("--metadata (in the CNN) and --fusion (after it) are alternatives: add --no-fusion")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,7 +478,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.epochs > 0:
         base.trainable = True
-        for layer in base.layers:
+        # From scratch there are no statistics to keep: BatchNorm learns them as usual.
+        for layer in base.layers if backbone.weights_file is not None else []:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # keep ImageNet statistics and their affine terms
         steps = args.epochs * int(np.ceil(len(x_train) / args.batch_size))
@@ -524,48 +500,34 @@ def main(argv: list[str] | None = None) -> int:
     model.set_weights(state["weights"])
     logger.info("Keeping %s (val balanced accuracy %.4f)", state["where"], state["best"])
 
-    val_logits = predict_logits(model, x_val, m_val)
-    temperature = fit_temperature(val_logits, y_val)
-    logger.info("Temperature fitted on validation: %.4f", temperature)
-    model_path = export_model(model, temperature, args.out)
-
-    # Score the artifact exactly as it will be served: reload it from disk.
-    exported = keras.saving.load_model(model_path, compile=False)
-    val_probs = evaluate.predict_arrays(exported, x_val, m_val)
-    if not np.allclose(val_probs, evaluate.softmax(val_logits / temperature), atol=1e-4):
-        raise SystemExit("the reloaded model does not reproduce the trained one")
-    test_probs = evaluate.predict_arrays(exported, x_test, m_test)
-    val_metrics = evaluate.compute_metrics(val_probs, y_val, temperature)
-    test_metrics = evaluate.compute_metrics(test_probs, y_test, temperature)
+    if args.fusion:  # the fusion layer needs every split's metadata, even for an image-only CNN
+        meta = metadata_vectors(args.data, [r.image_id for r in rows])
+        m_val, m_test = meta[which == "val"], meta[which == "test"]
+    result = export_and_score(model, (x_val, m_val, y_val), (x_test, m_test, y_test), args.tta, args.out, args.fusion)
+    model_path = args.out / "model.keras"
     wall = time.monotonic() - started
 
     card = model_card(
-        args=args,
-        backbone=backbone,
-        rows=rows,
-        temperature=temperature,
-        test_metrics=_summary_metrics(test_metrics),
-        val_metrics=_summary_metrics(val_metrics),
-        best_epoch=state["where"],
-        weights=weights,
-        wall_seconds=wall,
-        model_path=model_path,
+        args=args, backbone=backbone, rows=rows, best_epoch=state["where"], weights=weights, wall_seconds=wall
     )
+    update_card(card, result, args.tta, args.out, {"val": y_val, "test": y_test})
     (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     logger.info(
         "Wrote %s (%d bytes) and model_card.json, version %s", model_path, model_path.stat().st_size, card["version"]
     )
     if not args.no_report:
         evaluate.write_report(
-            test_probs,
+            result["test"],
             y_test,
-            temperature=temperature,
+            temperature=result.get("temperature"),
+            raw=result["test_raw"],
+            calibration=result["calibration"]["description"],
             model_version=card["version"],
             split_file=args.split_file,
             out_dir=args.report_dir,
         )
         logger.info("Wrote the evaluation report to %s", args.report_dir)
-    logger.info("Test: %s", json.dumps(_summary_metrics(test_metrics)))
+    logger.info("Test: %s", json.dumps(card["metrics"]["test"]))
     logger.info("Done in %.0fs", wall)
     return 0
 

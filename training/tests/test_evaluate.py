@@ -10,8 +10,9 @@ from training.evaluate import (
     softmax,
     uncalibrated,
 )
+from training.export import fit_temperature
 from training.preprocessing import CLASSES
-from training.train import class_weights, fit_temperature
+from training.train import class_weights
 
 rng = np.random.default_rng(0)
 

@@ -10,7 +10,17 @@ import pytest
 from PIL import Image
 
 from training.data import load_images
-from training.preprocessing import CLASSES, MALIGNANT, prepare_batch, prepare_image
+from training.preprocessing import (
+    CLASSES,
+    LOCALIZATIONS,
+    MALIGNANT,
+    METADATA_SIZE,
+    combine_views,
+    dihedral_views,
+    encode_metadata,
+    prepare_batch,
+    prepare_image,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = REPO_ROOT / "testdata" / "ham10000"
@@ -145,3 +155,57 @@ def test_preprocessing_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+# --- The metadata input ---------------------------------------------------------------------------
+
+
+def test_metadata_encodes_age_sex_and_site():
+    vector = encode_metadata(55.0, "female", "back")
+    assert vector.shape == (METADATA_SIZE,) and vector.dtype == np.float32
+    assert vector[0] == pytest.approx(0.55) and vector[1] == 1.0
+    assert vector[2:4].tolist() == [1.0, 0.0]
+    assert vector[4:].sum() == 1.0 and vector[4 + LOCALIZATIONS.index("back")] == 1.0
+
+
+@pytest.mark.parametrize(
+    "age, sex, site",
+    [(None, None, None), (float("nan"), "unknown", "unknown"), (0.0, "", "elbow"), (130, "other", None)],
+)
+def test_missing_or_unusable_metadata_is_all_zeros(age, sex, site):
+    assert not encode_metadata(age, sex, site).any()
+
+
+def test_the_web_apps_body_sites_are_the_models_localizations():
+    from lesions.models import BODY_SITES
+
+    assert {code for code, _ in BODY_SITES} == set(LOCALIZATIONS) | {"unknown"}
+
+
+# --- Test-time augmentation -------------------------------------------------------------------------
+
+
+def test_dihedral_views_are_the_eight_symmetries_of_the_square():
+    batch = np.random.default_rng(0).integers(0, 255, (2, 5, 5, 3), dtype=np.uint8)
+    views = dihedral_views(batch, 8)
+    assert views.shape == (16, 5, 5, 3)
+    assert np.array_equal(views[:2], batch)  # view 0 is the photo itself
+    distinct = {views[k * 2].tobytes() for k in range(8)}
+    assert len(distinct) == 8
+    assert np.array_equal(dihedral_views(batch, 1), batch)
+    with pytest.raises(ValueError):
+        dihedral_views(batch, 3)
+
+
+def test_combining_views_averages_logits_so_the_temperature_keeps_its_meaning():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(8, 3, 7))  # (views, photos, classes)
+    temperature = 1.7
+    per_view = np.exp(logits / temperature)
+    per_view /= per_view.sum(axis=-1, keepdims=True)
+    combined = combine_views(per_view.reshape(24, 7), 8)
+    expected = np.exp(logits.mean(axis=0) / temperature)
+    expected /= expected.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(combined, expected, atol=1e-12)
+    single = per_view[0]
+    assert combine_views(single, 1) is single  # one view: nothing to combine

@@ -1,0 +1,118 @@
+"""Exporting a trained classifier: calibrated Keras file without optimizer state, and its TFLite twin."""
+
+import io
+import zipfile
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from training import evaluate
+from training.export import calibrate_and_export, export_model, export_tflite, predict_logits
+from training.preprocessing import METADATA_SIZE, encode_metadata
+
+
+def _tiny_classifier(metadata: bool):
+    """A small stand-in for the MobileNetV2 classifier, with the same layer names and inputs."""
+    image = keras.Input((16, 16, 3), name="image")
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="mobilenetv2_scaling")(image)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    inputs = image
+    if metadata:
+        meta = keras.Input((METADATA_SIZE,), name="metadata")
+        x = keras.layers.Concatenate(name="fusion")(
+            [x, keras.layers.Dense(4, activation="relu", name="metadata_dense")(meta)]
+        )
+        inputs = [image, meta]
+    logits = keras.layers.Dense(7, name="logits")(x)
+    model = keras.Model(inputs, logits, name="lesion_classifier")
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _data(n: int, metadata: bool, seed: int):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 255, (n, 16, 16, 3), dtype=np.uint8)
+    meta = np.stack([encode_metadata(40 + i, "male", "back") for i in range(n)]) if metadata else None
+    return images, meta, rng.integers(0, 7, n)
+
+
+@pytest.mark.parametrize("metadata", [False, True])
+def test_the_export_is_calibrated_and_the_tflite_file_agrees(tmp_path, metadata):
+    model = _tiny_classifier(metadata)
+    images, meta, labels = _data(24, metadata, 0)
+    model.fit([images.astype("float32"), meta] if metadata else images.astype("float32"), labels, epochs=1, verbose=0)
+
+    temperature, val_probs, test_probs = calibrate_and_export(
+        model, (images, meta, labels), _data(8, metadata, 1), views=8, out_dir=tmp_path
+    )
+    assert 0.05 <= temperature <= 20
+    # The reloaded file gives softmax(mean of the 8 views' logits / T).
+    expected = evaluate.softmax(predict_logits(model, images, meta, views=8) / temperature)
+    np.testing.assert_allclose(val_probs, expected, atol=1e-4)
+    assert test_probs.shape == (8, 7)
+
+    # No optimizer state in the file: it would triple the size of the committed model.
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        stored: list[str] = []
+        weights.visit(stored.append)
+    assert stored and not [name for name in stored if "optimizer" in name]
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    assert getattr(reloaded.get_layer("lesion_classifier"), "optimizer", None) is None
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(tmp_path / "model.tflite")).get_signature_runner()
+    batch = images[:3].astype(np.float32)
+    named = {"image": batch} if meta is None else {"image": batch, "metadata": meta[:3]}
+    (served,) = runner(**named).values()
+    truth = reloaded.predict_on_batch(list(named.values()) if metadata else batch)
+    np.testing.assert_allclose(served, truth, atol=1e-5)
+
+
+def test_export_tflite_replaces_the_file_atomically(tmp_path):
+    model = _tiny_classifier(False)
+    path = export_model(model, 1.0, tmp_path)
+    first = export_tflite(keras.saving.load_model(path, compile=False), tmp_path)
+    assert first.name == "model.tflite" and first.stat().st_size > 0
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_fusion_layer_is_fitted_on_validation_and_served_as_one_model(tmp_path):
+    from inference.heatmap import GradCam
+    from training.export import export_and_score
+    from training.fusion import fit_fusion
+
+    model = _tiny_classifier(False)
+    images, meta, labels = _data(70, True, 2)
+    labels = np.arange(70) % 7  # every class present, as on the validation split
+    result = export_and_score(model, (images, meta, labels), _data(9, True, 3), views=8, out_dir=tmp_path, fusion=True)
+
+    assert result["calibration"]["method"] == "fusion" and "temperature" not in result
+    cv = result["calibration"]["cross_validated_on_validation"]
+    assert set(cv) == {"image_only", "with_metadata"} and 0 <= cv["with_metadata"]["balanced_accuracy"] <= 1
+    # The file reproduces the regression fitted on the 8-view mean logits, for every view count.
+    fusion = fit_fusion(predict_logits(model, images, None, 8), meta, labels)
+    np.testing.assert_allclose(result["val"], fusion.probabilities(predict_logits(model, images, None, 8), meta), 1e-4)
+    np.testing.assert_allclose(result["val_raw"], evaluate.softmax(predict_logits(model, images, None, 8)), 1e-6)
+
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    assert [t.name for t in reloaded.inputs] == ["image", "metadata"]
+    # Metadata changes the answer; the heatmap still explains the image.
+    nothing_known = np.zeros_like(meta)
+    with_meta = evaluate.predict_arrays(reloaded, images, meta)
+    assert not np.allclose(evaluate.predict_arrays(reloaded, images, nothing_known), with_meta)
+    cam = GradCam(reloaded).compute(images[:1].astype(np.float32), metadata=meta[:1])
+    assert cam.values.ndim == 2 and 0 <= cam.class_index < 7
+
+
+def test_fusion_needs_an_image_only_model(tmp_path):
+    from training.export import export_and_score
+
+    model = _tiny_classifier(True)
+    data = _data(14, True, 4)
+    with pytest.raises(SystemExit, match="image-only"):
+        export_and_score(model, data, data, views=1, out_dir=tmp_path, fusion=True)
