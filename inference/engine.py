@@ -4,8 +4,14 @@ Pure Python with no Django import. TensorFlow/Keras is imported lazily inside `C
 so importing this module stays cheap and the web process can read it without pulling in
 TensorFlow; only the Celery worker (and the CLI) actually load a model.
 
-A model folder holds `model.keras` (0..255 RGB in, temperature-scaled softmax out) and
-`model_card.json` (version, classes, input size, ...), both written by `training.train`.
+A model folder holds `model.keras` (0..255 RGB in, temperature-scaled softmax out; the source
+of truth), `model.tflite` (the same model converted, which is what runs: several times faster on
+a CPU, see `make bench`) and `model_card.json` (version, classes, input size, metadata input,
+test-time augmentation, ...), all written by `training.train` / `training.export`.
+
+A model with a metadata input takes the patient's age and sex and the lesion's body site as a
+second input; any of them may be missing. Every photo is scored in the card's number of
+dihedral views (rotations and mirrors) and the views are combined in logit space.
 """
 
 from __future__ import annotations
@@ -20,11 +26,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from training.preprocessing import CLASSES, MALIGNANT, prepare_batch
+from training.preprocessing import (
+    CLASSES,
+    MALIGNANT,
+    METADATA_SIZE,
+    combine_views,
+    dihedral_views,
+    encode_metadata,
+    prepare_batch,
+)
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"
+RUNTIMES = ("tflite", "keras")
 REQUIRED_CARD_KEYS = ("version", "classes", "malignant_classes", "input_size")
 
 
@@ -75,21 +90,62 @@ def read_card(model_dir: Path) -> dict:
     return card
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the model may know besides the photo; every field is optional."""
+
+    age: float | None = None
+    sex: str | None = None  # "female" / "male"
+    site: str | None = None  # a HAM10000 localization, e.g. "back" (lesions.models.BODY_SITES)
+
+    def vector(self) -> np.ndarray:
+        return encode_metadata(self.age, self.sex, self.site)
+
+
+class _TFLite:
+    """The TFLite interpreter behind the same call as a Keras model's `predict_on_batch`."""
+
+    def __init__(self, path: Path) -> None:
+        # LiteRT is TensorFlow Lite's supported runtime (tf.lite.Interpreter is deprecated); it
+        # runs the XNNPACK CPU kernels.
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+        self.runner = self.interpreter.get_signature_runner()
+        self.input_names = sorted(self.runner.get_input_details())
+
+    def __call__(self, inputs: np.ndarray | list[np.ndarray]) -> np.ndarray:
+        inputs = inputs if isinstance(inputs, list) else [inputs]
+        named = dict(zip(["image", "metadata"][: len(inputs)], inputs, strict=True))
+        if set(named) != set(self.input_names):
+            raise ModelUnavailable(f"the TFLite model takes {self.input_names}, not {sorted(named)}")
+        (output,) = self.runner(**named).values()
+        return output
+
+
 class Classifier:
     """A loaded model and its card. Create with `Classifier.load` or `get_classifier`."""
 
-    def __init__(self, model: Any, card: dict, model_dir: Path) -> None:
-        self.model = model  # a Keras model: float32 (n, size, size, 3) 0..255 in, (n, 7) probabilities out
+    def __init__(self, model: Any, card: dict, model_dir: Path, runtime: str = "keras", served: Any = None) -> None:
+        self.model = model  # the Keras model (source of truth; Grad-CAM runs on it)
         self.card = card
         self.version: str = str(card["version"])
         self.input_size: int = int(card["input_size"])
         self.model_dir = Path(model_dir)
-        # Keras models are not documented as thread-safe; a worker thread pool must not interleave calls.
+        self.uses_metadata = bool(card.get("metadata_input"))
+        self.views = int(card.get("test_time_augmentation", 1))
+        self.runtime = runtime
+        self._served = served if served is not None else (lambda inputs: model.predict_on_batch(inputs))
+        # Neither Keras nor TFLite documents thread safety; a worker thread pool must not interleave calls.
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir: Path) -> Classifier:
-        """Load `model.keras` and `model_card.json` from `model_dir` (imports TensorFlow)."""
+    def load(cls, model_dir: Path, runtime: str | None = None) -> Classifier:
+        """Load the model folder (imports TensorFlow).
+
+        `runtime` is "tflite" or "keras"; by default the card's `serving` entry decides, and
+        the Keras model is served when the card names no TFLite file.
+        """
         model_dir = Path(model_dir)
         card = read_card(model_dir)
         model_path = model_dir / MODEL_FILE
@@ -102,33 +158,73 @@ class Classifier:
             model = keras.saving.load_model(model_path, compile=False)
         except Exception as exc:  # Keras raises many types for a corrupt or incompatible file
             raise ModelUnavailable(f"could not load {model_path}: {exc}") from exc
-        expected_in = (None, card["input_size"], card["input_size"], 3)
-        if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != (None, len(CLASSES)):
+        expected_in: Any = (None, card["input_size"], card["input_size"], 3)
+        if card.get("metadata_input"):
+            expected_in = [expected_in, (None, METADATA_SIZE)]
+        found_in = [tuple(s) for s in model.input_shape] if isinstance(model.input_shape, list) else model.input_shape
+        if tuple(found_in) != tuple(expected_in) or tuple(model.output_shape) != (None, len(CLASSES)):
             raise ModelUnavailable(
                 f"{model_path} maps {model.input_shape} to {model.output_shape}, "
                 f"the card says {expected_in} to (None, {len(CLASSES)})"
             )
-        return cls(model, card, model_dir)
+        serving = card.get("serving") or {}
+        runtime = runtime or serving.get("runtime") or "keras"
+        if runtime not in RUNTIMES:
+            raise ModelUnavailable(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
+        served = None
+        if runtime == "tflite":
+            tflite_path = model_dir / serving.get("file", "model.tflite")
+            if not tflite_path.is_file():
+                raise ModelUnavailable(f"no TFLite file at {tflite_path}")
+            try:
+                served = _TFLite(tflite_path)
+            except Exception as exc:  # a corrupt flatbuffer raises ValueError or RuntimeError
+                raise ModelUnavailable(f"could not load {tflite_path}: {exc}") from exc
+        return cls(model, card, model_dir, runtime, served)
 
     def inputs(self, images: list[Image.Image]) -> np.ndarray:
-        """The float32 batch the model sees for `images` (the shared training preprocessing)."""
+        """The float32 image batch the model sees for `images` (the shared training preprocessing)."""
         return prepare_batch(images, self.input_size)
 
-    def predict(self, image: Image.Image) -> Prediction:
-        """Probabilities for one Pillow image of any mode and size."""
-        return self.predict_batch([image])[0]
+    def metadata(self, contexts: list[Context | None]) -> np.ndarray:
+        """The float32 metadata batch for `contexts` (None: nothing known)."""
+        return np.stack([(c or Context()).vector() for c in contexts]).reshape(len(contexts), METADATA_SIZE)
 
-    def predict_batch(self, images: list[Image.Image]) -> list[Prediction]:
-        """Probabilities for several images in one forward pass."""
+    def predict(self, image: Image.Image, context: Context | None = None) -> Prediction:
+        """Probabilities for one Pillow image of any mode and size."""
+        return self.predict_batch([image], [context])[0]
+
+    def predict_batch(
+        self, images: list[Image.Image], contexts: list[Context | None] | None = None
+    ) -> list[Prediction]:
+        """Probabilities for several images (with what is known of each) in one forward pass."""
         if not images:
             return []
-        batch = self.inputs(images)
+        return [self._prediction(row) for row in self.probabilities(self.inputs(images), contexts)]
+
+    def probabilities(self, batch: np.ndarray, contexts: list[Context | None] | None = None) -> np.ndarray:
+        """`(n, 7)` float64 probabilities for a prepared batch, combined over the card's views."""
+        n = len(batch)
+        inputs = [dihedral_views(batch, self.views).astype(np.float32)]
+        if self.uses_metadata:
+            inputs.append(np.tile(self.metadata(contexts or [None] * n), (self.views, 1)))
         with self._lock:
-            # predict_on_batch runs the traced graph: ~15 ms for one image, against ~170 ms for an
-            # eager model(batch) call, whose per-layer Python overhead dominates at batch size 1.
-            output = self.model.predict_on_batch(batch)
-        probabilities = np.asarray(output, dtype=np.float64)
-        return [self._prediction(row) for row in probabilities]
+            # Keras: predict_on_batch runs the traced graph (~10 ms a batch against ~170 ms for an
+            # eager call). TFLite: one interpreter call for all views.
+            output = self._served(inputs if len(inputs) > 1 else inputs[0])
+        return combine_views(np.asarray(output, dtype=np.float64), self.views)
+
+    def heatmap(self, image: Image.Image, context: Context | None = None, class_name: str | None = None):
+        """The Grad-CAM `inference.heatmap.Heatmap` of one image, computed on the Keras model.
+
+        Pass the served prediction's class: with test-time augmentation the single upright view's
+        top class can differ from it, and the heatmap must explain the answer the patient sees.
+        """
+        from inference.heatmap import gradcam_for
+
+        metadata = self.metadata([context]) if self.uses_metadata else None
+        index = CLASSES.index(class_name) if class_name is not None else None
+        return gradcam_for(self.model).compute(self.inputs([image]), class_index=index, metadata=metadata)
 
     def _prediction(self, row: np.ndarray) -> Prediction:
         row = np.clip(row, 0.0, None)

@@ -7,7 +7,9 @@ the last convolution (6 x 6 for a 192 px MobileNetV2), so it shows *where*, not 
 
 TensorFlow is imported lazily (only the worker computes heatmaps). The model is walked as a
 chain of layers, nested models included: everything up to the last layer with a spatial (4-D)
-output is the feature extractor, the rest the head. The softmax (and any scaling after the logits)
+output is the feature extractor, the rest the head. A metadata input (age, sex, body site) is a
+side branch (`metadata_*` layers) that joins the head at its concatenation; it is computed once
+and passed in there. The softmax (and any scaling after the logits)
 is left out of the head, so the gradient is taken on the class logit, as in the paper.
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from training.preprocessing import to_rgb
+from training.preprocessing import METADATA_SIZE, to_rgb
 
 OVERLAY_MAX_SIDE = 512  # the stored overlay is a preview, not a copy of the photo
 OVERLAY_ALPHA = 0.45  # heat over the photo: enough to see both
@@ -39,12 +41,33 @@ class Heatmap:
     class_index: int
 
 
+METADATA_PREFIX = "metadata"  # training.train names the metadata input and branch layers so
+
+
+def _plain(layers: list[Any]) -> list[Any]:
+    """The image path through `layers`: no input layers, no metadata branch."""
+    return [
+        layer for layer in layers if type(layer).__name__ != "InputLayer" and not layer.name.startswith(METADATA_PREFIX)
+    ]
+
+
 def _chain(model: Any) -> list[Any]:
-    """The model's layers in call order, nested models expanded when they are chains themselves."""
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    if len(getattr(model, "inputs", []) or []) != 1:
-        raise HeatmapUnavailable("the model has more than one input")
-    return layers
+    """The model's image-path layers in call order."""
+    names = [getattr(t, "name", "") for t in (getattr(model, "inputs", []) or [])]
+    if len(names) != 1 and not (len(names) == 2 and any(n.startswith(METADATA_PREFIX) for n in names)):
+        raise HeatmapUnavailable(f"cannot split a model with the inputs {names}")
+    return _plain(model.layers)
+
+
+def _metadata_branch(layers: list[Any]) -> list[Any]:
+    """The `metadata_*` layers (not the input) in call order, searched in nested models too."""
+    found = []
+    for layer in layers:
+        if type(layer).__name__ != "InputLayer" and layer.name.startswith(METADATA_PREFIX):
+            found.append(layer)
+        elif getattr(layer, "layers", None):
+            found.extend(_metadata_branch(layer.layers))
+    return found
 
 
 def _rank4(layer: Any) -> bool:
@@ -65,6 +88,10 @@ class GradCam:
         self._features: Any = None
         self._after: list[Any] = []
         self._find(outer, keras)
+        self._metadata = _metadata_branch(model.layers)
+        # With a metadata input, the head's concatenation joins it (through its branch layers,
+        # if any: a late-fusion layer takes the raw vector).
+        self._takes_metadata = len(getattr(model, "inputs", []) or []) == 2
         if self._features is None:
             raise HeatmapUnavailable("no convolutional layer found")
         # Stop the head at the logits: drop a trailing softmax and the scaling folded in after it.
@@ -84,7 +111,7 @@ class GradCam:
                 spatial = [sub for sub in inner if _rank4(sub)]
                 if spatial:
                     last = spatial[-1]
-                    inner_chain = [sub for sub in inner if type(sub).__name__ != "InputLayer"]
+                    inner_chain = _plain(inner)
                     position = inner_chain.index(last)
                     tail = inner_chain[position + 1 :]
                     if any(_rank4(sub) for sub in tail) or not all(self._is_simple(sub) for sub in tail):
@@ -110,9 +137,12 @@ class GradCam:
         # Layers a chain may hold after the last convolution: pooling, flattening, dropout, dense.
         return not getattr(layer, "layers", None)
 
-    def _cam(self, x: Any, class_index: Any) -> tuple[Any, Any]:
+    def _cam(self, x: Any, meta: Any, class_index: Any) -> tuple[Any, Any]:
         """(unnormalised map, class index) of a batch of one; class_index < 0 means the top class."""
         import tensorflow as tf
+
+        for layer in self._metadata:
+            meta = layer(meta, training=False)
 
         for layer in self._before:
             x = layer(x, training=False)
@@ -121,7 +151,9 @@ class GradCam:
             tape.watch(features)
             y = features
             for layer in self._after:
-                y = layer(y, training=False)
+                # The head's concatenation is where the metadata branch joins the image features.
+                joined = type(layer).__name__ == "Concatenate" and self._takes_metadata
+                y = layer([y, meta], training=False) if joined else layer(y, training=False)
             index = tf.where(class_index < 0, tf.argmax(y[0], output_type=tf.int32), class_index)
             score = tf.gather(y, index, axis=1)
         gradients = tape.gradient(score, features)
@@ -129,16 +161,25 @@ class GradCam:
         cam = tf.nn.relu(tf.reduce_sum(features * weights[:, None, None, :], axis=-1))[0]
         return cam, index
 
-    def compute(self, batch: np.ndarray, class_index: int | None = None) -> Heatmap:
-        """The heatmap of one prepared image (`batch` of shape (1, size, size, 3), 0..255 float32)."""
+    def compute(self, batch: np.ndarray, class_index: int | None = None, metadata: np.ndarray | None = None) -> Heatmap:
+        """The heatmap of one prepared image (`batch` of shape (1, size, size, 3), 0..255 float32).
+
+        `metadata` is the model's `(1, n)` metadata vector when it has that input (zeros if not given).
+        """
         import tensorflow as tf
+
+        if metadata is None:
+            width = int(self._metadata[0].input.shape[-1]) if self._metadata else METADATA_SIZE
+            metadata = np.zeros((1, width), dtype=np.float32)
 
         with self._lock:
             if self._traced is None:
                 # Traced once: ~40 ms a heatmap instead of ~700 ms layer by layer in eager mode.
                 self._traced = tf.function(self._cam, reduce_retracing=True)
             cam, index = self._traced(
-                tf.convert_to_tensor(batch, dtype=tf.float32), tf.constant(-1 if class_index is None else class_index)
+                tf.convert_to_tensor(batch, dtype=tf.float32),
+                tf.convert_to_tensor(metadata, dtype=tf.float32),
+                tf.constant(-1 if class_index is None else class_index),
             )
         cam = cam.numpy()
         peak = float(cam.max())

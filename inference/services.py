@@ -24,7 +24,7 @@ from lesions import notifications
 from lesions.models import CLASSES, Analysis, Photo
 
 if TYPE_CHECKING:
-    from inference.engine import Classifier  # for type hints only: the web process never loads it
+    from inference.engine import Classifier, Context  # type hints only: the web process never loads TensorFlow
 
 logger = logging.getLogger(__name__)
 
@@ -144,13 +144,28 @@ def _assessable(image: Image.Image) -> str:
     return "" if assessment.ok else assessment.reason
 
 
-def _heatmap_jpeg(classifier: "Classifier", image: Image.Image) -> bytes | None:
+def analysis_context(photo: Photo) -> "Context":
+    """What the model may know besides the photo: the lesion's body site, the patient's age then and sex.
+
+    Age and sex are optional on the account; whatever is missing stays None.
+    """
+    from inference.engine import Context
+
+    lesion = photo.lesion
+    owner = lesion.owner
+    return Context(
+        age=owner.age_on(photo.taken_at.date()),
+        sex=owner.sex or None,
+        site=lesion.body_site if lesion.body_site != "unknown" else None,
+    )
+
+
+def _heatmap_jpeg(classifier: "Classifier", image: Image.Image, context: "Context", class_name: str) -> bytes | None:
     """The Grad-CAM overlay for the predicted class, or None: a heatmap is worth no failed analysis."""
     from inference import heatmap
 
     try:
-        cam = heatmap.gradcam_for(classifier.model).compute(classifier.inputs([image]))
-        return heatmap.overlay_jpeg(image, cam)
+        return heatmap.overlay_jpeg(image, classifier.heatmap(image, context, class_name))
     except Exception:
         logger.exception("No heatmap for this photo")
         return None
@@ -200,8 +215,9 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     reason = _assessable(image)
     if reason:
         return _not_assessable(analysis, reason)
+    context = analysis_context(analysis.photo)
     try:
-        prediction = classifier.predict(image)
+        prediction = classifier.predict(image, context)
     except Exception as exc:
         logger.exception("Prediction failed for photo %s", photo_id)
         if analysis.attempts < settings.ANALYSIS_MAX_ATTEMPTS:
@@ -213,7 +229,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
         setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
     analysis.predicted_class = prediction.predicted_class
     analysis.malignant_probability = float(prediction.malignant_probability)
-    overlay = _heatmap_jpeg(classifier, image)
+    overlay = _heatmap_jpeg(classifier, image, context, prediction.predicted_class)
     if overlay is not None:
         analysis.heatmap.save("heatmap.jpg", ContentFile(overlay), save=False)
     analysis.status = Analysis.Status.DONE

@@ -22,7 +22,6 @@ def _load_model_before_the_first_task(**kwargs) -> None:
     """
     from PIL import Image
 
-    from inference import heatmap
     from inference.engine import get_classifier
 
     try:
@@ -30,7 +29,7 @@ def _load_model_before_the_first_task(**kwargs) -> None:
         # The first forward pass and the first Grad-CAM each trace a graph (seconds); do both now.
         sample = Image.new("RGB", (classifier.input_size,) * 2, (150, 110, 90))
         classifier.predict_batch([sample])
-        heatmap.gradcam_for(classifier.model).compute(classifier.inputs([sample]))
+        classifier.heatmap(sample)
     except Exception:
         logger.exception("Could not preload the model from %s", settings.MODEL_DIR)
 

@@ -27,21 +27,28 @@ def classifier():
     return get_classifier()
 
 
-def test_the_heatmap_is_a_map_of_the_predicted_class_scaled_to_0_1(classifier):
+def test_the_heatmap_is_a_map_of_the_asked_class_scaled_to_0_1(classifier):
     for path in lesion_image_paths()[:4]:
         image = _open(path)
-        cam = heatmap.gradcam_for(classifier.model).compute(classifier.inputs([image]))
+        predicted = classifier.predict(image).predicted_class
+        cam = classifier.heatmap(image, class_name=predicted)
         assert cam.values.ndim == 2 and cam.values.shape[0] == cam.values.shape[1] > 1
         assert cam.values.min() >= 0 and cam.values.max() == pytest.approx(1.0)
-        assert classifier.predict(image).predicted_class == classifier.card["classes"][cam.class_index]
+        assert classifier.card["classes"][cam.class_index] == predicted
+
+
+def test_without_a_class_the_heatmap_explains_the_upright_views_top_class(classifier):
+    image = _open(lesion_image_paths()[0])
+    inputs = classifier.inputs([image])
+    if classifier.uses_metadata:
+        inputs = [inputs, classifier.metadata([None])]
+    upright = classifier.model.predict_on_batch(inputs)
+    assert classifier.heatmap(image).class_index == int(np.argmax(upright[0]))
 
 
 def test_the_heat_is_on_the_lesion_rather_than_the_corners(classifier):
     # HAM10000 frames centre the lesion; averaged over the committed images, the centre is hotter.
-    maps = [
-        heatmap.gradcam_for(classifier.model).compute(classifier.inputs([_open(path)])).values
-        for path in lesion_image_paths()
-    ]
+    maps = [classifier.heatmap(_open(path)).values for path in lesion_image_paths()]
     mean = np.mean(maps, axis=0)
     n = mean.shape[0]
     centre = mean[n // 3 : n - n // 3, n // 3 : n - n // 3].mean()

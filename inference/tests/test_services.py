@@ -35,6 +35,28 @@ def test_run_stores_probabilities_and_is_idempotent(photo):
     assert (again.attempts, again.finished_at) == (1, analysis.finished_at)
 
 
+def test_the_model_gets_the_lesions_site_and_the_patients_age_and_sex_when_known(photo, alice):
+    from inference.engine import Context, get_classifier
+
+    assert services.analysis_context(photo) == Context(age=None, sex=None, site="back")
+    alice.birth_year, alice.sex = photo.taken_at.year - 47, "female"
+    alice.save()
+    photo.refresh_from_db()
+    assert services.analysis_context(photo) == Context(age=47, sex="female", site="back")
+    photo.lesion.body_site = "unknown"
+    assert services.analysis_context(photo).site is None
+
+    # The stored probabilities are the model's answer for exactly that context.
+    photo.lesion.body_site = "back"
+    photo.lesion.save()
+    analysis = analysis_run(photo_id=photo.pk)
+    from PIL import Image
+
+    with photo.image.open("rb") as fh:
+        expected = get_classifier().predict(Image.open(fh), Context(age=47, sex="female", site="back"))
+    assert analysis.probabilities == pytest.approx(expected.probabilities, abs=1e-6)
+
+
 def test_a_photo_deleted_before_its_turn_is_skipped(photo):
     photo_id = photo.pk
     photo.delete()

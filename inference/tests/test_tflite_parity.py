@@ -1,24 +1,61 @@
-"""A TFLite conversion of the served model gives the Keras model's probabilities (within 1e-3).
+"""The served TFLite file gives the Keras model's probabilities (within 1e-3) on the committed lesions.
 
-`make bench` measures it about 3x faster per image on CPU; this keeps the two interchangeable.
+`model.keras` is the source of truth; `model.tflite` is converted from it by `training.export`
+and is what the worker runs (`make bench` measures both). This keeps them interchangeable: same
+images, same metadata, same test-time views, same numbers.
 """
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import lesion_image_paths
-from inference.bench import tflite_predictor
-from inference.engine import get_classifier
+from inference.engine import Classifier, Context, ModelUnavailable, resolve_model_dir
+from training.data import file_sha256
 
 
-def test_tflite_matches_keras_on_the_committed_lesions():
-    classifier = get_classifier()
-    predict, size = tflite_predictor(classifier.model)
-    assert size > 0
+@pytest.fixture(scope="module")
+def runtimes() -> dict[str, Classifier]:
+    model_dir = resolve_model_dir()
+    return {name: Classifier.load(model_dir, runtime=name) for name in ("tflite", "keras")}
+
+
+def _batch(classifier: Classifier) -> np.ndarray:
+    images = []
     for path in lesion_image_paths():
         with Image.open(path) as image:
-            batch = classifier.inputs([image])
-        keras_p = np.asarray(classifier.model.predict_on_batch(batch))
-        tflite_p = predict(batch)
-        assert tflite_p.shape == keras_p.shape == (1, 7)
-        assert np.abs(tflite_p - keras_p).max() < 1e-3, path.name
+            images.append(classifier.inputs([image])[0])
+    return np.stack(images)
+
+
+def test_the_card_serves_the_committed_tflite_file():
+    model_dir = resolve_model_dir()
+    classifier = Classifier.load(model_dir)
+    serving = classifier.card["serving"]
+    assert classifier.runtime == serving["runtime"] == "tflite"
+    assert file_sha256(model_dir / serving["file"]) == serving["sha256"]
+    assert classifier.views == serving["test_time_augmentation"] == classifier.card["test_time_augmentation"]
+
+
+def test_tflite_matches_keras_on_the_committed_lesions(runtimes):
+    tflite, keras = runtimes["tflite"], runtimes["keras"]
+    batch = _batch(keras)
+    contexts = [None, Context(age=60, sex="male", site="back"), Context(site="face"), Context(age=35, sex="female")]
+    for context in contexts:
+        per_photo = [context] * len(batch)
+        served, truth = tflite.probabilities(batch, per_photo), keras.probabilities(batch, per_photo)
+        assert served.shape == truth.shape == (len(batch), 7)
+        assert np.abs(served - truth).max() < 1e-3, context
+
+
+def test_a_missing_tflite_file_is_a_clear_error(tmp_path):
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(resolve_model_dir(), copy)
+    (copy / "model.tflite").unlink()
+    with pytest.raises(ModelUnavailable, match="no TFLite file"):
+        Classifier.load(copy)
+    assert Classifier.load(copy, runtime="keras").runtime == "keras"
+    with pytest.raises(ModelUnavailable, match="unknown runtime"):
+        Classifier.load(copy, runtime="onnx")

@@ -18,6 +18,7 @@ CONTRACT = {
     ("get", "/api/auth/tokens/"),
     ("delete", "/api/auth/tokens/{id}/"),
     ("get", "/api/account/"),
+    ("patch", "/api/account/"),
     ("delete", "/api/account/"),
     ("get", "/api/account/export/"),
     ("get", "/api/lesions/"),
