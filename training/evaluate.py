@@ -172,7 +172,7 @@ def _plot_reliability(raw: np.ndarray, calibrated: np.ndarray, labels: np.ndarra
     centres = (edges[:-1] + edges[1:]) / 2
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    for probs, name, marker in ((raw, "before temperature", "s"), (calibrated, "after temperature", "o")):
+    for probs, name, marker in ((raw, "before calibration", "s"), (calibrated, "after calibration (served)", "o")):
         confidence = probs.max(axis=1)
         correct = probs.argmax(axis=1) == labels
         which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, ECE_BINS - 1)
@@ -240,10 +240,12 @@ def _markdown(report: dict) -> str:
         f"(malignant prob >= {mvb['threshold_at_80_specificity']:.3f}) |",
         f"| sensitivity at 90% specificity | {mvb['sensitivity_at_90_specificity']:.3f} "
         f"(malignant prob >= {mvb['threshold_at_90_specificity']:.3f}) |",
-        f"| top-label ECE before / after calibration ({calibration}) | "
+        f"| top-label ECE before / after calibration | "
         f"{cal['ece_before_temperature']:.3f} / {cal['ece_after_temperature']:.3f} |",
         f"| malignant-probability ECE before / after calibration | "
         f"{cal['malignant_ece_before_temperature']:.3f} / {cal['malignant_ece_after_temperature']:.3f} |",
+        "",
+        f'Calibration: {calibration}. "Before" is the image model\'s own probabilities.',
         "",
         "## Per class",
         "",
