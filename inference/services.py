@@ -229,6 +229,8 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
         setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
     analysis.predicted_class = prediction.predicted_class
     analysis.malignant_probability = float(prediction.malignant_probability)
+    # Recorded with the result: the probabilities are the model's answer given exactly these.
+    analysis.inputs = {"site": context.site, "age": context.age, "sex": context.sex}
     overlay = _heatmap_jpeg(classifier, image, context, prediction.predicted_class)
     if overlay is not None:
         analysis.heatmap.save("heatmap.jpg", ContentFile(overlay), save=False)

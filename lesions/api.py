@@ -23,11 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from accounts.models import AGE_MAX, User
 from inference.services import current_model_version
 from lesions import selectors, services
 from lesions.files import private_file_response
 from lesions.imaging import InvalidImage
-from lesions.models import CLASS_LABELS, Analysis, Lesion, Photo
+from lesions.models import BODY_SITES, CLASS_LABELS, Analysis, Lesion, Photo
 from skinsite.api import FileContentNegotiation
 
 
@@ -56,6 +57,25 @@ class ProbabilitiesSerializer(serializers.Serializer):
     vasc = serializers.FloatField(help_text=CLASS_LABELS["vasc"])
 
 
+class AnalysisInputsSerializer(serializers.Serializer):
+    """What the model was told besides the photo; null where it was not known."""
+
+    site = serializers.ChoiceField(
+        choices=[(code, label) for code, label in BODY_SITES if code != "unknown"],
+        allow_null=True,
+        help_text="The lesion's body site; null when it was unknown.",
+    )
+    age = serializers.IntegerField(
+        min_value=0,
+        max_value=AGE_MAX,
+        allow_null=True,
+        help_text="The patient's age in years when the photo was taken, from their year of birth; null if not given.",
+    )
+    sex = serializers.ChoiceField(
+        choices=User._meta.get_field("sex").choices, allow_null=True, help_text="Null if not given."
+    )
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     probabilities = ProbabilitiesSerializer(
         read_only=True, allow_null=True, help_text="Null until the status is `done`."
@@ -69,6 +89,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
         help_text="The most likely class; empty until done.",
     )
     predicted_label = serializers.CharField(read_only=True, help_text="The most likely class in words.")
+    inputs = AnalysisInputsSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="What the model was told besides the photo, as it was when the analysis ran; null until done "
+        "(and for analyses made before this was recorded).",
+    )
     heatmap_url = serializers.SerializerMethodField(
         help_text="Where the model looked: a JPEG of the photo with a Grad-CAM heatmap over it, for its "
         "owner's credentials only; null until done (and for analyses made before heatmaps existed)."
@@ -85,6 +111,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "model_version",
             "error",
             "finished_at",
+            "inputs",
             "heatmap_url",
         ]
         read_only_fields = fields

@@ -104,6 +104,15 @@ class Photo(models.Model):
         return self.thumbnail if self.thumbnail else self.image
 
 
+def _lowercase_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _join_or(words: list[str]) -> str:
+    """["body site", "age", "sex"] -> "body site, age or sex"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 class Analysis(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -128,6 +137,9 @@ class Analysis(models.Model):
     malignant_probability = models.FloatField(null=True, blank=True)
     # Where the model looked (Grad-CAM over the photo), stored privately like the photo itself.
     heatmap = models.ImageField(upload_to=_heatmap_path, blank=True)
+    # What the model was told besides the photo ({"site": "back", "age": 47, "sex": "female"}, None
+    # for what was unknown), so a result can be read with it. Null: made before this was recorded.
+    inputs = models.JSONField(null=True, blank=True)
     error = models.TextField(
         blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
     )
@@ -176,6 +188,37 @@ class Analysis(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.NOT_ASSESSABLE)
+
+    @property
+    def inputs_sentence(self) -> str:
+        """What the model was told besides the photo, in words; "" when that was not recorded.
+
+        "The model was also told: body site back; no age or sex given".
+        """
+        if not isinstance(self.inputs, dict):
+            return ""
+        site, age, sex = (self.inputs.get(key) for key in ("site", "age", "sex"))
+        told = []
+        if site:
+            told.append(f"body site {_lowercase_first(dict(BODY_SITES).get(site, site))}")
+        if age is not None:
+            told.append(f"age {age}")
+        if sex:
+            told.append(f"sex {sex}")
+        missing = [name for name, value in (("body site", site), ("age", age), ("sex", sex)) if value in (None, "")]
+        if not told:
+            return "The model was given only the photo: no body site, age or sex"
+        sentence = "The model was also told: " + ", ".join(told)
+        if missing:
+            sentence += "; no " + _join_or(missing) + " given"
+        return sentence
+
+    @property
+    def inputs_missing_from_settings(self) -> list[str]:
+        """Age and/or sex, if the analysis ran without them: the patient can add them in their settings."""
+        if not isinstance(self.inputs, dict):
+            return []
+        return [key for key in ("age", "sex") if self.inputs.get(key) in (None, "")]
 
 
 # --- Sharing with a physician -------------------------------------------------------------------

@@ -209,8 +209,10 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
         f"Most likely: {analysis.predicted_label} ({analysis.predicted_class})",
         f"Chance of a malignant type: {analysis.malignant_probability:.0%}",
         "  ".join(f"{code} {getattr(analysis, f'p_{code}'):.0%}" for code in CLASSES),
-        f"Model {analysis.model_version}",
     ]
+    if analysis.inputs_sentence:
+        lines.append(f"{analysis.inputs_sentence}.")
+    lines.append(f"Model {analysis.model_version}")
     return [_p(line, styles["small" if i else "body"]) for i, line in enumerate(lines)]
 
 

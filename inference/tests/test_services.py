@@ -57,6 +57,25 @@ def test_the_model_gets_the_lesions_site_and_the_patients_age_and_sex_when_known
     assert analysis.probabilities == pytest.approx(expected.probabilities, abs=1e-6)
 
 
+def test_the_analysis_records_what_the_model_was_told(photo, alice):
+    analysis_run(photo_id=photo.pk)
+    # No age or sex on the account: the model got the body site alone, and the row says so.
+    assert Analysis.objects.get(photo=photo).inputs == {"site": "back", "age": None, "sex": None}
+
+
+def test_the_analysis_records_the_age_and_sex_it_was_given(photo, alice):
+    alice.birth_year, alice.sex = photo.taken_at.year - 47, "female"
+    alice.save()
+    analysis_run(photo_id=photo.pk)
+    inputs = Analysis.objects.get(photo=photo).inputs
+    assert inputs == {"site": "back", "age": 47, "sex": "female"}
+    assert isinstance(inputs["age"], int)
+
+
+def test_an_unfinished_analysis_records_no_inputs(photo):
+    assert photo.analyses.get().inputs is None
+
+
 def test_a_photo_deleted_before_its_turn_is_skipped(photo):
     photo_id = photo.pk
     photo.delete()
