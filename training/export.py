@@ -255,6 +255,20 @@ def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dic
     return card
 
 
+def write_report(result: dict, labels: np.ndarray, model_version: str, split_file: Path, out_dir: Path) -> dict:
+    """`reports/` for the test split of an `export_and_score` result."""
+    return evaluate.write_report(
+        result["test"],
+        labels,
+        temperature=result.get("temperature"),
+        raw=result["test_raw"],
+        calibration=result["calibration"]["description"],
+        model_version=model_version,
+        split_file=split_file,
+        out_dir=out_dir,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Re-export a model folder: refit the calibration, write both files, re-score, update card and report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -292,16 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     card["exported_by"] = {"command": "python -m training.export " + shlex.join(sys.argv[1:] if argv is None else argv)}
     labels = {"val": parts["val"][2], "test": parts["test"][2]}
     card_path.write_text(json.dumps(update_card(card, result, args.tta, args.model, labels), indent=2) + "\n", "utf-8")
-    evaluate.write_report(
-        result["test"],
-        labels["test"],
-        temperature=result.get("temperature"),
-        raw=result["test_raw"],
-        calibration=result["calibration"]["description"],
-        model_version=card["version"],
-        split_file=args.split_file,
-        out_dir=args.report_dir,
-    )
+    write_report(result, labels["test"], card["version"], args.split_file, args.report_dir)
     logger.info("Test: %s", json.dumps(card["metrics"]["test"]))
     return 0
 

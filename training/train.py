@@ -43,7 +43,7 @@ from training.data import (
     metadata_vectors,
     split_summary,
 )
-from training.export import export_and_score, predict_logits, update_card
+from training.export import export_and_score, predict_logits, update_card, write_report
 from training.preprocessing import (
     CLASS_NAMES,
     CLASSES,
@@ -516,16 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         "Wrote %s (%d bytes) and model_card.json, version %s", model_path, model_path.stat().st_size, card["version"]
     )
     if not args.no_report:
-        evaluate.write_report(
-            result["test"],
-            y_test,
-            temperature=result.get("temperature"),
-            raw=result["test_raw"],
-            calibration=result["calibration"]["description"],
-            model_version=card["version"],
-            split_file=args.split_file,
-            out_dir=args.report_dir,
-        )
+        write_report(result, y_test, card["version"], args.split_file, args.report_dir)
         logger.info("Wrote the evaluation report to %s", args.report_dir)
     logger.info("Test: %s", json.dumps(card["metrics"]["test"]))
     logger.info("Done in %.0fs", wall)
