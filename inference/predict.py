@@ -1,9 +1,11 @@
 """Classify lesion photos from the command line.
 
-    python -m inference.predict --json IMG [IMG ...] [--model-dir DIR]
+    python -m inference.predict --json IMG [IMG ...] [--site back] [--age 55] [--sex female] [--model-dir DIR]
 
 With --json, prints one JSON object per image and line: path, probabilities, predicted_class,
-malignant_probability, model_version. Without it, a short readable summary. Unreadable images
+malignant_probability, model_version. Without it, a short readable summary. --site, --age and
+--sex (all optional) are what the model may know besides the photo, applied to every image.
+Unreadable images
 are reported on stderr and make the exit status non-zero; the others are still classified.
 """
 
@@ -15,6 +17,8 @@ import sys
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+from training.preprocessing import LOCALIZATIONS, SEXES
 
 EXIT_BAD_IMAGE = 1
 EXIT_NO_MODEL = 3
@@ -32,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("images", nargs="+", type=Path, metavar="IMG", help="image files to classify")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     parser.add_argument("--model-dir", type=Path, default=None, help="model folder (default: MODEL_DIR or bundled)")
+    parser.add_argument("--site", choices=LOCALIZATIONS, default=None, help="the lesion's body site")
+    parser.add_argument("--age", type=float, default=None, help="the patient's age in years")
+    parser.add_argument("--sex", choices=SEXES, default=None)
     args = parser.parse_args(argv)
 
     opened: list[tuple[Path, Image.Image]] = []
@@ -48,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if not opened:
         return EXIT_BAD_IMAGE
 
-    from inference.engine import ModelUnavailable, get_classifier  # imports TensorFlow, so only now
+    from inference.engine import Context, ModelUnavailable, get_classifier  # imports TensorFlow, so only now
 
     try:
         classifier = get_classifier(args.model_dir)
@@ -56,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: model unavailable: {exc}", file=sys.stderr)
         return EXIT_NO_MODEL
 
-    predictions = classifier.predict_batch([image for _, image in opened])
+    context = Context(age=args.age, sex=args.sex, site=args.site)
+    predictions = classifier.predict_batch([image for _, image in opened], [context] * len(opened))
     for (path, _), prediction in zip(opened, predictions, strict=True):
         if args.json:
             print(json.dumps({"path": str(path), **prediction.as_dict()}), flush=True)

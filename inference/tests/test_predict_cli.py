@@ -44,6 +44,16 @@ def test_json_lines_one_per_image():
         assert record["model_version"] == CARD["version"]
 
 
+def test_body_site_age_and_sex_are_passed_to_the_model():
+    plain = json.loads(_run("--json", str(IMAGES[0])).stdout)
+    result = _run("--json", str(IMAGES[0]), "--site", "face", "--age", "70", "--sex", "female")
+    assert result.returncode == 0, result.stderr
+    informed = json.loads(result.stdout)
+    assert informed["probabilities"] != plain["probabilities"]  # the committed model uses them
+    wrong = _run(str(IMAGES[0]), "--site", "elbow")
+    assert wrong.returncode == 2 and "invalid choice: 'elbow'" in wrong.stderr
+
+
 def test_missing_file_is_an_error_without_traceback(tmp_path):
     missing = tmp_path / "no-such-mole.jpg"
     result = _run("--json", str(missing))
