@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from PIL import Image as PILImage
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.legends import LineLegend
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -37,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from lesions.imaging import THUMBNAIL_SIZE
 from lesions.models import CLASS_LABELS, CLASSES, Analysis
 from lesions.sharing import ReportSection
 
@@ -163,6 +165,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, spaceBefore=14),
         "body": ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=9.5, leading=13),
         "small": ParagraphStyle("small", parent=base["BodyText"], fontName=regular, fontSize=8, leading=10),
+        "date": ParagraphStyle("date", parent=base["BodyText"], fontName=bold, fontSize=9.5, leading=13),
         "notice": ParagraphStyle(
             "notice",
             parent=base["BodyText"],
@@ -194,6 +197,28 @@ def _thumbnail(photo, width: float = 3.2 * cm) -> Image | str:
         return "(photo missing)"
     ratio = (photo.height / photo.width) if photo.width and photo.height else 0.75
     return Image(data, width=width, height=width * ratio)
+
+
+def _heatmap(analysis: Analysis | None, styles: dict, width: float = 3.2 * cm) -> list:
+    """Where the model looked, beside the photo; nothing until the analysis is done with a heatmap."""
+    if analysis is None or analysis.status != Analysis.Status.DONE or not analysis.heatmap:
+        return []
+    try:
+        with analysis.heatmap.open("rb") as fh:
+            overlay = PILImage.open(fh)
+            overlay.load()
+    except (OSError, ValueError):
+        logger.warning("Analysis %s has no readable heatmap for the PDF", analysis.pk)
+        return []
+    # The stored overlay is larger than the photo's thumbnail; a PDF of many photos stays small.
+    overlay.thumbnail(THUMBNAIL_SIZE)
+    data = io.BytesIO()
+    overlay.convert("RGB").save(data, format="JPEG", quality=85)
+    data.seek(0)
+    return [
+        Image(data, width=width, height=width * overlay.height / overlay.width),
+        _p("Where the model looked (red: weighed most)", styles["small"]),
+    ]
 
 
 def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
@@ -236,15 +261,19 @@ def _section_flowables(section: ReportSection, styles: dict) -> list:
     if not section.history:
         flow.append(_p("No photos yet.", styles["body"]))
         return flow
+    # The heatmap sits beside its photo; the date heads the text so the estimates keep their width.
     rows = [
         [
             _thumbnail(entry.photo),
-            _p(f"{timezone.localtime(entry.photo.taken_at):%d %b %Y}", styles["body"]),
-            _analysis_cells(entry.analysis, styles),
+            _heatmap(entry.analysis, styles),
+            [
+                _p(f"{timezone.localtime(entry.photo.taken_at):%d %b %Y}", styles["date"]),
+                *_analysis_cells(entry.analysis, styles),
+            ],
         ]
         for entry in section.history
     ]
-    table = Table(rows, colWidths=[3.6 * cm, 2.6 * cm, 10.8 * cm])
+    table = Table(rows, colWidths=[3.6 * cm, 3.6 * cm, 9.8 * cm])
     table.setStyle(
         TableStyle(
             [

@@ -1,4 +1,4 @@
-"""The physician's side of a share link: the read-only report, its PDF, its photos and notes.
+"""The physician's side of a share link: the read-only report, its PDF, its photos (with heatmaps) and notes.
 
 No login: the token in the URL is the authorisation, resolved by `lesions.sharing` on every
 request. Whatever the view, a wrong token is 404 and a revoked or expired one 410, every
@@ -16,12 +16,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from lesions import sharing
+from lesions import selectors, sharing
 from lesions.files import private_file_response
 from lesions.models import ShareAccess, ShareLink
 from lesions.report_pdf import chart_svg_data_uri, report_pdf_build
@@ -172,6 +172,16 @@ def report_photo_thumbnail(request: HttpRequest, share: ShareLink, token: str, p
     return private_file_response(photo.thumbnail_file)
 
 
+@require_GET
+@share_token_required(photos=True)
+def report_photo_heatmap(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
+    """Where the model looked on a shared photo: the same overlay the patient sees, once the analysis is done."""
+    heatmap = selectors.heatmap_file(sharing.shared_photo_get(share=share, photo_id=photo_id))
+    if heatmap is None:
+        raise Http404("No heatmap for this photo.")
+    return private_file_response(heatmap)
+
+
 # Included by skinsite/urls.py under "r/" with the namespace "report".
 app_name = "report"
 urlpatterns = [
@@ -180,4 +190,5 @@ urlpatterns = [
     path("<str:token>/lesions/<int:lesion_id>/notes/", report_note, name="note"),
     path("<str:token>/photos/<int:photo_id>/image/", report_photo_image, name="photo-image"),
     path("<str:token>/photos/<int:photo_id>/thumbnail/", report_photo_thumbnail, name="photo-thumbnail"),
+    path("<str:token>/photos/<int:photo_id>/heatmap/", report_photo_heatmap, name="photo-heatmap"),
 ]
