@@ -180,6 +180,9 @@ class Classifier:
                 served = _TFLite(tflite_path)
             except Exception as exc:  # a corrupt flatbuffer raises ValueError or RuntimeError
                 raise ModelUnavailable(f"could not load {tflite_path}: {exc}") from exc
+            expected_names = ["image", "metadata"] if card.get("metadata_input") else ["image"]
+            if served.input_names != expected_names:
+                raise ModelUnavailable(f"{tflite_path} takes {served.input_names}, the card says {expected_names}")
         return cls(model, card, model_dir, runtime, served)
 
     def inputs(self, images: list[Image.Image]) -> np.ndarray:
