@@ -118,8 +118,8 @@ class HeldOutMetrics:
     malignant_roc_auc: float | None
     malignant_sensitivity_at_80_specificity: float | None
     malignant_sensitivity_at_90_specificity: float | None
-    ece_after_temperature: float | None
-    malignant_ece_after_temperature: float | None
+    ece_after_calibration: float | None
+    malignant_ece_after_calibration: float | None
     per_class: list[ClassRecall]
 
     @property
@@ -191,8 +191,8 @@ def _test_metrics(card: dict) -> HeldOutMetrics:
         malignant_roc_auc=_number(test.get("malignant_roc_auc")),
         malignant_sensitivity_at_80_specificity=_number(test.get("malignant_sensitivity_at_80_specificity")),
         malignant_sensitivity_at_90_specificity=_number(test.get("malignant_sensitivity_at_90_specificity")),
-        ece_after_temperature=_number(test.get("ece_after_temperature")),
-        malignant_ece_after_temperature=_number(test.get("malignant_ece_after_temperature")),
+        ece_after_calibration=_number(test.get("ece_after_calibration")),
+        malignant_ece_after_calibration=_number(test.get("malignant_ece_after_calibration")),
         # The site's seven classes and names, as on the result pages; the engine refuses a model with others.
         per_class=[
             ClassRecall(

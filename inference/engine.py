@@ -4,7 +4,7 @@ Pure Python with no Django import. TensorFlow/Keras is imported lazily inside `C
 so importing this module stays cheap and the web process can read it without pulling in
 TensorFlow; only the Celery worker (and the CLI) actually load a model.
 
-A model folder holds `model.keras` (0..255 RGB in, temperature-scaled softmax out; the source
+A model folder holds `model.keras` (0..255 RGB in, calibrated softmax probabilities out; the source
 of truth), `model.tflite` (the same model converted, which is what runs: several times faster on
 a CPU, see `make bench`) and `model_card.json` (version, classes, input size, metadata input,
 test-time augmentation, ...), all written by `training.train` / `training.export`.

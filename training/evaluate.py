@@ -132,12 +132,12 @@ def compute_metrics(
         },
         "calibration": {
             "temperature": None if temperature is None else float(temperature),
-            "ece_before_temperature": expected_calibration_error(raw, labels),
-            "ece_after_temperature": expected_calibration_error(probabilities, labels),
-            "malignant_ece_before_temperature": binary_calibration_error(
+            "ece_before_calibration": expected_calibration_error(raw, labels),
+            "ece_after_calibration": expected_calibration_error(probabilities, labels),
+            "malignant_ece_before_calibration": binary_calibration_error(
                 raw[:, MALIGNANT_INDEX].sum(axis=1), malignant_true
             ),
-            "malignant_ece_after_temperature": binary_calibration_error(malignant_score, malignant_true),
+            "malignant_ece_after_calibration": binary_calibration_error(malignant_score, malignant_true),
             "bins": ECE_BINS,
         },
         "confusion_matrix": confusion_matrix(labels, predicted, labels=range(len(CLASSES))).tolist(),
@@ -241,9 +241,9 @@ def _markdown(report: dict) -> str:
         f"| sensitivity at 90% specificity | {mvb['sensitivity_at_90_specificity']:.3f} "
         f"(malignant prob >= {mvb['threshold_at_90_specificity']:.3f}) |",
         f"| top-label ECE before / after calibration | "
-        f"{cal['ece_before_temperature']:.3f} / {cal['ece_after_temperature']:.3f} |",
+        f"{cal['ece_before_calibration']:.3f} / {cal['ece_after_calibration']:.3f} |",
         f"| malignant-probability ECE before / after calibration | "
-        f"{cal['malignant_ece_before_temperature']:.3f} / {cal['malignant_ece_after_temperature']:.3f} |",
+        f"{cal['malignant_ece_before_calibration']:.3f} / {cal['malignant_ece_after_calibration']:.3f} |",
         "",
         f'Calibration: {calibration}. "Before" is the image model\'s own probabilities.',
         "",
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"balanced accuracy {m['balanced_accuracy']:.3f}, macro F1 {m['macro_f1']:.3f}, "
         f"malignant AUC {m['malignant_vs_benign']['roc_auc']:.3f}, "
-        f"ECE {m['calibration']['ece_before_temperature']:.3f} -> {m['calibration']['ece_after_temperature']:.3f}"
+        f"ECE {m['calibration']['ece_before_calibration']:.3f} -> {m['calibration']['ece_after_calibration']:.3f}"
     )
     return 0
 

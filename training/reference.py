@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     m = metrics
     print(
         f"sklesion on our test split: balanced accuracy {m['balanced_accuracy']:.3f}, macro F1 {m['macro_f1']:.3f}, "
-        f"malignant AUC {m['malignant_vs_benign']['roc_auc']:.3f}, ECE {m['calibration']['ece_after_temperature']:.3f}"
+        f"malignant AUC {m['malignant_vs_benign']['roc_auc']:.3f}, ECE {m['calibration']['ece_after_calibration']:.3f}"
     )
     return 0
 

@@ -375,9 +375,9 @@ def summary_metrics(metrics: dict) -> dict:
         "malignant_roc_auc": round(mvb["roc_auc"], 4),
         "malignant_sensitivity_at_80_specificity": round(mvb["sensitivity_at_80_specificity"], 4),
         "malignant_sensitivity_at_90_specificity": round(mvb["sensitivity_at_90_specificity"], 4),
-        "ece_before_temperature": round(cal["ece_before_temperature"], 4),
-        "ece_after_temperature": round(cal["ece_after_temperature"], 4),
-        "malignant_ece_after_temperature": round(cal["malignant_ece_after_temperature"], 4),
+        "ece_before_calibration": round(cal["ece_before_calibration"], 4),
+        "ece_after_calibration": round(cal["ece_after_calibration"], 4),
+        "malignant_ece_after_calibration": round(cal["malignant_ece_after_calibration"], 4),
         "per_class_recall": {k: round(v["recall"], 4) for k, v in metrics["per_class"].items()},
     }
 

@@ -197,7 +197,7 @@ def test_committed_model_is_small_and_carded():
     assert card["classes"] == list(CLASSES)
     assert "doi:10.1038/sdata.2018.161" in card["licence"]
     assert "does not diagnose" in card["intended_use"]
-    for key in ("balanced_accuracy", "macro_f1", "malignant_roc_auc", "ece_after_temperature"):
+    for key in ("balanced_accuracy", "macro_f1", "malignant_roc_auc", "ece_after_calibration"):
         assert 0.0 <= card["metrics"]["test"][key] <= 1.0
 
 
