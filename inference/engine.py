@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,17 @@ class _TFLite:
     """The TFLite interpreter behind the same call as a Keras model's `predict_on_batch`."""
 
     def __init__(self, path: Path) -> None:
-        # LiteRT is TensorFlow Lite's supported runtime (tf.lite.Interpreter is deprecated); it
-        # runs the XNNPACK CPU kernels.
-        from ai_edge_litert.interpreter import Interpreter
+        # LiteRT is TensorFlow Lite's supported runtime; tf.lite.Interpreter (deprecated, same
+        # kernels and results) serves where LiteRT has no wheel, e.g. Windows.
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            import tensorflow as tf
 
-        self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+            Interpreter = tf.lite.Interpreter
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # tf.lite's deprecation notice
+            self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
         self.runner = self.interpreter.get_signature_runner()
         self.input_names = sorted(self.runner.get_input_details())
 

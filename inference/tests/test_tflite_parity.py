@@ -79,3 +79,14 @@ def test_a_tflite_file_that_does_not_match_the_card_is_refused(tmp_path):
     (copy / "model.tflite").write_bytes(b"not a flatbuffer")
     with pytest.raises(ModelUnavailable, match="could not load"):
         Classifier.load(copy)
+
+
+def test_without_litert_tensorflows_interpreter_serves_the_same_numbers(runtimes, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as on Windows, where it has no wheel
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    fallback = Classifier.load(resolve_model_dir())
+    assert type(fallback._served.interpreter).__module__.startswith("tensorflow")
+    batch = _batch(fallback)
+    np.testing.assert_allclose(fallback.probabilities(batch), runtimes["tflite"].probabilities(batch), atol=1e-5)
