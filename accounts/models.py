@@ -11,7 +11,10 @@ from django.utils import timezone
 BIRTH_YEAR_MIN = 1900
 # Past this, a computed age is a typo in the birth year rather than a patient's age.
 AGE_MAX = 120
-_ANALYSIS_INPUT_HELP = "Optional. Only used as an extra input to the analysis; leave it empty if you prefer."
+_ANALYSIS_INPUT_HELP = (
+    "Optional. An extra input to the analysis, shown with its results (also in reports you share); "
+    "leave it empty if you prefer."
+)
 
 
 def validate_birth_year(value: int) -> None:
