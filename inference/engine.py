@@ -161,6 +161,8 @@ class Classifier:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep worker logs free of TF start-up noise
         import keras
 
+        import training.layers  # noqa: F401 - registers the custom layers a model file may hold
+
         try:
             model = keras.saving.load_model(model_path, compile=False)
         except Exception as exc:  # Keras raises many types for a corrupt or incompatible file

@@ -349,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     card = json.loads((args.model / "model_card.json").read_text(encoding="utf-8"))
     if tuple(card["classes"]) != CLASSES:
         raise SystemExit(f"model classes {card['classes']} are not {CLASSES}")
+    import training.layers  # noqa: F401 - registers the custom layers a model file may hold
+
     model = keras.saving.load_model(args.model / "model.keras", compile=False)
     rows = [r for r in read_split(args.split_file) if r.split == "test"]
     images = load_images(args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)

@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
+    import training.layers  # noqa: F401 - registers the custom layers a model file may hold
+
     card_path = args.model / "model_card.json"
     card = json.loads(card_path.read_text(encoding="utf-8"))
     model = logits_model(keras.saving.load_model(args.model / "model.keras", compile=False))

@@ -105,7 +105,9 @@ def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(raw)}
 
 
-def build_model(backbone: Backbone, image_size: int, weights_dir: Path, metadata: bool = True):
+def build_model(
+    backbone: Backbone, image_size: int, weights_dir: Path, metadata: bool = True, colour_constancy: bool = False
+):
     """The training model: 0..255 RGB (and the metadata vector) in, 7 logits out; returns (model, backbone_model).
 
     With `metadata`, age, sex and body site (`encode_metadata`) pass through a small dense layer
@@ -127,8 +129,13 @@ def build_model(backbone: Backbone, image_size: int, weights_dir: Path, metadata
         weights=weights,
     )
     inputs = keras.Input((image_size, image_size, 3), name="image")
+    x = inputs
+    if colour_constancy:
+        from training.layers import ShadesOfGray
+
+        x = ShadesOfGray(name="colour_constancy")(x)
     # The -1..1 scaling lives inside the model so the exported file is self-contained.
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="mobilenetv2_scaling")(inputs)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="mobilenetv2_scaling")(x)
     # training=False keeps BatchNorm on its ImageNet statistics even while fine-tuning: with
     # batches of 32 on a skewed dataset, re-estimating them hurts more than it helps.
     x = base(x, training=backbone.weights_file is None)
@@ -325,6 +332,7 @@ def model_card(
             "weights_source": "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
             if weights_path
             else None,
+            "colour_constancy": "Shades of Gray, p=6, inside the model" if args.colour_constancy else None,
             "head": "pooled features + dense 32 (relu) of the metadata, dropout 0.3, dense 7 (logits)"
             if args.metadata
             else "dropout 0.3 + dense 7 (logits)",
@@ -405,6 +413,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="age, sex and body site as a second input of the CNN, trained end to end (lost on validation)",
     )
     p.add_argument(
+        "--colour-constancy",
+        action="store_true",
+        help="Shades-of-Gray colour constancy (p=6) as the model's first layer",
+    )
+    p.add_argument(
         "--fusion",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -460,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
 
     weights = class_weights(y_train, args.class_weight_power)
     logger.info("Class weights: %s", {CLASSES[i]: round(w, 3) for i, w in weights.items()})
-    model, base = build_model(backbone, args.image_size, args.weights_dir, metadata=args.metadata)
+    model, base = build_model(
+        backbone, args.image_size, args.weights_dir, metadata=args.metadata, colour_constancy=args.colour_constancy
+    )
     dataset = train_dataset(x_train, m_train, y_train, args.batch_size, args.seed)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     state: dict = {"best": -1.0, "weights": None, "where": ""}

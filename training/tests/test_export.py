@@ -116,3 +116,32 @@ def test_fusion_needs_an_image_only_model(tmp_path):
     data = _data(14, True, 4)
     with pytest.raises(SystemExit, match="image-only"):
         export_and_score(model, data, data, views=1, out_dir=tmp_path, fusion=True)
+
+
+def test_colour_constancy_makes_the_illuminant_grey_and_survives_export(tmp_path):
+    from training.layers import ShadesOfGray
+
+    rng = np.random.default_rng(5)
+    scene = rng.uniform(40, 200, (2, 16, 16, 3)).astype(np.float32)
+    tinted = np.clip(scene * np.array([1.3, 1.0, 0.7], dtype=np.float32), 0, 255)  # a warm lamp
+    layer = ShadesOfGray()
+    out = np.asarray(layer(tinted))
+    illuminant = lambda x: (np.mean((x / 255.0) ** 6, axis=(1, 2))) ** (1 / 6)  # noqa: E731
+    grey = illuminant(out)
+    assert np.allclose(grey, grey.mean(axis=1, keepdims=True), rtol=0.02)  # channels now balanced
+    assert np.abs(out - np.asarray(layer(scene))).mean() < np.abs(tinted - scene).mean() / 3  # the tint is gone
+
+    image = keras.Input((16, 16, 3), name="image")
+    x = ShadesOfGray(name="colour_constancy")(image)
+    x = keras.layers.Conv2D(4, 3)(x)
+    model = keras.Model(image, keras.layers.Dense(7, name="logits")(keras.layers.GlobalAveragePooling2D()(x)))
+    model._name = "lesion_classifier"
+    path = export_model(model, 1.0, tmp_path)
+    reloaded = keras.saving.load_model(path, compile=False)
+    expected = evaluate.softmax(model.predict_on_batch(tinted))
+    np.testing.assert_allclose(reloaded.predict_on_batch(tinted), expected, atol=1e-6)
+    export_tflite(reloaded, tmp_path)
+    from ai_edge_litert.interpreter import Interpreter
+
+    (served,) = Interpreter(model_path=str(tmp_path / "model.tflite")).get_signature_runner()(image=tinted).values()
+    np.testing.assert_allclose(served, reloaded.predict_on_batch(tinted), atol=1e-5)

@@ -1,0 +1,33 @@
+"""Custom Keras layers saved inside the exported model (registered, so `load_model` finds them).
+
+Imports Keras: import this module only where TensorFlow is already wanted (training, the worker).
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="skinsite")
+class ShadesOfGray(keras.layers.Layer):
+    """Colour constancy (Finlayson & Trezzi 2004): divide out each photo's estimated illuminant.
+
+    The illuminant of an image is the Minkowski p-norm mean of each channel (p=6 is the usual
+    choice for dermoscopy, e.g. Barata et al. 2015); each channel is scaled so the illuminant
+    becomes grey. Different dermatoscopes, lamps and phone white balances then look alike to the
+    model. Works on 0..255 RGB batches, inside the model, so every caller gets it for free.
+    """
+
+    def __init__(self, power: float = 6.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.power = float(power)
+
+    def call(self, images):
+        ops = keras.ops
+        scaled = ops.clip(images / 255.0, 1e-4, 1.0)
+        illuminant = ops.power(ops.mean(ops.power(scaled, self.power), axis=(1, 2), keepdims=True), 1.0 / self.power)
+        gain = ops.mean(illuminant, axis=-1, keepdims=True) / illuminant
+        return ops.clip(images * gain, 0.0, 255.0)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "power": self.power}
