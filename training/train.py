@@ -414,7 +414,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--colour-constancy",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="Shades-of-Gray colour constancy (p=6) as the model's first layer",
     )
     p.add_argument(

@@ -3,7 +3,7 @@
 The real run takes half an hour on HAM10000; this one uses 36 lesions per class of tiny tinted
 copies of the committed test images, 64 px inputs (the smallest with a 2x2 last feature map for
 Grad-CAM) and one epoch, so every step of `training.train.main` runs in seconds: the
-lesion-level split, the metadata, the CNN, the fusion layer fitted on validation, the 8-view
+lesion-level split, the metadata, the CNN, the fusion layer fitted on validation, the multi-view
 export to Keras and TFLite, the model card and reports/.
 """
 
@@ -16,7 +16,7 @@ from PIL import Image
 
 from inference.engine import Classifier, Context
 from training.data import read_split
-from training.preprocessing import CLASSES
+from training.preprocessing import CLASSES, TTA_VIEWS
 from training.train import main
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata" / "ham10000"
@@ -65,8 +65,9 @@ def test_train_writes_a_servable_model_its_card_and_its_report(tmp_path):
 
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     assert card["version"] == "tiny-test" and card["input_size"] == 64
+    assert card["backbone"]["colour_constancy"].startswith("Shades of Gray")  # the default recipe
     assert card["calibration"]["method"] == "fusion" and card["metadata_input"]["shape"] == [18]
-    assert card["test_time_augmentation"] == 8 and card["serving"]["runtime"] == "tflite"
+    assert card["test_time_augmentation"] == TTA_VIEWS and card["serving"]["runtime"] == "tflite"
     assert set(card["calibration"]["cross_validated_on_validation"]) == {"image_only", "with_metadata"}
     assert card["metrics"]["test"]["n_images"] == sum(r.split == "test" for r in rows)
     report = json.loads((reports / "evaluation.json").read_text(encoding="utf-8"))
@@ -75,7 +76,7 @@ def test_train_writes_a_servable_model_its_card_and_its_report(tmp_path):
 
     # The exported folder is what the worker loads: TFLite with the card's views and metadata.
     classifier = Classifier.load(out)
-    assert classifier.runtime == "tflite" and classifier.uses_metadata and classifier.views == 8
+    assert classifier.runtime == "tflite" and classifier.uses_metadata and classifier.views == TTA_VIEWS
     with Image.open(next((data / "images").glob("*.jpg"))) as image:
         prediction = classifier.predict(image, Context(age=50, sex="male", site="back"))
         assert abs(sum(prediction.probabilities.values()) - 1) < 1e-6
