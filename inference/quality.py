@@ -25,9 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
-from training.preprocessing import to_rgb
+from training.preprocessing import centre_square
 
 STATS_FILE = Path(__file__).resolve().parent / "quality_stats.json"
 WORK_SIZE = 256  # side of the square the checks look at: enough for focus, cheap for the rest
@@ -70,15 +70,7 @@ class Assessment:
 
 def _square(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
     """The centre square the model sees, as float RGB 0..1 (size x size x 3)."""
-    image = to_rgb(ImageOps.exif_transpose(image))
-    width, height = image.size
-    if width == 0 or height == 0:
-        raise ValueError("empty image")
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    square = image.crop((left, top, left + side, top + side))
-    square = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
-    return np.asarray(square, dtype=np.float64) / 255.0
+    return np.asarray(centre_square(image, size), dtype=np.float64) / 255.0
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:

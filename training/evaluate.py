@@ -27,7 +27,7 @@ from training.data import (
     metadata_vectors,
     read_split,
 )
-from training.preprocessing import CLASSES, MALIGNANT, combine_views, dihedral_views
+from training.preprocessing import CLASSES, MALIGNANT, combine_views, view_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +313,14 @@ def write_report(
     return report
 
 
+def view_outputs(model, images: np.ndarray, meta: np.ndarray | None, views: int, batch_size: int = 32):
+    """Yield `(views, n, k)` float64 model outputs for batches of uint8 images (and metadata vectors)."""
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
+        inputs = view_inputs(chunk, None if meta is None else meta[start : start + batch_size], views)
+        yield np.asarray(model(inputs, training=False), dtype=np.float64).reshape(views, len(chunk), -1)
+
+
 def predict_arrays(
     model, images: np.ndarray, meta: np.ndarray | None = None, views: int = 1, batch_size: int = 32
 ) -> np.ndarray:
@@ -321,13 +329,10 @@ def predict_arrays(
     With `views` > 1 every image is scored in its dihedral views and the results are combined
     as the served model does (`combine_views`). Float64 rows that sum to 1.
     """
-    out = []
-    for start in range(0, len(images), batch_size):
-        batch = dihedral_views(images[start : start + batch_size], views).astype(np.float32)
-        inputs = batch
-        if meta is not None:
-            inputs = [batch, np.tile(meta[start : start + batch_size], (views, 1))]
-        out.append(combine_views(np.asarray(model(inputs, training=False), dtype=np.float64), views))
+    out = [
+        combine_views(output.reshape(-1, output.shape[-1]), views)
+        for output in view_outputs(model, images, meta, views, batch_size)
+    ]
     probs = np.concatenate(out) if out else np.zeros((0, len(CLASSES)))
     return probs / probs.sum(axis=1, keepdims=True)
 

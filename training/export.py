@@ -35,7 +35,7 @@ from training.data import (
     read_split,
 )
 from training.fusion import FUSION_C, cross_validate, fit_fusion, fused_model
-from training.preprocessing import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS, dihedral_views
+from training.preprocessing import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,9 @@ def predict_logits(
     model, images: np.ndarray, meta: np.ndarray | None = None, views: int = 1, batch_size: int = 32
 ) -> np.ndarray:
     """Logits of uint8 images (and their metadata vectors), averaged over `views` dihedral views."""
-    out = []
-    for i in range(0, len(images), batch_size):
-        chunk = images[i : i + batch_size]
-        batch = dihedral_views(chunk, views).astype(np.float32)
-        inputs = batch if meta is None else [batch, np.tile(meta[i : i + batch_size], (views, 1))]
-        logits = np.asarray(model(inputs, training=False), dtype=np.float64)
-        out.append(logits.reshape(views, len(chunk), -1).mean(axis=0))
-    return np.concatenate(out)
+    return np.concatenate(
+        [logits.mean(axis=0) for logits in evaluate.view_outputs(model, images, meta, views, batch_size)]
+    )
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -64,6 +64,12 @@ def prepare_image(image: Image.Image, size: int = DEFAULT_IMAGE_SIZE) -> np.ndar
     """
     if size <= 0:
         raise ValueError(f"size must be positive, got {size}")
+    array = np.asarray(centre_square(image, size), dtype=np.uint8)
+    return array.reshape(size, size, 3)
+
+
+def centre_square(image: Image.Image, size: int) -> Image.Image:
+    """The upright RGB centre square of the shorter side, resized to `size` x `size`: what the model sees."""
     image = ImageOps.exif_transpose(image)  # phones store rotation in EXIF, not in the pixels
     image = to_rgb(image)
     width, height = image.size
@@ -73,9 +79,7 @@ def prepare_image(image: Image.Image, size: int = DEFAULT_IMAGE_SIZE) -> np.ndar
     left, top = (width - side) // 2, (height - side) // 2
     square = image.crop((left, top, left + side, top + side))
     # reducing_gap keeps large phone photos fast (box-reduce first) without visible aliasing.
-    resized = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
-    array = np.asarray(resized, dtype=np.uint8)
-    return array.reshape(size, size, 3)
+    return square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
 def prepare_batch(images: list[Image.Image], size: int = DEFAULT_IMAGE_SIZE) -> np.ndarray:
@@ -143,6 +147,12 @@ def dihedral_views(batch: np.ndarray, views: int = TTA_VIEWS) -> np.ndarray:
         view = np.rot90(batch, k // 2, axes=(1, 2))
         out.append(view[:, :, ::-1] if k % 2 else view)
     return np.ascontiguousarray(np.concatenate(out))
+
+
+def view_inputs(images: np.ndarray, meta: np.ndarray | None, views: int) -> np.ndarray | list[np.ndarray]:
+    """The model's inputs for every view of `images`: float32 pixels, plus the metadata repeated per view."""
+    batch = dihedral_views(images, views).astype(np.float32)
+    return batch if meta is None else [batch, np.tile(meta, (views, 1))]
 
 
 def combine_views(probabilities: np.ndarray, views: int) -> np.ndarray:
