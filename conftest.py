@@ -145,6 +145,42 @@ def photo(lesion, real_image_bytes):
     return services.photo_create(lesion=lesion, upload=upload(real_image_bytes))
 
 
+@pytest.fixture
+def done_photo(photo):
+    """Alice's photo with a finished analysis (nevus 80%, benign keratosis 10%, melanoma 10%)."""
+    finish_analysis(photo)
+    return photo
+
+
+@pytest.fixture
+def share(alice, lesion, django_capture_on_commit_callbacks):
+    """A live link to alice's lesion for dr@clinic.example, and its raw token (no email sent)."""
+    from sharing import services as sharing_services
+
+    with django_capture_on_commit_callbacks():
+        link, token = sharing_services.share_link_create(
+            owner=alice, lesion=lesion, physician_email="dr@clinic.example"
+        )
+    link.token = token  # handy in tests; never stored
+    return link
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in this process while the test lasts, so their emails land in mail.outbox.
+
+    The Celery app read its configuration when it was first used, so the `settings` fixture
+    would not reach it; this flips the app's own switch and puts it back.
+    """
+    from skinsite.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 # --- A real Celery worker (moved here from inference/tests/conftest.py) -------------------------
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from lesions.models import Analysis, Lesion, Photo, PhysicianNote, ShareAccess, ShareLink
+from lesions.models import Analysis, Lesion, Photo
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,22 +29,3 @@ class PhotoAdmin(ReadOnlyAdmin):
 class AnalysisAdmin(ReadOnlyAdmin):
     list_display = ["id", "photo", "model_version", "status", "predicted_class", "attempts", "finished_at"]
     list_filter = ["status", "model_version"]
-
-
-@admin.register(ShareLink)
-class ShareLinkAdmin(ReadOnlyAdmin):
-    # The token itself is never stored; its hash is no use to an operator either.
-    list_display = ["id", "owner", "lesion", "physician_email", "created_at", "expires_at", "revoked_at"]
-    exclude = ["token_hash"]
-    search_fields = ["physician_email", "owner__email"]
-
-
-@admin.register(ShareAccess)
-class ShareAccessAdmin(ReadOnlyAdmin):
-    list_display = ["id", "share", "kind", "accessed_at"]
-    list_filter = ["kind"]
-
-
-@admin.register(PhysicianNote)
-class PhysicianNoteAdmin(ReadOnlyAdmin):
-    list_display = ["id", "lesion", "author_email", "created_at"]

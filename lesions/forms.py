@@ -41,3 +41,11 @@ class PhotoUploadForm(forms.Form):
 
 class PhotoDateForm(forms.Form):
     taken_at = forms.DateTimeField(label="Taken on", widget=DateTimeLocalInput(), validators=[_not_in_future])
+
+
+class RecheckForm(forms.Form):
+    recheck_interval_months = forms.TypedChoiceField(
+        label="Remind me to photograph it again",
+        choices=Lesion._meta.get_field("recheck_interval_months").choices,
+        coerce=int,
+    )

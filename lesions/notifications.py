@@ -14,7 +14,9 @@ def analysis_finished(analysis: Analysis) -> None:
     who asked to hear about new photos of this lesion. Nothing is sent inline and nothing is
     queued before the analysis row is committed.
     """
-    from lesions import sharing, tasks  # via lesions.selectors they import inference, which imports us
+    from lesions import tasks  # via lesions.selectors they import inference, which imports us
+    from sharing import selectors as sharing_selectors
+    from sharing import tasks as sharing_tasks
 
     photo = analysis.photo
     lesion = photo.lesion
@@ -24,5 +26,5 @@ def analysis_finished(analysis: Analysis) -> None:
     if lesion.owner.email_on_analysis:
         transaction.on_commit(partial(tasks.send_analysis_finished_email.delay, analysis.pk))
     if analysis.status == Analysis.Status.DONE:
-        for share in sharing.share_links_to_notify(lesion=lesion):
-            transaction.on_commit(partial(tasks.send_new_analysis_email.delay, share.pk, analysis.pk))
+        for share in sharing_selectors.share_links_to_notify(lesion=lesion):
+            transaction.on_commit(partial(sharing_tasks.send_new_analysis_email.delay, share.pk, analysis.pk))

@@ -1,4 +1,4 @@
-"""Celery tasks that send Skinsite's emails, and the daily re-check digest.
+"""Celery tasks that email patients about their lesions, and the daily re-check digest.
 
 Thin: each takes ids, loads the rows, builds the message with lesions.emails and sends it.
 A mail server that is down or slow is retried with backoff; a row deleted since the task was
@@ -6,51 +6,17 @@ queued (a revoked link, a deleted photo or account) means there is nothing left 
 """
 
 import logging
-from smtplib import SMTPException
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from lesions import emails, reminders, sharing
-from lesions.models import Analysis, PhysicianNote, ShareLink
+from lesions import emails, reminders
+from lesions.models import Analysis
+from skinsite.lib.tasks import EMAIL_TASK
 
 logger = logging.getLogger(__name__)
 
-# SMTP trouble, a refused or dropped connection (OSError), or the database blinking.
-_EMAIL_TASK = {
-    "autoretry_for": (SMTPException, OSError, OperationalError, InterfaceError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
 
-
-@shared_task(**_EMAIL_TASK)
-def send_share_created_email(share_id: int, token: str) -> bool:
-    """Email the physician the report link (the only place the raw token is sent)."""
-    share = ShareLink.objects.select_related("owner", "lesion").filter(pk=share_id).first()
-    if share is None or not share.is_active:
-        return False  # revoked before the mail went out: do not send a dead link
-    emails.share_created(share=share, url=sharing.share_link_url(token)).send()
-    return True
-
-
-@shared_task(**_EMAIL_TASK)
-def send_new_analysis_email(share_id: int, analysis_id: int) -> bool:
-    """Tell a physician who asked for it that a new photo of a shared lesion was analysed."""
-    share = ShareLink.objects.select_related("owner").filter(pk=share_id).first()
-    analysis = Analysis.objects.select_related("photo__lesion").filter(pk=analysis_id).first()
-    if share is None or analysis is None or not share.is_active or not share.notify_on_new_analysis:
-        return False
-    if not sharing.shared_lesions(share=share).filter(pk=analysis.photo.lesion_id).exists():
-        return False
-    emails.new_analysis_for_physician(share=share, analysis=analysis).send()
-    return True
-
-
-@shared_task(**_EMAIL_TASK)
+@shared_task(**EMAIL_TASK)
 def send_analysis_finished_email(analysis_id: int) -> bool:
     """Tell the patient their photo's analysis is done or has failed for good, if they want to know."""
     analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
@@ -62,17 +28,7 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
     return True
 
 
-@shared_task(**_EMAIL_TASK)
-def send_note_email(note_id: int) -> bool:
-    """Tell the patient a physician left a note on one of their lesions."""
-    note = PhysicianNote.objects.select_related("lesion__owner").filter(pk=note_id).first()
-    if note is None:
-        return False
-    emails.note_left(note=note).send()
-    return True
-
-
-@shared_task(**_EMAIL_TASK)
+@shared_task(**EMAIL_TASK)
 def send_reminder_digest(user_id: int) -> bool:
     """Send one patient today's re-check digest, if one is owed (at most one a day)."""
     return reminders.reminder_digest_send(user_id=user_id)

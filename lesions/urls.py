@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lesions import share_views, views
+from lesions import views
 
 app_name = "lesions"
 urlpatterns = [
@@ -17,13 +17,7 @@ urlpatterns = [
     path("photos/<int:photo_id>/image/", views.photo_image, name="photo-image"),
     path("photos/<int:photo_id>/thumbnail/", views.photo_thumbnail, name="photo-thumbnail"),
     path("photos/<int:photo_id>/heatmap/", views.photo_heatmap, name="photo-heatmap"),
-    # Sharing with a physician, PDF reports and re-check reminders (lesions.share_views).
-    path("<int:lesion_id>/share/", share_views.lesion_share_create, name="share"),
-    path("<int:lesion_id>/report.pdf", share_views.lesion_report_pdf, name="report-pdf"),
-    path("<int:lesion_id>/recheck/", share_views.lesion_recheck, name="recheck"),
-    path("shares/", share_views.share_list, name="shares"),
-    path("shares/new/", share_views.account_share_create, name="share-all"),
-    path("shares/<int:share_id>/revoke/", share_views.share_revoke, name="share-revoke"),
-    path("report.pdf", share_views.account_report_pdf, name="report-pdf-all"),
-    path("reminders/unsubscribe/<str:token>/", share_views.reminders_unsubscribe, name="reminders-unsubscribe"),
+    # Re-check reminders.
+    path("<int:lesion_id>/recheck/", views.lesion_recheck, name="recheck"),
+    path("reminders/unsubscribe/<str:token>/", views.reminders_unsubscribe, name="reminders-unsubscribe"),
 ]

@@ -1,4 +1,4 @@
-"""The patient's pages: dashboard, lesion timeline, photo upload and photo files."""
+"""The patient's pages: dashboard, lesion timeline, photo upload and photo files, re-check reminders."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lesions import reminders, selectors, services
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
-from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm
+from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm, RecheckForm
 from lesions.imaging import InvalidImage
 
 
@@ -166,3 +167,41 @@ def photo_heatmap(request: HttpRequest, photo_id: int) -> HttpResponse:
 def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     return private_file_response(photo.thumbnail_file)
+
+
+# --- Re-check reminders (lesions.reminders) -------------------------------------------------------
+
+
+@login_required
+@require_POST
+def lesion_recheck(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    form = RecheckForm(request.POST)
+    if form.is_valid():
+        months = form.cleaned_data["recheck_interval_months"]
+        reminders.lesion_recheck_interval_set(lesion=lesion, months=months)
+        if months and not request.user.reminders_enabled:
+            messages.warning(request, "Saved, but reminder emails are turned off in your account settings.")
+        else:
+            messages.success(request, "Saved." if months else "No more reminders for this lesion.")
+    else:
+        messages.error(request, "Choose how often to be reminded from the list.")
+    return redirect(lesion)
+
+
+# Mail clients' one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the signature is the check.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def reminders_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a page that submits itself; POST turns reminders off. No login needed.
+
+    A GET changes nothing because mail scanners follow links in emails: the signed link is the
+    authorisation.
+    """
+    user = reminders.user_from_unsubscribe_token(token)
+    if user is None:
+        return render(request, "lesions/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        reminders.reminders_unsubscribe(user=user)
+        return render(request, "lesions/unsubscribe.html", {"done": True})
+    return render(request, "lesions/unsubscribe.html", {"token": token})

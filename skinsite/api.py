@@ -177,10 +177,10 @@ def _share_created() -> serializers.Serializer:
 
 
 class LesionSharesSchema(OpenApiViewExtension):
-    target_class = "lesions.share_api.lesion_shares"
+    target_class = "sharing.api.lesion_shares"
 
     def view_replacement(self):
-        from lesions.share_api import ShareCreateSerializer
+        from sharing.api import ShareCreateSerializer
 
         @extend_schema_view(
             post=extend_schema(
@@ -198,10 +198,10 @@ class LesionSharesSchema(OpenApiViewExtension):
 
 
 class ShareListSchema(OpenApiViewExtension):
-    target_class = "lesions.share_api.share_list"
+    target_class = "sharing.api.share_list"
 
     def view_replacement(self):
-        from lesions.share_api import ShareCreateSerializer, ShareLinkSerializer
+        from sharing.api import ShareCreateSerializer, ShareLinkSerializer
 
         @extend_schema_view(
             get=extend_schema(
@@ -221,10 +221,10 @@ class ShareListSchema(OpenApiViewExtension):
 
 
 class ShareDetailSchema(OpenApiViewExtension):
-    target_class = "lesions.share_api.share_detail"
+    target_class = "sharing.api.share_detail"
 
     def view_replacement(self):
-        from lesions.share_api import ShareLinkSerializer
+        from sharing.api import ShareLinkSerializer
 
         @extend_schema_view(
             get=extend_schema(responses={200: ShareLinkSerializer}, summary="One share link"),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "lesions",
     "inference",
     "education",
+    "sharing",
 ]
 
 MIDDLEWARE = [

@@ -25,7 +25,7 @@ api_urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("conditions/", education_api.condition_list, name="api-condition-list"),
     path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
-    path("", include("lesions.share_api")),
+    path("", include("sharing.api")),
     path("", include(router.urls)),
 ]
 
@@ -34,7 +34,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("lesions/", include("lesions.urls")),
     path("learn/", include("education.urls")),
-    path("r/", include("lesions.report_views", namespace="report")),  # physicians' shared reports
+    path("", include("sharing.urls")),  # the patient's shares under lesions/, physicians' reports under r/
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

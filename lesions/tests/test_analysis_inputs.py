@@ -5,8 +5,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from conftest import finish_analysis
 from lesions.models import Analysis
-from lesions.tests.conftest import finish_analysis
 
 pytestmark = pytest.mark.django_db
 

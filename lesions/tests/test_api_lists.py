@@ -3,10 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from conftest import jpeg_bytes, upload
+from conftest import finish_analysis, jpeg_bytes, upload
 from lesions import services
 from lesions.models import Analysis, Lesion
-from lesions.tests.conftest import finish_analysis
 
 pytestmark = pytest.mark.django_db
 

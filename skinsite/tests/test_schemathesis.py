@@ -30,7 +30,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts import tokens
 from conftest import PASSWORD, upload
-from lesions import services, sharing
+from lesions import services
+from sharing import services as sharing_services
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def world(alice, lesion, photo, real_image_bytes, django_capture_on_commit_callb
     """Alice's objects that generated requests may hit, and the credentials to send."""
     services.lesion_create(owner=alice, name="Right calf", body_site="lower extremity")
     with django_capture_on_commit_callbacks():  # no email is sent
-        share, _ = sharing.share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
+        share, _ = sharing_services.share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
     spare, _ = tokens.token_create(user=alice, name="Spare device")
     _, key = tokens.token_create(user=alice, name="Schemathesis")
     return {

@@ -1,6 +1,6 @@
 """The physician's side of a share link: the read-only report, its PDF, its photos (with heatmaps) and notes.
 
-No login: the token in the URL is the authorisation, resolved by `lesions.sharing` on every
+No login: the token in the URL is the authorisation, resolved by `sharing.selectors` on every
 request. Whatever the view, a wrong token is 404 and a revoked or expired one 410, every
 response tells search engines to stay away, and nothing links into the patient's account.
 Requests are counted per IP address and per token in Django's cache (a small fixed-window
@@ -11,20 +11,21 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from lesions import selectors, sharing
+from lesions import selectors as lesion_selectors
 from lesions.files import private_file_response
-from lesions.models import ShareAccess, ShareLink
-from lesions.report_pdf import chart_svg_data_uri, report_pdf_build
+from sharing import selectors, services
+from sharing.forms import NoteForm
+from sharing.models import ShareAccess, ShareLink
+from sharing.pdf import chart_svg_data_uri, report_pdf_build
 
 _WINDOW_SECONDS = 60
 
@@ -76,12 +77,12 @@ def share_token_required(*, photos: bool = False) -> Callable:
             # Behind a proxy REMOTE_ADDR is the proxy; the per-token limit still holds.
             ip = request.META.get("REMOTE_ADDR", "")
             if _over_limit(f"{scope}:ip:{ip}", limit) or _over_limit(
-                f"{scope}:token:{sharing.token_hash(token)}", limit
+                f"{scope}:token:{selectors.token_hash(token)}", limit
             ):
                 return _too_many(request)
             try:
-                share = sharing.share_link_resolve(token=token)
-            except sharing.ShareLinkGone as gone:
+                share = selectors.share_link_resolve(token=token)
+            except selectors.ShareLinkGone as gone:
                 return _private(render(request, "sharing/report_gone.html", {"share": gone.share}, status=410))
             return _private(view(request, share, token, *args, **kwargs))
 
@@ -90,16 +91,8 @@ def share_token_required(*, photos: bool = False) -> Callable:
     return decorator
 
 
-class NoteForm(forms.Form):
-    body = forms.CharField(
-        label="Your note for the patient",
-        max_length=sharing.NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Looks benign, re-photograph in 3 months."}),
-    )
-
-
 def _report_context(share: ShareLink, token: str, note_forms: dict | None = None) -> dict:
-    sections = sharing.report_sections(lesions=sharing.shared_lesions(share=share))
+    sections = selectors.report_sections(lesions=selectors.shared_lesions(share=share))
     note_forms = note_forms or {}
     return {
         "share": share,
@@ -109,7 +102,7 @@ def _report_context(share: ShareLink, token: str, note_forms: dict | None = None
             {
                 "section": section,
                 "chart_svg": chart_svg_data_uri(section.chart),
-                "notes": sharing.notes_for_lesion(lesion=section.lesion, share=share),
+                "notes": selectors.notes_for_lesion(lesion=section.lesion, share=share),
                 "note_form": note_forms.get(section.lesion.pk) or NoteForm(auto_id=f"note-{section.lesion.pk}-%s"),
             }
             for section in sections
@@ -120,14 +113,14 @@ def _report_context(share: ShareLink, token: str, note_forms: dict | None = None
 @require_GET
 @share_token_required()
 def report(request: HttpRequest, share: ShareLink, token: str) -> HttpResponse:
-    sharing.share_access_record(share=share, kind=ShareAccess.Kind.REPORT)
+    services.share_access_record(share=share, kind=ShareAccess.Kind.REPORT)
     return render(request, "sharing/report.html", _report_context(share, token))
 
 
 @require_GET
 @share_token_required()
 def report_pdf(request: HttpRequest, share: ShareLink, token: str) -> HttpResponse:
-    sections = sharing.report_sections(lesions=sharing.shared_lesions(share=share))
+    sections = selectors.report_sections(lesions=selectors.shared_lesions(share=share))
     pdf = report_pdf_build(
         patient_name=share.owner.name,
         sections=sections,
@@ -135,7 +128,7 @@ def report_pdf(request: HttpRequest, share: ShareLink, token: str) -> HttpRespon
         message=share.message,
         expires_at=share.expires_at,
     )
-    sharing.share_access_record(share=share, kind=ShareAccess.Kind.PDF)
+    services.share_access_record(share=share, kind=ShareAccess.Kind.PDF)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="skinsite-report.pdf"'
     return response
@@ -144,17 +137,17 @@ def report_pdf(request: HttpRequest, share: ShareLink, token: str) -> HttpRespon
 @require_http_methods(["POST"])
 @share_token_required()
 def report_note(request: HttpRequest, share: ShareLink, token: str, lesion_id: int) -> HttpResponse:
-    lesion = sharing.shared_lesion_get(share=share, lesion_id=lesion_id)
+    lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
     form = NoteForm(request.POST, auto_id=f"note-{lesion.pk}-%s")
     if form.is_valid():
         try:
-            sharing.physician_note_create(share=share, lesion=lesion, body=form.cleaned_data["body"])
+            services.physician_note_create(share=share, lesion=lesion, body=form.cleaned_data["body"])
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error("body", message)
         else:
             messages.success(request, f"Your note on “{lesion.name}” was sent to {share.owner.name}.")
-            return redirect(reverse("report:report", args=[token]) + f"#lesion-{lesion.pk}")
+            return redirect(reverse("sharing:report", args=[token]) + f"#lesion-{lesion.pk}")
     context = _report_context(share, token, note_forms={lesion.pk: form})
     return render(request, "sharing/report.html", context, status=400)
 
@@ -162,13 +155,13 @@ def report_note(request: HttpRequest, share: ShareLink, token: str, lesion_id: i
 @require_GET
 @share_token_required(photos=True)
 def report_photo_image(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
-    return private_file_response(sharing.shared_photo_get(share=share, photo_id=photo_id).image)
+    return private_file_response(selectors.shared_photo_get(share=share, photo_id=photo_id).image)
 
 
 @require_GET
 @share_token_required(photos=True)
 def report_photo_thumbnail(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
-    photo = sharing.shared_photo_get(share=share, photo_id=photo_id)
+    photo = selectors.shared_photo_get(share=share, photo_id=photo_id)
     return private_file_response(photo.thumbnail_file)
 
 
@@ -176,19 +169,7 @@ def report_photo_thumbnail(request: HttpRequest, share: ShareLink, token: str, p
 @share_token_required(photos=True)
 def report_photo_heatmap(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
     """Where the model looked on a shared photo: the same overlay the patient sees, once the analysis is done."""
-    heatmap = selectors.heatmap_file(sharing.shared_photo_get(share=share, photo_id=photo_id))
+    heatmap = lesion_selectors.heatmap_file(selectors.shared_photo_get(share=share, photo_id=photo_id))
     if heatmap is None:
         raise Http404("No heatmap for this photo.")
     return private_file_response(heatmap)
-
-
-# Included by skinsite/urls.py under "r/" with the namespace "report".
-app_name = "report"
-urlpatterns = [
-    path("<str:token>/", report, name="report"),
-    path("<str:token>/report.pdf", report_pdf, name="pdf"),
-    path("<str:token>/lesions/<int:lesion_id>/notes/", report_note, name="note"),
-    path("<str:token>/photos/<int:photo_id>/image/", report_photo_image, name="photo-image"),
-    path("<str:token>/photos/<int:photo_id>/thumbnail/", report_photo_thumbnail, name="photo-thumbnail"),
-    path("<str:token>/photos/<int:photo_id>/heatmap/", report_photo_heatmap, name="photo-heatmap"),
-]

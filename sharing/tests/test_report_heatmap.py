@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader
 
-from conftest import jpeg_bytes, upload
-from lesions import services, sharing
-from lesions.tests.conftest import finish_analysis
+from conftest import finish_analysis, jpeg_bytes, upload
+from lesions import services
+from sharing import services as sharing_services
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_an_expired_or_revoked_link_shows_no_heatmap(client, share, heatmap_phot
     share.expires_at = timezone.now() + timedelta(days=1)
     share.save()
     assert client.get(url).status_code == 200
-    sharing.share_link_revoke(share=share)
+    sharing_services.share_link_revoke(share=share)
     assert client.get(url).status_code == 410
 
 
@@ -82,7 +82,7 @@ def test_a_link_to_all_lesions_shows_each_lesions_heatmaps_but_not_another_users
     bobs_lesion = services.lesion_create(owner=bob, name="Bob's mole")
     bobs_photo = _with_heatmap(services.photo_create(lesion=bobs_lesion, upload=upload(jpeg_bytes())))
     with django_capture_on_commit_callbacks():
-        _, token = sharing.share_link_create(owner=alice, physician_email="dr@clinic.example")
+        _, token = sharing_services.share_link_create(owner=alice, physician_email="dr@clinic.example")
     assert client.get(f"/r/{token}/photos/{heatmap_photo.pk}/heatmap/").status_code == 200
     assert client.get(f"/r/{token}/photos/{bobs_photo.pk}/heatmap/").status_code == 404
 

@@ -7,7 +7,14 @@ from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ("lesion", "photo", "analysis", "sharelink", "shareaccess", "physiciannote")
+MODELS = (
+    "lesions/lesion",
+    "lesions/photo",
+    "lesions/analysis",
+    "sharing/sharelink",
+    "sharing/shareaccess",
+    "sharing/physiciannote",
+)
 
 
 @pytest.fixture
@@ -18,8 +25,8 @@ def operator_client(client):
 
 def test_superuser_can_list_patient_data_but_not_add_or_change_it(operator_client, photo):
     for model in MODELS:
-        assert operator_client.get(f"/admin/lesions/{model}/").status_code == 200, model
-        assert operator_client.get(f"/admin/lesions/{model}/add/").status_code == 403, model
+        assert operator_client.get(f"/admin/{model}/").status_code == 200, model
+        assert operator_client.get(f"/admin/{model}/add/").status_code == 403, model
     detail = operator_client.get(f"/admin/lesions/analysis/{photo.analyses.get().pk}/change/")
     assert detail.status_code == 200
     assert b'type="submit" value="Save"' not in detail.content
@@ -28,4 +35,4 @@ def test_superuser_can_list_patient_data_but_not_add_or_change_it(operator_clien
 def test_a_staff_user_without_permissions_sees_no_patient_data(client, photo):
     client.force_login(User.objects.create_user(email="staff@example.com", password=PASSWORD, is_staff=True))
     for model in MODELS:
-        assert client.get(f"/admin/lesions/{model}/").status_code == 403, model
+        assert client.get(f"/admin/{model}/").status_code == 403, model

@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 
 from conftest import jpeg_bytes, upload
-from lesions import services, sharing
-from lesions.models import PhysicianNote, ShareAccess
+from lesions import services
+from sharing import services as sharing_services
+from sharing.models import PhysicianNote, ShareAccess
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_an_empty_note_is_refused_with_a_message(client, share, lesion):
 
 
 def test_a_dead_link_takes_no_note(client, share, lesion):
-    sharing.share_link_revoke(share=share)
+    sharing_services.share_link_revoke(share=share)
     assert client.post(f"/r/{share.token}/lesions/{lesion.pk}/notes/", {"body": NOTE}).status_code == 410
     assert not PhysicianNote.objects.exists()
 
@@ -56,13 +57,15 @@ def test_bobs_note_cannot_land_on_alices_lesion_except_through_her_link(
     bobs_lesion = services.lesion_create(owner=bob, name="Bob's mole")
     services.photo_create(lesion=bobs_lesion, upload=upload(jpeg_bytes()))
     with django_capture_on_commit_callbacks():
-        _, bobs_token = sharing.share_link_create(owner=bob, lesion=bobs_lesion, physician_email="bob@example.com")
+        _, bobs_token = sharing_services.share_link_create(
+            owner=bob, lesion=bobs_lesion, physician_email="bob@example.com"
+        )
     client.force_login(bob)
     response = client.post(f"/r/{bobs_token}/lesions/{lesion.pk}/notes/", {"body": "mine now"})
     assert response.status_code == 404
     # A link to all of bob's lesions does not reach alice's either.
     with django_capture_on_commit_callbacks():
-        _, bobs_all = sharing.share_link_create(owner=bob, physician_email="bob@example.com")
+        _, bobs_all = sharing_services.share_link_create(owner=bob, physician_email="bob@example.com")
     assert client.post(f"/r/{bobs_all}/lesions/{lesion.pk}/notes/", {"body": "mine now"}).status_code == 404
     assert not PhysicianNote.objects.filter(lesion=lesion).exists()
 
@@ -71,7 +74,7 @@ def test_the_report_shows_only_the_notes_left_through_this_link(
     client, alice, share, lesion, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        other, _ = sharing.share_link_create(owner=alice, lesion=lesion, physician_email="b@clinic.example")
+        other, _ = sharing_services.share_link_create(owner=alice, lesion=lesion, physician_email="b@clinic.example")
     PhysicianNote.objects.create(lesion=lesion, share=other, author_email=other.physician_email, body="From B")
     PhysicianNote.objects.create(lesion=lesion, share=share, author_email=share.physician_email, body="From A")
     page = client.get(f"/r/{share.token}/").content.decode()

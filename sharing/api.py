@@ -18,11 +18,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lesions import selectors, sharing
-from lesions.models import Lesion, ShareAccess, ShareLink
+from lesions import selectors as lesion_selectors
+from lesions.models import Lesion
+from sharing import selectors, services
+from sharing.models import ShareAccess, ShareLink
 from skinsite.api import paginated, paginated_response
 
-_EXPIRY_MESSAGE = f"A link can last from {sharing.MIN_EXPIRY_DAYS} to {sharing.MAX_EXPIRY_DAYS} days."
+_EXPIRY_MESSAGE = f"A link can last from {services.MIN_EXPIRY_DAYS} to {services.MAX_EXPIRY_DAYS} days."
 
 
 class ShareCreateSerializer(serializers.Serializer):
@@ -30,16 +32,16 @@ class ShareCreateSerializer(serializers.Serializer):
         error_messages={"invalid": "Enter the physician's email address, like name@clinic.example."}
     )
     expires_in_days = serializers.IntegerField(
-        default=sharing.DEFAULT_EXPIRY_DAYS,
-        min_value=sharing.MIN_EXPIRY_DAYS,
-        max_value=sharing.MAX_EXPIRY_DAYS,
+        default=services.DEFAULT_EXPIRY_DAYS,
+        min_value=services.MIN_EXPIRY_DAYS,
+        max_value=services.MAX_EXPIRY_DAYS,
         error_messages={
             "min_value": _EXPIRY_MESSAGE,
             "max_value": _EXPIRY_MESSAGE,
             "invalid": "Enter a whole number of days.",
         },
     )
-    message = serializers.CharField(default="", allow_blank=True, max_length=sharing.MESSAGE_MAX_LENGTH)
+    message = serializers.CharField(default="", allow_blank=True, max_length=services.MESSAGE_MAX_LENGTH)
     notify_on_new_analysis = serializers.BooleanField(default=False)
 
 
@@ -75,13 +77,13 @@ def _create(request: Request, lesion: Lesion | None) -> Response:
     data = ShareCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
-        share, token = sharing.share_link_create(owner=request.user, lesion=lesion, **data.validated_data)
+        share, token = services.share_link_create(owner=request.user, lesion=lesion, **data.validated_data)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from None
     return Response(
         {
             "id": share.pk,
-            "url": sharing.share_link_url(token),
+            "url": selectors.share_link_url(token),
             "expires_at": serializers.DateTimeField().to_representation(share.expires_at),
         },
         status=status.HTTP_201_CREATED,
@@ -91,7 +93,7 @@ def _create(request: Request, lesion: Lesion | None) -> Response:
 @api_view(["POST"])
 def lesion_shares(request: Request, lesion_id: int) -> Response:
     """Share one of the caller's lesions; another user's lesion is 404."""
-    return _create(request, selectors.lesion_get(user=request.user, lesion_id=lesion_id))
+    return _create(request, lesion_selectors.lesion_get(user=request.user, lesion_id=lesion_id))
 
 
 @paginated
@@ -100,15 +102,15 @@ def share_list(request: Request) -> Response:
     """GET: the caller's links, newest first. POST: share all the caller's lesions."""
     if request.method == "POST":
         return _create(request, None)
-    return paginated_response(request, sharing.shares_for_user(user=request.user), ShareLinkSerializer)
+    return paginated_response(request, selectors.shares_for_user(user=request.user), ShareLinkSerializer)
 
 
 @api_view(["GET", "DELETE"])
 def share_detail(request: Request, share_id: int) -> Response:
     """GET: one of the caller's links. DELETE: revoke it (idempotent)."""
-    share = sharing.share_get(user=request.user, share_id=share_id)
+    share = selectors.share_get(user=request.user, share_id=share_id)
     if request.method == "DELETE":
-        sharing.share_link_revoke(share=share)
+        services.share_link_revoke(share=share)
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(ShareLinkSerializer(share).data)
 

@@ -3,10 +3,10 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from conftest import jpeg_bytes, upload
-from lesions import services, sharing
-from lesions.tests.conftest import finish_analysis
+from conftest import finish_analysis, jpeg_bytes, upload
+from lesions import services
 from lesions.tests.flows.conftest import browser_marks
+from sharing import services as sharing_services
 
 pytestmark = browser_marks
 
@@ -23,7 +23,7 @@ def test_the_physician_toggles_where_the_model_looked(physician, live_server, al
     photo = services.photo_create(lesion=lesion, upload=upload(jpeg_bytes(size=(400, 300))))
     analysis = finish_analysis(photo)
     analysis.heatmap.save("heatmap.jpg", ContentFile(jpeg_bytes(size=(400, 300), color=(220, 30, 30))))
-    _, token = sharing.share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
+    _, token = sharing_services.share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
 
     page = physician
     page.goto(f"{live_server.url}/r/{token}/")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from lesions.models import ShareLink
+from sharing.models import ShareLink
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from lesions.models import ShareAccess
+from sharing.models import ShareAccess
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from lesions.models import ShareLink
+from sharing.models import ShareLink
 
 pytestmark = pytest.mark.django_db
 

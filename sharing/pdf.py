@@ -40,7 +40,7 @@ from reportlab.platypus import (
 
 from lesions.imaging import THUMBNAIL_SIZE
 from lesions.models import CLASS_LABELS, CLASSES, Analysis
-from lesions.sharing import ReportSection
+from sharing.selectors import ReportSection
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import jpeg_bytes, upload
-from lesions import services, sharing
-from lesions.models import ShareAccess
-from lesions.tests.conftest import finish_analysis
+from conftest import finish_analysis, jpeg_bytes, upload
+from lesions import services
+from sharing import services as sharing_services
+from sharing.models import ShareAccess
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_a_link_to_all_lesions_shows_each_of_them(
     calf_photo = services.photo_create(lesion=calf, upload=upload(jpeg_bytes()))
     finish_analysis(calf_photo, nv=0.3, mel=0.6, bkl=0.1)
     with django_capture_on_commit_callbacks():
-        _, token = sharing.share_link_create(owner=alice, physician_email="dr@clinic.example")
+        _, token = sharing_services.share_link_create(owner=alice, physician_email="dr@clinic.example")
     page = client.get(f"/r/{token}/").content.decode()
     assert "Left shoulder" in page and "Right calf" in page
     assert page.count('src="data:image/svg+xml;base64,') == 2
@@ -112,7 +112,7 @@ def test_an_expired_link_is_410_and_shows_nothing(client, share, done_photo):
 
 
 def test_a_revoked_link_is_410(client, share, done_photo):
-    sharing.share_link_revoke(share=share)
+    sharing_services.share_link_revoke(share=share)
     response = client.get(f"/r/{share.token}/")
     assert response.status_code == 410
     assert "withdrawn" in response.content.decode()

@@ -1,0 +1,133 @@
+"""Reads for sharing, each scoped to the user or the link it serves, so a view cannot forget the check.
+
+A physician's token is looked up by its SHA-256 (a unique index) and the hashes are compared
+with `hmac.compare_digest`, which leaves no timing signal about how close a guess was.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from lesions.charts import timeline_chart_data
+from lesions.models import Lesion, Photo
+from lesions.selectors import TimelineEntry, lesion_history
+from sharing.models import PhysicianNote, ShareLink
+from skinsite.lib.urls import absolute_url
+
+# token_urlsafe(32) is 43 characters; anything much longer is not ours and is not hashed.
+_TOKEN_MAX_LENGTH = 64
+
+
+class ShareLinkGone(Exception):
+    """The link existed but was revoked or has expired (the page answers 410)."""
+
+    def __init__(self, share: ShareLink):
+        super().__init__(f"share link {share.pk} is {share.status}")
+        self.share = share
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def share_link_url(token: str) -> str:
+    """The absolute address of the report, for emails and the API (SITE_URL, not the request host)."""
+    return absolute_url(reverse("sharing:report", args=[token]))
+
+
+def share_link_resolve(*, token: str) -> ShareLink:
+    """The link a physician's token opens. Http404 for an unknown token, ShareLinkGone if dead."""
+    if not token or len(token) > _TOKEN_MAX_LENGTH:
+        raise Http404("No such report.")
+    wanted = token_hash(token)
+    share = ShareLink.objects.select_related("owner", "lesion").filter(token_hash=wanted).first()
+    if share is None or not hmac.compare_digest(share.token_hash, wanted):
+        raise Http404("No such report.")
+    if not share.is_active or not share.owner.is_active:
+        raise ShareLinkGone(share)
+    return share
+
+
+def shares_for_user(*, user: User) -> QuerySet[ShareLink]:
+    """Every link the user made, newest first, with how often and when it was last opened."""
+    return (
+        ShareLink.objects.filter(owner=user)
+        .select_related("lesion")
+        .prefetch_related("accesses")
+        .annotate(access_count=Count("accesses"), last_accessed_at=Max("accesses__accessed_at"))
+        # Explicit: Meta.ordering is not applied to an aggregated (GROUP BY) query.
+        .order_by("-created_at", "-id")
+    )
+
+
+def share_get(*, user: User, share_id: int) -> ShareLink:
+    return get_object_or_404(shares_for_user(user=user), pk=share_id)
+
+
+def shared_lesions(*, share: ShareLink) -> QuerySet[Lesion]:
+    """The lesions a link opens: its one lesion, or every lesion the patient has now."""
+    lesions = Lesion.objects.filter(owner_id=share.owner_id)
+    return lesions.filter(pk=share.lesion_id) if share.lesion_id else lesions.order_by("name", "pk")
+
+
+def shared_lesion_get(*, share: ShareLink, lesion_id: int) -> Lesion:
+    return get_object_or_404(shared_lesions(share=share), pk=lesion_id)
+
+
+def shared_photo_get(*, share: ShareLink, photo_id: int) -> Photo:
+    """A photo of a shared lesion; any other photo is not found, whoever owns it."""
+    photos = Photo.objects.filter(lesion__in=shared_lesions(share=share))
+    return get_object_or_404(photos.select_related("lesion"), pk=photo_id)
+
+
+def notes_for_lesion(*, lesion: Lesion, share: ShareLink | None = None) -> QuerySet[PhysicianNote]:
+    """Notes on a lesion, newest first; with `share`, only those left through that link."""
+    notes = PhysicianNote.objects.filter(lesion=lesion)
+    return notes.filter(share=share) if share is not None else notes
+
+
+def share_links_to_notify(*, lesion: Lesion) -> list[ShareLink]:
+    """Live links that asked for new-photo emails and cover `lesion`, one per physician.
+
+    A physician who holds both a link to this lesion and one to all lesions gets one email,
+    pointing at the link that lives longest.
+    """
+    links = (
+        ShareLink.objects.filter(
+            owner_id=lesion.owner_id,
+            notify_on_new_analysis=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .filter(Q(lesion=lesion) | Q(lesion__isnull=True))
+        .order_by("physician_email", "-expires_at")
+    )
+    by_email: dict[str, ShareLink] = {}
+    for link in links:
+        by_email.setdefault(link.physician_email, link)
+    return list(by_email.values())
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One lesion of a report: its photos in order, their analyses, and the chart's numbers."""
+
+    lesion: Lesion
+    history: list[TimelineEntry]
+    chart: dict
+
+
+def report_sections(*, lesions: QuerySet[Lesion] | list[Lesion]) -> list[ReportSection]:
+    """What the HTML report and the PDF show for each lesion, computed once for both."""
+    sections = []
+    for lesion in lesions:
+        history = lesion_history(lesion=lesion)
+        sections.append(ReportSection(lesion=lesion, history=history, chart=timeline_chart_data(history)))
+    return sections

@@ -1,0 +1,110 @@
+"""Writes for sharing a report with a physician: links, their access log, and physicians' notes.
+
+A link carries a random token (`secrets.token_urlsafe(32)`, 256 bits). Only its SHA-256 is
+stored, so neither a database dump nor an operator can open a report; the raw token exists in
+the patient's browser once, in the physician's email, and in the task message that sends it.
+"""
+
+import secrets
+from datetime import timedelta
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from lesions.models import Lesion
+from sharing import tasks
+from sharing.models import PhysicianNote, ShareAccess, ShareLink
+from sharing.selectors import ShareLinkGone, shared_lesions, token_hash
+
+DEFAULT_EXPIRY_DAYS = 30
+MIN_EXPIRY_DAYS = 1
+MAX_EXPIRY_DAYS = 90
+MESSAGE_MAX_LENGTH = 2000
+NOTE_MAX_LENGTH = 4000
+
+
+def share_link_create(
+    *,
+    owner: User,
+    physician_email: str,
+    lesion: Lesion | None = None,
+    expires_in_days: int = DEFAULT_EXPIRY_DAYS,
+    message: str = "",
+    notify_on_new_analysis: bool = False,
+) -> tuple[ShareLink, str]:
+    """Share `lesion` (None: all of `owner`'s lesions) with a physician and email them the link.
+
+    Returns the link and its raw token, which is not stored anywhere and so cannot be shown
+    again. Raises ValidationError (by field) for a bad email address, expiry or message.
+    """
+    physician_email = physician_email.strip().lower()
+    message = message.strip()
+    errors: dict[str, str] = {}
+    try:
+        validate_email(physician_email)
+    except ValidationError:
+        errors["physician_email"] = "Enter the physician's email address, like name@clinic.example."
+    if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int):
+        errors["expires_in_days"] = "Enter a whole number of days."
+    elif not MIN_EXPIRY_DAYS <= expires_in_days <= MAX_EXPIRY_DAYS:
+        errors["expires_in_days"] = f"A link can last from {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days."
+    if len(message) > MESSAGE_MAX_LENGTH:
+        errors["message"] = f"Keep the message under {MESSAGE_MAX_LENGTH} characters."
+    if errors:
+        raise ValidationError(errors)
+    if lesion is not None and lesion.owner_id != owner.pk:
+        # Views look the lesion up by owner already; this keeps a future caller honest.
+        raise Http404("No such lesion.")
+
+    token = secrets.token_urlsafe(32)
+    share = ShareLink.objects.create(
+        owner=owner,
+        lesion=lesion,
+        physician_email=physician_email,
+        token_hash=token_hash(token),
+        message=message,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
+        notify_on_new_analysis=notify_on_new_analysis,
+    )
+    # The raw token rides in the task message: the email is the one place it must reach.
+    transaction.on_commit(partial(tasks.send_share_created_email.delay, share.pk, token))
+    return share, token
+
+
+def share_link_revoke(*, share: ShareLink) -> ShareLink:
+    """Kill the link now; its report answers 410 from the next request on. Idempotent."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+def share_access_record(*, share: ShareLink, kind: str = ShareAccess.Kind.REPORT) -> ShareAccess:
+    """Log that the physician opened the report, downloaded the PDF or left a note."""
+    return ShareAccess.objects.create(share=share, kind=kind)
+
+
+def physician_note_create(*, share: ShareLink, lesion: Lesion, body: str) -> PhysicianNote:
+    """Store a physician's note on a shared lesion and email the patient about it.
+
+    The link must be live and the lesion inside its scope; callers resolve both through the
+    token, and this checks again because a note lands on a patient's record.
+    """
+    if not share.is_active:
+        raise ShareLinkGone(share)
+    if not shared_lesions(share=share).filter(pk=lesion.pk).exists():
+        raise Http404("This lesion is not part of the shared report.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the note before sending it."})
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationError({"body": f"Keep the note under {NOTE_MAX_LENGTH} characters."})
+    note = PhysicianNote.objects.create(lesion=lesion, share=share, author_email=share.physician_email, body=body)
+    share_access_record(share=share, kind=ShareAccess.Kind.NOTE)
+    transaction.on_commit(partial(tasks.send_note_email.delay, note.pk))
+    return note
