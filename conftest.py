@@ -112,7 +112,8 @@ def real_image_bytes() -> bytes:
 
 def finish_analysis(photo, *, status: str = "done", **probabilities: float):
     """Mark the photo's analysis as the worker would: done with probabilities, or failed."""
-    from lesions.models import CLASSES, Analysis
+    from inference.classes import CLASSES
+    from inference.models import Analysis
 
     analysis = photo.analyses.get()
     if status == "failed":

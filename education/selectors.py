@@ -21,7 +21,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from education.models import Condition, ExampleImage, Guide, Resource
-from lesions.models import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
+from inference.classes import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
 
 logger = logging.getLogger(__name__)
 

@@ -14,14 +14,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from lesions import notifications
-from lesions.models import CLASSES, Analysis, Photo
+from inference.classes import CLASSES
+from inference.models import Analysis
+from inference.signals import analysis_finished
+from lesions.models import Photo
 
 if TYPE_CHECKING:
     from inference.engine import Classifier, Context  # type hints only: the web process never loads TensorFlow
@@ -51,10 +54,23 @@ def current_model_version() -> str:
         return MODEL_MISSING_VERSION
 
 
-def _enqueue(photo_id: int, model_version: str) -> None:
-    from inference.tasks import analyze_photo  # the task module imports this one
+ANALYZE_PHOTO_TASK = "inference.tasks.analyze_photo"
 
-    transaction.on_commit(lambda: analyze_photo.delay(photo_id, model_version))
+
+def _enqueue(photo_id: int, model_version: str) -> None:
+    # By name: inference.tasks calls this module, so this module does not import it back.
+    task = current_app.signature(ANALYZE_PHOTO_TASK, args=(photo_id, model_version))
+    transaction.on_commit(task.delay)
+
+
+def analysis_announce(analysis: Analysis) -> None:
+    """Tell the apps that subscribe (the patient's and the physicians' emails) that `analysis` ended.
+
+    `first_result` is False when the photo already had a done analysis: a photo analysed again by
+    a new model version is not news.
+    """
+    first_result = not analysis.photo.analyses.filter(status=Analysis.Status.DONE).exclude(pk=analysis.pk).exists()
+    analysis_finished.send(sender=Analysis, analysis=analysis, first_result=first_result)
 
 
 def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analysis:
@@ -92,7 +108,7 @@ def _finish_without_result(analysis: Analysis, status: str, reason: str) -> Anal
         status,
         reason,
     )
-    notifications.analysis_finished(analysis)
+    analysis_announce(analysis)
     return analysis
 
 
@@ -238,7 +254,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     analysis.error = ""
     analysis.finished_at = timezone.now()
     analysis.save()
-    notifications.analysis_finished(analysis)
+    analysis_announce(analysis)
     return analysis
 
 

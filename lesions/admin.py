@@ -1,8 +1,8 @@
-"""Read-only views of patient data for operators (superusers): to see stuck or failed analyses."""
+"""Read-only views of lesions and photos for operators (superusers)."""
 
 from django.contrib import admin
 
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import Lesion, Photo
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,9 +23,3 @@ class LesionAdmin(ReadOnlyAdmin):
 class PhotoAdmin(ReadOnlyAdmin):
     list_display = ["id", "lesion", "taken_at", "uploaded_at", "width", "height"]
     exclude = ["image", "thumbnail"]
-
-
-@admin.register(Analysis)
-class AnalysisAdmin(ReadOnlyAdmin):
-    list_display = ["id", "photo", "model_version", "status", "predicted_class", "attempts", "finished_at"]
-    list_filter = ["status", "model_version"]

@@ -24,11 +24,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.models import AGE_MAX, User
+from inference.classes import CLASS_LABELS
+from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import selectors, services
 from lesions.files import private_file_response
 from lesions.imaging import InvalidImage
-from lesions.models import BODY_SITES, CLASS_LABELS, Analysis, Lesion, Photo
+from lesions.models import BODY_SITES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
 
 

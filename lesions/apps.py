@@ -6,4 +6,4 @@ class LesionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lesions import signals  # noqa: F401  (connects the file clean-up receivers)
+        from lesions import receivers  # noqa: F401  (photo file clean-up, the patient's analysis email)

@@ -1,6 +1,7 @@
 """The numbers behind a lesion's probability chart (drawn by Chart.js in the browser)."""
 
-from lesions.models import CLASS_LABELS, CLASSES, Analysis
+from inference.classes import CLASS_LABELS, CLASSES
+from inference.models import Analysis
 from lesions.selectors import TimelineEntry
 
 

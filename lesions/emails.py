@@ -10,7 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from accounts.models import User
-from lesions.models import Analysis
+from inference.models import Analysis
 from lesions.reminders import DueLesion, unsubscribe_url
 from skinsite.lib.emails import message
 from skinsite.lib.urls import absolute_url

@@ -10,8 +10,9 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from inference.models import Analysis
 from inference.services import current_model_version
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import Lesion, Photo
 
 
 def lesions_for_user(*, user: User) -> QuerySet[Lesion]:

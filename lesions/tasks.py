@@ -9,8 +9,8 @@ import logging
 
 from celery import shared_task
 
+from inference.models import Analysis
 from lesions import emails, reminders
-from lesions.models import Analysis
 from skinsite.lib.tasks import EMAIL_TASK
 
 logger = logging.getLogger(__name__)

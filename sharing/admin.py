@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from lesions.admin import ReadOnlyAdmin
 from sharing.models import PhysicianNote, ShareAccess, ShareLink
+from skinsite.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(ShareLink)

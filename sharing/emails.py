@@ -8,7 +8,7 @@ without the page's context (chart, notice) is easy to misread.
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from lesions.models import Analysis
+from inference.models import Analysis
 from sharing.models import PhysicianNote, ShareLink
 from skinsite.lib.emails import message
 from skinsite.lib.urls import absolute_url

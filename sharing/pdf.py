@@ -38,8 +38,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from inference.classes import CLASS_LABELS, CLASSES
+from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
-from lesions.models import CLASS_LABELS, CLASSES, Analysis
 from sharing.selectors import ReportSection
 
 logger = logging.getLogger(__name__)

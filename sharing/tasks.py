@@ -8,7 +8,7 @@ before an upgrade still find their task.
 
 from celery import shared_task
 
-from lesions.models import Analysis
+from inference.models import Analysis
 from sharing import emails
 from sharing.models import PhysicianNote, ShareLink
 from sharing.selectors import share_link_url, shared_lesions

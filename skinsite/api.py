@@ -259,7 +259,7 @@ class ConditionDetailSchema(OpenApiViewExtension):
 
     def view_replacement(self):
         from education.api import ConditionSerializer
-        from lesions.models import CLASS_LABELS
+        from inference.classes import CLASS_LABELS
 
         @extend_schema_view(
             get=extend_schema(

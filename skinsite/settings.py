@@ -274,8 +274,8 @@ SPECTACULAR_SETTINGS = {
         "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
     },
     "ENUM_NAME_OVERRIDES": {
-        "AnalysisStatusEnum": "lesions.models.Analysis.Status",
-        "LesionClassEnum": "lesions.models.CLASS_LABELS.items",
+        "AnalysisStatusEnum": "inference.models.Analysis.Status",
+        "LesionClassEnum": "inference.classes.CLASS_LABELS.items",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

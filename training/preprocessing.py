@@ -15,17 +15,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageOps
 
-CLASSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
-MALIGNANT: tuple[str, ...] = ("akiec", "bcc", "mel")
-CLASS_NAMES: dict[str, str] = {
-    "akiec": "Actinic keratosis / intraepithelial carcinoma",
-    "bcc": "Basal cell carcinoma",
-    "bkl": "Benign keratosis",
-    "df": "Dermatofibroma",
-    "mel": "Melanoma",
-    "nv": "Melanocytic nevus",
-    "vasc": "Vascular lesion",
-}
+# Defined once for training and the web process (a module with no Django, numpy or TensorFlow).
+from inference.classes import CLASS_LABELS as CLASS_NAMES  # noqa: F401  (re-exported)
+from inference.classes import CLASSES  # noqa: F401  (re-exported)
+from inference.classes import MALIGNANT_CLASSES as MALIGNANT  # noqa: F401  (re-exported)
 
 DEFAULT_IMAGE_SIZE = 192  # the committed model's input; the model card is the authority
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.

@@ -4,8 +4,9 @@ import pytest
 
 from accounts.models import User
 from conftest import PASSWORD, jpeg_bytes, upload
+from inference.models import Analysis
 from lesions import services
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import Lesion, Photo
 
 
 @pytest.mark.django_db(transaction=True)

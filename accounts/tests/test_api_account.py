@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
 from conftest import PASSWORD, finish_analysis, jpeg_bytes, upload
+from inference.models import Analysis
 from lesions import services
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import Lesion, Photo
 
 pytestmark = pytest.mark.django_db
 

@@ -129,7 +129,9 @@ PATIENT_DATA_PAGES = [
     ("admin:lesions_lesion_changelist", None),
     ("admin:lesions_lesion_change", "lesion"),
     ("admin:lesions_photo_changelist", None),
-    ("admin:lesions_analysis_changelist", None),
+    ("admin:inference_analysis_changelist", None),
+    ("admin:sharing_sharelink_changelist", None),
+    ("admin:sharing_physiciannote_changelist", None),
 ]
 
 

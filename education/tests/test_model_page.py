@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from lesions.models import CLASS_LABELS, CLASSES
+from inference.classes import CLASS_LABELS, CLASSES
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.core import mail
 
 from conftest import jpeg_bytes, upload
 from inference import quality
+from inference.models import Analysis
 from inference.services import analysis_request, analysis_run
 from lesions import services
-from lesions.models import Analysis
 
 pytestmark = pytest.mark.django_db
 

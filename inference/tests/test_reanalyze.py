@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from inference.models import Analysis
 from inference.services import current_model_version
-from lesions.models import Analysis
 
 pytestmark = pytest.mark.django_db
 

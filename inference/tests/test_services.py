@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from inference import services
+from inference.classes import CLASSES
+from inference.models import Analysis
 from inference.services import MODEL_MISSING_VERSION, analyses_sweep, analysis_request, analysis_run
-from lesions.models import CLASSES, Analysis
 
 pytestmark = pytest.mark.django_db
 

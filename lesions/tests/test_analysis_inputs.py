@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import finish_analysis
-from lesions.models import Analysis
+from inference.models import Analysis
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,8 @@
 import pytest
 
 from conftest import PASSWORD, finish_analysis, jpeg_bytes, upload
-from lesions.models import CLASSES, Photo
+from inference.classes import CLASSES
+from lesions.models import Photo
 
 pytestmark = pytest.mark.django_db
 

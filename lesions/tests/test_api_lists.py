@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from conftest import finish_analysis, jpeg_bytes, upload
+from inference.models import Analysis
 from lesions import services
-from lesions.models import Analysis, Lesion
+from lesions.models import Lesion
 
 pytestmark = pytest.mark.django_db
 

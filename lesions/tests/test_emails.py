@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from conftest import finish_analysis
-from lesions import notifications
-from lesions.models import Analysis
+from inference.models import Analysis
+from inference.services import analysis_announce
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def _html(message) -> str:
 def _analysis_finished(analysis: Analysis, capture) -> None:
     """What the worker does when an analysis ends, with the queued tasks run after the commit."""
     with capture(execute=True):
-        notifications.analysis_finished(analysis)
+        analysis_announce(analysis)
 
 
 # --- To the patient -----------------------------------------------------------------------------
@@ -68,6 +68,6 @@ def test_a_photo_analysed_again_by_a_new_model_is_not_news(done_photo, eager_tas
 
 def test_nothing_is_sent_before_the_commit(done_photo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        notifications.analysis_finished(done_photo.analyses.get())
+        analysis_announce(done_photo.analyses.get())
     assert len(callbacks) == 1
     assert mail.outbox == []

@@ -6,7 +6,9 @@ import re
 import pytest
 
 from conftest import finish_analysis, jpeg_bytes, upload
-from lesions.models import CLASSES, Analysis, Lesion, Photo
+from inference.classes import CLASSES
+from inference.models import Analysis
+from lesions.models import Lesion, Photo
 
 pytestmark = pytest.mark.django_db
 

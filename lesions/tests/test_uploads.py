@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from conftest import jpeg_bytes, upload
-from lesions.models import Analysis, Photo
+from inference.models import Analysis
+from lesions.models import Photo
 
 pytestmark = pytest.mark.django_db
 

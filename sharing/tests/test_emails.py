@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
-from lesions import notifications
-from lesions.models import Analysis
+from inference.models import Analysis
+from inference.services import analysis_announce
 from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
 from sharing import tasks
@@ -25,7 +25,7 @@ def _html(message) -> str:
 def _analysis_finished(analysis: Analysis, capture) -> None:
     """What the worker does when an analysis ends, with the queued tasks run after the commit."""
     with capture(execute=True):
-        notifications.analysis_finished(analysis)
+        analysis_announce(analysis)
 
 
 # --- To the physician ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 MODELS = (
     "lesions/lesion",
     "lesions/photo",
-    "lesions/analysis",
+    "inference/analysis",
     "sharing/sharelink",
     "sharing/shareaccess",
     "sharing/physiciannote",
@@ -27,7 +27,7 @@ def test_superuser_can_list_patient_data_but_not_add_or_change_it(operator_clien
     for model in MODELS:
         assert operator_client.get(f"/admin/{model}/").status_code == 200, model
         assert operator_client.get(f"/admin/{model}/add/").status_code == 403, model
-    detail = operator_client.get(f"/admin/lesions/analysis/{photo.analyses.get().pk}/change/")
+    detail = operator_client.get(f"/admin/inference/analysis/{photo.analyses.get().pk}/change/")
     assert detail.status_code == 200
     assert b'type="submit" value="Save"' not in detail.content
 

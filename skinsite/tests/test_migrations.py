@@ -1,8 +1,9 @@
 """An existing database upgrades with its rows when models move between apps.
 
-The sharing models left `lesions` for `sharing` (lesions 0006, sharing 0001) with their tables. This
-goes back to the schema before the move, writes rows the way that code did, migrates forward
-and reads them through today's models.
+The sharing models left `lesions` for `sharing` (lesions 0006, sharing 0001) and `Analysis` left it
+for `inference` (lesions 0007, inference 0001), with their tables. This goes back to the schema
+before the moves, writes rows the way that code did, migrates forward and reads them through
+today's models.
 """
 
 from datetime import timedelta
@@ -13,10 +14,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from inference.models import Analysis
+from lesions.models import Photo
 from sharing.models import PhysicianNote, ShareAccess, ShareLink
 
 MOVED_FROM = ("lesions", "0005_analysis_inputs")  # the last migration before the moves
-MOVED_TO = ("sharing",)
+MOVED_TO = ("sharing", "inference")
 
 
 def _migrate(targets):
@@ -34,10 +37,16 @@ def _before_the_moves():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rows_written_before_the_sharing_move_are_there_after_it():
+def test_rows_written_before_the_moves_are_there_after_them():
     old = _migrate(_before_the_moves())
     user = old.get_model("accounts", "User").objects.create(email="alice@example.com", password="x")
     lesion = old.get_model("lesions", "Lesion").objects.create(owner=user, name="Left shoulder", body_site="back")
+    photo = old.get_model("lesions", "Photo").objects.create(
+        lesion=lesion, image="photos/a.jpg", taken_at=timezone.now(), sha256="b" * 64
+    )
+    old.get_model("lesions", "Analysis").objects.create(
+        photo=photo, model_version="v1", status="done", p_nv=0.9, predicted_class="nv", heatmap="heatmaps/h.jpg"
+    )
     expires = timezone.now() + timedelta(days=30)
     link = old.get_model("lesions", "ShareLink").objects.create(
         owner=user, lesion=lesion, physician_email="dr@clinic.example", token_hash="a" * 64, expires_at=expires
@@ -56,8 +65,22 @@ def test_rows_written_before_the_sharing_move_are_there_after_it():
     assert list(share.accesses.values_list("kind", flat=True)) == ["pdf"]
     note = PhysicianNote.objects.get()
     assert (note.share_id, note.lesion.name, note.body) == (share.pk, "Left shoulder", "Re-photograph in 3 months.")
+    analysis = Analysis.objects.get()
+    assert (analysis.photo_id, analysis.model_version, analysis.status) == (photo.pk, "v1", "done")
+    assert (analysis.probabilities["nv"], analysis.predicted_label, analysis.heatmap.name) == (
+        0.9,
+        "Melanocytic nevus (mole)",
+        "heatmaps/h.jpg",
+    )
+    assert list(Photo.objects.get(pk=photo.pk).analyses.all()) == [analysis]
     # The admin's history and permissions follow the models: their content types were renamed.
     ContentType.objects.clear_cache()
-    for model in (ShareLink, ShareAccess, PhysicianNote):
-        assert ContentType.objects.get_for_model(model).app_label == "sharing"
-    assert not ContentType.objects.filter(app_label="lesions", model__in=["sharelink", "physiciannote"]).exists()
+    for model, app in (
+        (ShareLink, "sharing"),
+        (ShareAccess, "sharing"),
+        (PhysicianNote, "sharing"),
+        (Analysis, "inference"),
+    ):
+        assert ContentType.objects.get_for_model(model).app_label == app
+    moved = ["sharelink", "shareaccess", "physiciannote", "analysis"]
+    assert not ContentType.objects.filter(app_label="lesions", model__in=moved).exists()

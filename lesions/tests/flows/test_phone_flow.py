@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from conftest import lesion_image_paths
+from inference.models import Analysis
 from lesions import services
-from lesions.models import Analysis, Lesion, Photo
+from lesions.models import Lesion, Photo
 from lesions.tests.flows.conftest import browser_marks
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}

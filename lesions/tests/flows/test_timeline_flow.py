@@ -4,8 +4,9 @@ appear by themselves (no reload) once the real worker has finished."""
 import pytest
 
 from conftest import lesion_image_paths
+from inference.models import Analysis
 from lesions import services
-from lesions.models import Analysis, Photo
+from lesions.models import Photo
 from lesions.tests.flows.conftest import browser_marks
 
 pytestmark = browser_marks

@@ -1,0 +1,33 @@
+"""What lesions does when something happens to its rows or to an analysis of its photos.
+
+Photo files leave storage with their rows, however the rows were deleted: a photo can go on its
+own, with its lesion, or with the whole account (cascades), and a post_delete receiver is the one
+place all three pass through. The files are removed only after the transaction commits, so a
+rolled-back delete never loses a photo. (Heatmaps: inference.receivers.)
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from inference.models import Analysis
+from inference.signals import analysis_finished
+from lesions import tasks
+from lesions.models import Photo
+
+
+@receiver(post_delete, sender=Photo, dispatch_uid="lesions.photo_files_cleanup")
+def _delete_photo_files(sender, instance: Photo, **kwargs) -> None:
+    for field in (instance.image, instance.thumbnail):
+        if field.name:
+            storage, name = field.storage, field.name
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+
+
+@receiver(analysis_finished, dispatch_uid="lesions.email_the_patient")
+def _email_the_patient(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+    """Queue the patient's email about a first result (or a failure), if they want it, after the commit."""
+    if first_result and analysis.photo.lesion.owner.email_on_analysis:
+        transaction.on_commit(partial(tasks.send_analysis_finished_email.delay, analysis.pk))
