@@ -44,8 +44,5 @@ class PhotoDateForm(forms.Form):
 
 
 class RecheckForm(forms.Form):
-    recheck_interval_months = forms.TypedChoiceField(
-        label="Remind me to photograph it again",
-        choices=Lesion._meta.get_field("recheck_interval_months").choices,
-        coerce=int,
-    )
+    # A number; lesions.reminders says which numbers are allowed.
+    recheck_interval_months = forms.IntegerField(label="Remind me to photograph it again")

@@ -1,4 +1,7 @@
-"""Re-check reminders: which lesions are due for a new photo, and the daily digest email.
+"""Re-check reminders: which lesions are due for a new photo, the daily digest email, unsubscribing.
+
+The pages (setting a lesion's interval, the unsubscribe link) are in lesions.views, the tasks
+(the daily fan-out and one digest per patient) in lesions.tasks.
 
 A lesion with a re-check interval is due that many months after its latest photo (or after it
 was added, if it has none). The digest goes out at most once a day per patient, and only when
@@ -8,18 +11,23 @@ overdue, a weekly nudge. An overdue mole does not earn a daily email for months.
 
 import calendar
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from lesions.emails import lesion_url
 from lesions.models import Lesion
+from skinsite.lib.emails import message
+from skinsite.lib.urls import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +73,13 @@ def due_lesions_for_user(*, user: User, now: datetime | None = None) -> list[Due
     return sorted(due, key=lambda d: d.due_at)
 
 
-def lesion_recheck_interval_set(*, lesion: Lesion, months: int) -> Lesion:
-    """Set how often the patient wants to photograph `lesion` again (0: no reminders)."""
+def lesion_recheck_interval_set(*, lesion: Lesion, months: int | None) -> Lesion:
+    """Set how often the patient wants to photograph `lesion` again (0: no reminders).
+
+    Raises ValidationError for anything but one of INTERVAL_CHOICES (None: no number was given).
+    """
     if months not in INTERVAL_CHOICES:
-        raise ValueError(f"Choose one of {', '.join(str(m) for m in INTERVAL_CHOICES)} months.")
+        raise ValidationError({"recheck_interval_months": "Choose how often to be reminded from the list."})
     lesion.recheck_interval_months = months
     lesion.save(update_fields=["recheck_interval_months", "updated_at"])
     return lesion
@@ -79,7 +90,7 @@ def unsubscribe_token(*, user: User) -> str:
 
 
 def unsubscribe_url(*, user: User) -> str:
-    return settings.SITE_URL + reverse("lesions:reminders-unsubscribe", args=[unsubscribe_token(user=user)])
+    return absolute_url(reverse("lesions:reminders-unsubscribe", args=[unsubscribe_token(user=user)]))
 
 
 def user_from_unsubscribe_token(token: str) -> User | None:
@@ -111,6 +122,29 @@ def users_with_reminders_due(*, now: datetime | None = None) -> list[int]:
     return sorted(set(users.values_list("pk", flat=True)))
 
 
+def reminder_digest(*, user: User, due: list[DueLesion], newly_due: Iterable[int] = ()) -> EmailMultiAlternatives:
+    """The digest email: the lesions due for a new photo, each with since when and a link."""
+    newly_due = set(newly_due)
+    unsubscribe = unsubscribe_url(user=user)
+    rows = [
+        {"due": d, "url": lesion_url(d.lesion.pk), "is_new": d.lesion.pk in newly_due}
+        for d in due  # already longest overdue first
+    ]
+    return message(
+        "reminder-digest",
+        to=user.email,
+        context={
+            "user": user,
+            "rows": rows,
+            "dashboard_url": absolute_url(reverse("lesions:dashboard")),
+            "settings_url": absolute_url(reverse("account-settings")),
+            "unsubscribe_url": unsubscribe,
+        },
+        # RFC 8058 one-click unsubscribe: mail clients POST to the same signed URL.
+        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+
+
 def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
     """Email `user` one digest of their due lesions if one is owed today; True if it was sent.
 
@@ -118,8 +152,6 @@ def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
     the same transaction, so two deliveries of the task cannot both send. If sending fails the
     transaction rolls back and the task's retry finds the digest still owed.
     """
-    from lesions import emails
-
     now = now or timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
@@ -132,7 +164,7 @@ def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
         newly_due = {d.lesion.pk for d in due if last is None or d.due_at > last}
         if not due or (not newly_due and last is not None and now - last < REPEAT_AFTER):
             return False
-        emails.reminder_digest(user=user, due=due, newly_due=newly_due).send()
+        reminder_digest(user=user, due=due, newly_due=newly_due).send()
         user.last_reminder_sent_at = now
         user.save(update_fields=["last_reminder_sent_at"])
     logger.info("Sent a re-check digest to user %s (%d lesions due)", user_id, len(due))

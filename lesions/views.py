@@ -177,15 +177,16 @@ def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
 def lesion_recheck(request: HttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = RecheckForm(request.POST)
-    if form.is_valid():
-        months = form.cleaned_data["recheck_interval_months"]
+    months = form.cleaned_data["recheck_interval_months"] if form.is_valid() else None
+    try:
         reminders.lesion_recheck_interval_set(lesion=lesion, months=months)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
         if months and not request.user.reminders_enabled:
             messages.warning(request, "Saved, but reminder emails are turned off in your account settings.")
         else:
             messages.success(request, "Saved." if months else "No more reminders for this lesion.")
-    else:
-        messages.error(request, "Choose how often to be reminded from the list.")
     return redirect(lesion)
 
 
