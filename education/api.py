@@ -5,6 +5,7 @@ content; only published conditions are listed.
 """
 
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -13,11 +14,9 @@ from rest_framework.response import Response
 
 from education import selectors
 from education.models import Condition, ExampleImage, Resource
+from inference.classes import CLASS_LABELS
 from skinsite.api import paginated, paginated_response
-
-
-def _absolute(request: Request | None, url: str) -> str:
-    return request.build_absolute_uri(url) if request else url
+from skinsite.lib.urls import absolute_uri
 
 
 class ExampleImageSerializer(serializers.ModelSerializer):
@@ -28,7 +27,7 @@ class ExampleImageSerializer(serializers.ModelSerializer):
         fields = ["url", "caption", "attribution"]
 
     def get_url(self, image: ExampleImage) -> str:
-        return _absolute(self.context.get("request"), image.get_absolute_url())
+        return absolute_uri(self.context.get("request"), image.get_absolute_url())
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -59,9 +58,10 @@ class ConditionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_page_url(self, condition: Condition) -> str:
-        return _absolute(self.context.get("request"), reverse("education:condition", args=[condition.code]))
+        return absolute_uri(self.context.get("request"), reverse("education:condition", args=[condition.code]))
 
 
+@extend_schema(responses={200: ConditionSerializer(many=True)}, summary="The seven conditions (public)")
 @paginated
 @api_view(["GET"])
 @authentication_classes([])
@@ -71,6 +71,12 @@ def condition_list(request: Request) -> Response:
     return paginated_response(request, selectors.conditions_published(), ConditionSerializer)
 
 
+@extend_schema(
+    # The URL takes any slug, but only class codes name a condition (others are 404).
+    parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, enum=list(CLASS_LABELS))],
+    responses={200: ConditionSerializer},
+    summary="One condition by its class code (public)",
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])

@@ -4,19 +4,16 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -29,9 +26,9 @@ from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import selectors, services
 from lesions.files import private_file_response
-from lesions.imaging import InvalidImage
 from lesions.models import BODY_SITES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
+from skinsite.lib.urls import absolute_uri
 
 
 class UploadThrottle(UserRateThrottle):
@@ -130,9 +127,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
     def get_heatmap_url(self, analysis: Analysis) -> str | None:
         if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
             return None
-        url = reverse("api-photo-heatmap", args=[analysis.photo_id])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_uri(self.context.get("request"), reverse("api-photo-heatmap", args=[analysis.photo_id]))
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -156,9 +151,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "lesion", "uploaded_at", "width", "height"]
 
     def _absolute(self, name: str, photo: Photo) -> str:
-        url = reverse(name, args=[photo.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_uri(self.context.get("request"), reverse(name, args=[photo.pk]))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, photo: Photo) -> str:
@@ -172,11 +165,6 @@ class PhotoSerializer(serializers.ModelSerializer):
     def get_analysis(self, photo: Photo) -> dict | None:
         analysis = selectors.current_analysis(photo)
         return AnalysisSerializer(analysis, context=self.context).data if analysis else None
-
-    def validate_taken_at(self, value):
-        if value > timezone.now():
-            raise ValidationError("The date a photo was taken cannot be in the future.")
-        return value
 
 
 class PhotoUploadSerializer(serializers.Serializer):
@@ -211,9 +199,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, entry: selectors.TimelineEntry) -> str:
-        url = reverse("api-photo-thumbnail", args=[entry.photo.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_uri(self.context.get("request"), reverse("api-photo-thumbnail", args=[entry.photo.pk]))
 
 
 # --- Querysets and filters --------------------------------------------------------------------
@@ -337,12 +323,10 @@ class LesionViewSet(viewsets.ModelViewSet):
             return self.get_paginated_response(PhotoSerializer(page, many=True, context={"request": request}).data)
         upload = PhotoUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        try:
-            photo = services.photo_create(
-                lesion=lesion, upload=upload.validated_data["image"], taken_at=upload.validated_data.get("taken_at")
-            )
-        except (InvalidImage, ValueError, DjangoValidationError) as exc:
-            raise ValidationError({"image": [str(exc)]}) from None
+        # A photo the service refuses is a ValidationError by field (`image`, `taken_at`): 400.
+        photo = services.photo_create(
+            lesion=lesion, upload=upload.validated_data["image"], taken_at=upload.validated_data.get("taken_at")
+        )
         photo = _photo_queryset(Photo.objects.filter(pk=photo.pk)).get()
         # 202: the photo is stored, its analysis is still to come.
         return Response(PhotoSerializer(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -1,7 +1,9 @@
 from django import forms
-from django.utils import timezone
 
 from lesions.models import Lesion
+
+# The forms parse; lesions.services checks the values (a date in the future...) and the views put
+# its ValidationError next to the field it names.
 
 
 class LesionForm(forms.ModelForm):
@@ -18,11 +20,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def _not_in_future(value):
-    if value and value > timezone.now():
-        raise forms.ValidationError("The date a photo was taken cannot be in the future.")
-
-
 class PhotoUploadForm(forms.Form):
     # Plain FileField: our own decoder (lesions.imaging) checks the content and says what is wrong.
     image = forms.FileField(
@@ -34,13 +31,12 @@ class PhotoUploadForm(forms.Form):
         label="Taken on",
         required=False,
         widget=DateTimeLocalInput(),
-        validators=[_not_in_future],
         help_text="Leave empty to use the date stored in the photo, or now.",
     )
 
 
 class PhotoDateForm(forms.Form):
-    taken_at = forms.DateTimeField(label="Taken on", widget=DateTimeLocalInput(), validators=[_not_in_future])
+    taken_at = forms.DateTimeField(label="Taken on", widget=DateTimeLocalInput())
 
 
 class RecheckForm(forms.Form):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -25,8 +26,11 @@ JPEG_QUALITY = 92
 MIN_SIDE = 32
 
 
-class InvalidImage(ValueError):
-    """The upload cannot be stored as a photo; the message says why, for the patient."""
+class InvalidImage(ValidationError):
+    """The upload cannot be stored as a photo; the message says why, for the patient (under `image`)."""
+
+    def __init__(self, message: str):
+        super().__init__({"image": [message]})
 
 
 @dataclass(frozen=True)

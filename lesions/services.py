@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,13 @@ __all__ = [
     "photo_update",
 ]
 
+TAKEN_IN_THE_FUTURE = "The date a photo was taken cannot be in the future."
+
+
+def _check_taken_at(taken_at: datetime | None) -> None:
+    if taken_at is not None and taken_at > timezone.now():
+        raise ValidationError({"taken_at": TAKEN_IN_THE_FUTURE})
+
 
 def lesion_create(*, owner: User, name: str, body_site: str = "unknown", notes: str = "") -> Lesion:
     """Register a new lesion for `owner`."""
@@ -30,14 +38,16 @@ def lesion_create(*, owner: User, name: str, body_site: str = "unknown", notes: 
     return lesion
 
 
-def lesion_update(*, lesion: Lesion, **fields) -> Lesion:
-    """Change a lesion's name, body site or notes."""
-    allowed = {"name", "body_site", "notes"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
-    for key, value in fields.items():
-        setattr(lesion, key, value)
+def lesion_update(
+    *, lesion: Lesion, name: str | None = None, body_site: str | None = None, notes: str | None = None
+) -> Lesion:
+    """Change a lesion's name, body site or notes (None: leave it). Raises ValidationError by field."""
+    if name is not None:
+        lesion.name = name.strip()
+    if body_site is not None:
+        lesion.body_site = body_site
+    if notes is not None:
+        lesion.notes = notes
     lesion.full_clean()
     lesion.save()
     return lesion
@@ -51,12 +61,12 @@ def lesion_delete(*, lesion: Lesion) -> None:
 def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None) -> Photo:
     """Store a verified, EXIF-free copy of `upload` and queue its analysis.
 
-    `taken_at` wins over the EXIF capture time, which wins over now. Raises `InvalidImage`
-    (and stores nothing) if the file is not a usable photo.
+    `taken_at` wins over the EXIF capture time, which wins over now. Raises `InvalidImage` (a
+    ValidationError under `image`) if the file is not a usable photo, ValidationError under
+    `taken_at` for a date in the future; either way nothing is stored.
     """
     processed = process_upload(upload)
-    if taken_at is not None and taken_at > timezone.now():
-        raise ValueError("The date a photo was taken cannot be in the future.")
+    _check_taken_at(taken_at)
     with transaction.atomic():
         photo = Photo(
             lesion=lesion,
@@ -79,9 +89,8 @@ def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None) ->
 
 
 def photo_update(*, photo: Photo, taken_at: datetime) -> Photo:
-    """Correct the date a photo was taken (EXIF can be missing or wrong)."""
-    if taken_at > timezone.now():
-        raise ValueError("The date a photo was taken cannot be in the future.")
+    """Correct the date a photo was taken (EXIF can be missing or wrong); not to a date in the future."""
+    _check_taken_at(taken_at)
     photo.taken_at = taken_at
     photo.save(update_fields=["taken_at"])
     return photo

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +14,12 @@ from lesions import reminders, selectors, services
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm, RecheckForm
-from lesions.imaging import InvalidImage
+
+
+def _add_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, each message next to the field it names."""
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _timeline_context(lesion) -> dict:
@@ -84,9 +90,13 @@ def lesion_edit(request: HttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = LesionForm(request.POST or None, instance=lesion)
     if request.method == "POST" and form.is_valid():
-        services.lesion_update(lesion=lesion, **form.cleaned_data)
-        messages.success(request, "Saved.")
-        return redirect(lesion)
+        try:
+            services.lesion_update(lesion=lesion, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(lesion)
     return render(request, "lesions/lesion_form.html", {"form": form, "lesion": lesion})
 
 
@@ -112,8 +122,8 @@ def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
             services.photo_create(
                 lesion=lesion, upload=form.cleaned_data["image"], taken_at=form.cleaned_data["taken_at"]
             )
-        except (InvalidImage, ValueError, ValidationError) as exc:
-            form.add_error("image", str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
+        except ValidationError as exc:
+            _add_errors(form, exc)
         else:
             messages.success(request, "Photo saved. Its analysis will appear here in a few seconds.")
             return redirect(lesion)
@@ -127,9 +137,13 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     form = PhotoDateForm(request.POST or None, initial={"taken_at": photo.taken_at})
     if request.method == "POST" and form.is_valid():
-        services.photo_update(photo=photo, taken_at=form.cleaned_data["taken_at"])
-        messages.success(request, "The date was changed.")
-        return redirect(photo.lesion)
+        try:
+            services.photo_update(photo=photo, taken_at=form.cleaned_data["taken_at"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "The date was changed.")
+            return redirect(photo.lesion)
     analysis = selectors.current_analysis(photo)
     return render(request, "lesions/photo_detail.html", {"photo": photo, "analysis": analysis, "form": form})
 

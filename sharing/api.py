@@ -10,11 +10,10 @@
 `url` is the only time the link is given out: only a hash of its token is stored.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,25 +23,49 @@ from sharing import selectors, services
 from sharing.models import ShareAccess, ShareLink
 from skinsite.api import paginated, paginated_response
 
-_EXPIRY_MESSAGE = f"A link can last from {services.MIN_EXPIRY_DAYS} to {services.MAX_EXPIRY_DAYS} days."
+# The fields only parse; sharing.services checks the values and says what is wrong. The schema
+# still tells clients the rules, which these decorators spell out for it.
+
+
+@extend_schema_field({"type": "string", "format": "email", "minLength": 1})
+class _EmailField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "maximum": services.MAX_EXPIRY_DAYS,
+        "minimum": services.MIN_EXPIRY_DAYS,
+        "default": services.DEFAULT_EXPIRY_DAYS,
+    }
+)
+class _ExpiryField(serializers.IntegerField):
+    pass
+
+
+@extend_schema_field({"type": "string", "default": "", "maxLength": services.MESSAGE_MAX_LENGTH})
+class _MessageField(serializers.CharField):
+    pass
 
 
 class ShareCreateSerializer(serializers.Serializer):
-    physician_email = serializers.EmailField(
-        error_messages={"invalid": "Enter the physician's email address, like name@clinic.example."}
+    physician_email = _EmailField()
+    expires_in_days = _ExpiryField(
+        default=services.DEFAULT_EXPIRY_DAYS, error_messages={"invalid": services.EXPIRY_NOT_A_NUMBER}
     )
-    expires_in_days = serializers.IntegerField(
-        default=services.DEFAULT_EXPIRY_DAYS,
-        min_value=services.MIN_EXPIRY_DAYS,
-        max_value=services.MAX_EXPIRY_DAYS,
-        error_messages={
-            "min_value": _EXPIRY_MESSAGE,
-            "max_value": _EXPIRY_MESSAGE,
-            "invalid": "Enter a whole number of days.",
-        },
-    )
-    message = serializers.CharField(default="", allow_blank=True, max_length=services.MESSAGE_MAX_LENGTH)
+    message = _MessageField(default="", allow_blank=True)
     notify_on_new_analysis = serializers.BooleanField(default=False)
+
+
+_SHARE_CREATED = inline_serializer(
+    name="ShareCreated",
+    fields={
+        "id": serializers.IntegerField(),
+        "url": serializers.URLField(help_text="The report's address; given out only this once."),
+        "expires_at": serializers.DateTimeField(),
+    },
+)
 
 
 class ShareAccessSerializer(serializers.ModelSerializer):
@@ -76,10 +99,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 def _create(request: Request, lesion: Lesion | None) -> Response:
     data = ShareCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    try:
-        share, token = services.share_link_create(owner=request.user, lesion=lesion, **data.validated_data)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    share, token = services.share_link_create(owner=request.user, lesion=lesion, **data.validated_data)
     return Response(
         {
             "id": share.pk,
@@ -90,12 +110,31 @@ def _create(request: Request, lesion: Lesion | None) -> Response:
     )
 
 
+@extend_schema(
+    methods=["POST"],
+    request=ShareCreateSerializer,
+    responses={201: _SHARE_CREATED},
+    summary="Share a lesion's report with a physician",
+    description="Emails the physician a read-only link. Another user's lesion is 404.",
+    tags=["shares"],
+)
 @api_view(["POST"])
 def lesion_shares(request: Request, lesion_id: int) -> Response:
     """Share one of the caller's lesions; another user's lesion is 404."""
     return _create(request, lesion_selectors.lesion_get(user=request.user, lesion_id=lesion_id))
 
 
+@extend_schema(
+    methods=["GET"],
+    responses={200: ShareLinkSerializer(many=True)},
+    summary="Your share links, newest first, with status and access log",
+)
+@extend_schema(
+    methods=["POST"],
+    request=ShareCreateSerializer,
+    responses={201: _SHARE_CREATED},
+    summary="Share all your lesions with a physician",
+)
 @paginated
 @api_view(["GET", "POST"])
 def share_list(request: Request) -> Response:
@@ -105,6 +144,12 @@ def share_list(request: Request) -> Response:
     return paginated_response(request, selectors.shares_for_user(user=request.user), ShareLinkSerializer)
 
 
+@extend_schema(methods=["GET"], responses={200: ShareLinkSerializer}, summary="One share link")
+@extend_schema(
+    methods=["DELETE"],
+    responses={204: OpenApiResponse(description="Revoked; the report now answers 410.")},
+    summary="Revoke a share link",
+)
 @api_view(["GET", "DELETE"])
 def share_detail(request: Request, share_id: int) -> Response:
     """GET: one of the caller's links. DELETE: revoke it (idempotent)."""

@@ -1,30 +1,33 @@
+"""The sharing forms parse what was typed; sharing.services checks it and says what is wrong.
+
+The HTML attributes (type, min, max, maxlength) only help the browser: the rules are the service's.
+"""
+
 from django import forms
 
-from sharing.services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MESSAGE_MAX_LENGTH, MIN_EXPIRY_DAYS, NOTE_MAX_LENGTH
+from sharing.services import (
+    DEFAULT_EXPIRY_DAYS,
+    EXPIRY_NOT_A_NUMBER,
+    MAX_EXPIRY_DAYS,
+    MESSAGE_MAX_LENGTH,
+    MIN_EXPIRY_DAYS,
+    NOTE_MAX_LENGTH,
+)
 
 
 class ShareForm(forms.Form):
-    physician_email = forms.EmailField(
-        label="Physician's email address",
-        error_messages={"invalid": "Enter the physician's email address, like name@clinic.example."},
-    )
+    physician_email = forms.CharField(label="Physician's email address", widget=forms.EmailInput)
     expires_in_days = forms.IntegerField(
         label="Link valid for (days)",
         initial=DEFAULT_EXPIRY_DAYS,
-        min_value=MIN_EXPIRY_DAYS,
-        max_value=MAX_EXPIRY_DAYS,
-        error_messages={
-            "min_value": f"A link can last from {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days.",
-            "max_value": f"A link can last from {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days.",
-            "invalid": "Enter a whole number of days.",
-        },
+        error_messages={"invalid": EXPIRY_NOT_A_NUMBER},
+        widget=forms.NumberInput(attrs={"min": MIN_EXPIRY_DAYS, "max": MAX_EXPIRY_DAYS}),
         help_text=f"From {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days. You can revoke it at any time.",
     )
     message = forms.CharField(
         label="Message (optional)",
         required=False,
-        max_length=MESSAGE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH}),
     )
     notify_on_new_analysis = forms.BooleanField(
         label="Email the physician when I add a photo", required=False, help_text="Until the link expires."
@@ -34,6 +37,13 @@ class ShareForm(forms.Form):
 class NoteForm(forms.Form):
     body = forms.CharField(
         label="Your note for the patient",
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Looks benign, re-photograph in 3 months."}),
+        required=False,  # an empty note is refused by the service, with its message
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "Looks benign, re-photograph in 3 months.",
+                "maxlength": NOTE_MAX_LENGTH,
+                "required": True,
+            }
+        ),
     )

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -25,11 +26,11 @@ from skinsite.lib.urls import absolute_url
 _TOKEN_MAX_LENGTH = 64
 
 
-class ShareLinkGone(Exception):
-    """The link existed but was revoked or has expired (the page answers 410)."""
+class ShareLinkGone(ValidationError):
+    """The link existed but was revoked or has expired: the report answers 410, not 404."""
 
     def __init__(self, share: ShareLink):
-        super().__init__(f"share link {share.pk} is {share.status}")
+        super().__init__("This link no longer works: it was revoked or has expired.", code="gone")
         self.share = share
 
 

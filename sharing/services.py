@@ -26,6 +26,7 @@ MIN_EXPIRY_DAYS = 1
 MAX_EXPIRY_DAYS = 90
 MESSAGE_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 4000
+EXPIRY_NOT_A_NUMBER = "Enter a whole number of days."
 
 
 def share_link_create(
@@ -50,7 +51,7 @@ def share_link_create(
     except ValidationError:
         errors["physician_email"] = "Enter the physician's email address, like name@clinic.example."
     if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int):
-        errors["expires_in_days"] = "Enter a whole number of days."
+        errors["expires_in_days"] = EXPIRY_NOT_A_NUMBER
     elif not MIN_EXPIRY_DAYS <= expires_in_days <= MAX_EXPIRY_DAYS:
         errors["expires_in_days"] = f"A link can last from {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days."
     if len(message) > MESSAGE_MAX_LENGTH:

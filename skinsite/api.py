@@ -1,5 +1,6 @@
-"""The API's cross-cutting pieces: pagination, content negotiation for files, and what the
-OpenAPI schema says about errors and authentication.
+"""What every API module shares: pagination, content negotiation for files, the JSON 404, the one
+exception handler, and what the OpenAPI schema says about errors and authentication. Each API
+module describes its own endpoints (`@extend_schema`).
 
 Every operation can answer 429 (the global throttles), every authenticated one 401 and 403,
 every one with a path id or a page 404, and every one that takes input 400. Rather than repeat
@@ -7,23 +8,18 @@ that on each view, a post-processing hook adds those responses to the generated 
 schema clients read (and schemathesis checks us against) matches what DRF really sends.
 """
 
-import functools
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import pagination, serializers
+from rest_framework import exceptions, pagination, views
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 _ERROR = {
     "type": "object",
@@ -51,6 +47,25 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """REST_FRAMEWORK's EXCEPTION_HANDLER: services' errors in the API's error shape.
+
+    Services raise Django's ValidationError, by field where they can; it answers 400 with the
+    messages by field (`non_field_errors` for the rest), like a serializer's. Http404 and
+    everything DRF knows are left to DRF's own handler. Anything else is a bug and stays a 500.
+    """
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail: Any = {
+                (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        exc = exceptions.ValidationError(detail)
+    return views.exception_handler(exc, context)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -156,120 +171,3 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                 "429", _response("Too many requests; try again after `Retry-After` seconds.", "Error", _RETRY_AFTER)
             )
     return result
-
-
-# --- Schemas for function views that do not describe themselves -------------------------------
-# @api_view functions give drf-spectacular no serializer to read. These extensions describe the
-# sharing and education endpoints from here, so their modules stay as their authors wrote them.
-# The imports are inside view_replacement(): this module is loaded while DRF itself loads.
-
-
-@functools.cache  # one component: a second, identical class would clash by name
-def _share_created() -> serializers.Serializer:
-    return inline_serializer(
-        name="ShareCreated",
-        fields={
-            "id": serializers.IntegerField(),
-            "url": serializers.URLField(help_text="The report's address; given out only this once."),
-            "expires_at": serializers.DateTimeField(),
-        },
-    )
-
-
-class LesionSharesSchema(OpenApiViewExtension):
-    target_class = "sharing.api.lesion_shares"
-
-    def view_replacement(self):
-        from sharing.api import ShareCreateSerializer
-
-        @extend_schema_view(
-            post=extend_schema(
-                request=ShareCreateSerializer,
-                responses={201: _share_created()},
-                summary="Share a lesion's report with a physician",
-                description="Emails the physician a read-only link. Another user's lesion is 404.",
-                tags=["shares"],
-            )
-        )
-        class Described(self.target):
-            pass
-
-        return Described
-
-
-class ShareListSchema(OpenApiViewExtension):
-    target_class = "sharing.api.share_list"
-
-    def view_replacement(self):
-        from sharing.api import ShareCreateSerializer, ShareLinkSerializer
-
-        @extend_schema_view(
-            get=extend_schema(
-                responses={200: ShareLinkSerializer(many=True)},
-                summary="Your share links, newest first, with status and access log",
-            ),
-            post=extend_schema(
-                request=ShareCreateSerializer,
-                responses={201: _share_created()},
-                summary="Share all your lesions with a physician",
-            ),
-        )
-        class Described(self.target):
-            pass
-
-        return Described
-
-
-class ShareDetailSchema(OpenApiViewExtension):
-    target_class = "sharing.api.share_detail"
-
-    def view_replacement(self):
-        from sharing.api import ShareLinkSerializer
-
-        @extend_schema_view(
-            get=extend_schema(responses={200: ShareLinkSerializer}, summary="One share link"),
-            delete=extend_schema(
-                responses={204: OpenApiResponse(description="Revoked; the report now answers 410.")},
-                summary="Revoke a share link",
-            ),
-        )
-        class Described(self.target):
-            pass
-
-        return Described
-
-
-class ConditionListSchema(OpenApiViewExtension):
-    target_class = "education.api.condition_list"
-
-    def view_replacement(self):
-        from education.api import ConditionSerializer
-
-        @extend_schema_view(
-            get=extend_schema(responses={200: ConditionSerializer(many=True)}, summary="The seven conditions (public)")
-        )
-        class Described(self.target):
-            pass
-
-        return Described
-
-
-class ConditionDetailSchema(OpenApiViewExtension):
-    target_class = "education.api.condition_detail"
-
-    def view_replacement(self):
-        from education.api import ConditionSerializer
-        from inference.classes import CLASS_LABELS
-
-        @extend_schema_view(
-            get=extend_schema(
-                # The URL takes any slug, but only class codes name a condition (others are 404).
-                parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, enum=list(CLASS_LABELS))],
-                responses={200: ConditionSerializer},
-                summary="One condition by its class code (public)",
-            )
-        )
-        class Described(self.target):
-            pass
-
-        return Described

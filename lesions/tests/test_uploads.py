@@ -143,6 +143,7 @@ def test_explicit_taken_at_wins_and_future_dates_are_refused(api_alice, lesion):
         format="multipart",
     )
     assert future.status_code == 400
+    assert future.json() == {"taken_at": ["The date a photo was taken cannot be in the future."]}
     assert Photo.objects.count() == 1
 
 

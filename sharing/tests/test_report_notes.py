@@ -36,7 +36,7 @@ def test_physician_leaves_a_note_that_the_patient_sees(
 def test_an_empty_note_is_refused_with_a_message(client, share, lesion):
     response = client.post(f"/r/{share.token}/lesions/{lesion.pk}/notes/", {"body": "   "})
     assert response.status_code == 400
-    assert "This field is required" in response.content.decode()
+    assert "Write the note before sending it." in response.content.decode()
     assert not PhysicianNote.objects.exists()
 
 
