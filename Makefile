@@ -13,7 +13,7 @@ help:
 	@echo "make run       set up everything and serve http://127.0.0.1:$(PORT) with a worker"
 	@echo "make test      run the test suite"
 	@echo "make worker    run only a Celery worker (for more workers or a separate web server)"
-	@echo "make lint      ruff check + format check"
+	@echo "make lint      ruff check + format check + mypy"
 	@echo "make train     train the CNN on HAM10000 (HAM10000_DIR=$(HAM10000_DIR))"
 	@echo "make evaluate  evaluate the installed model on the held-out test split"
 
@@ -43,6 +43,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -1,6 +1,7 @@
 """A user is a patient who logs in with an email address."""
 
 import datetime
+from typing import ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -83,9 +84,10 @@ class User(AbstractUser):
     last_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    # Ours, not AbstractUser's: the email address is the login.
+    objects = UserManager()  # type: ignore[misc, assignment]
 
     class Meta:
         ordering = ["email"]

@@ -110,7 +110,7 @@ class Analysis(models.Model):
         site, age, sex = (self.inputs.get(key) for key in ("site", "age", "sex"))
         told = []
         if site:
-            told.append(f"body site {_lowercase_first(dict(BODY_SITES).get(site, site))}")
+            told.append(f"body site {_lowercase_first(str(dict(BODY_SITES).get(site, site)))}")
         if age is not None:
             told.append(f"age {age}")
         if sex:

@@ -42,7 +42,7 @@ class ShareLink(models.Model):
 
     @property
     def scope_label(self) -> str:
-        return self.lesion.name if self.lesion_id else "all lesions"
+        return self.lesion.name if self.lesion is not None else "all lesions"
 
     @property
     def is_revoked(self) -> bool:
