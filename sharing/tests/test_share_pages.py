@@ -100,5 +100,11 @@ def test_bob_cannot_share_list_or_revoke_alices(client, bob, lesion, share):
 
 def test_sharing_pages_need_a_login(client, lesion, share):
     for path in (f"/lesions/{lesion.pk}/share/", "/lesions/shares/", "/lesions/shares/new/"):
-        assert client.get(path).status_code == 302, path
-    assert client.post(f"/lesions/shares/{share.pk}/revoke/").status_code == 302
+        response = client.get(path)
+        assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={path}"), path
+    # Someone without a login who posts a revoke is sent to log in, and the link keeps working.
+    revoke = client.post(f"/lesions/shares/{share.pk}/revoke/")
+    assert revoke.status_code == 302 and revoke["Location"].startswith("/accounts/login/?next=")
+    share.refresh_from_db()
+    assert share.revoked_at is None
+    assert client.get(f"/r/{share.token}/").status_code == 200

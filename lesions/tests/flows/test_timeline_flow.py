@@ -17,6 +17,7 @@ def desktop(browser_page):
     return browser_page(viewport={"width": 1280, "height": 900})
 
 
+@pytest.mark.worker
 def test_uploaded_photo_gets_its_result_and_chart_without_a_reload(
     desktop, live_server, alice, shared_media, celery_worker
 ):
