@@ -1,8 +1,8 @@
-"""Celery tasks that email patients about their lesions, and the daily re-check digest.
+"""Celery tasks that email patients about their photos, and the daily re-check digest.
 
-Thin: each takes ids, loads the rows, builds the message with lesions.emails and sends it.
-A mail server that is down or slow is retried with backoff; a row deleted since the task was
-queued (a revoked link, a deleted photo or account) means there is nothing left to say.
+Thin: each takes ids, loads the rows, builds the message (lesions.emails, lesions.reminders) and
+sends it. A mail server that is down or slow is retried with backoff; a row deleted since the
+task was queued (a deleted photo or account) means there is nothing left to say.
 """
 
 import logging

@@ -74,7 +74,7 @@ def test_the_web_process_never_imports_tensorflow():
     code = (
         "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'skinsite.settings'); django.setup()\n"
         "from django.test import Client\n"
-        "import skinsite.urls, lesions.api, lesions.views, inference.services, inference.tasks\n"
+        "import skinsite.urls, lesions.api, lesions.views, inference.services, inference.tasks, sharing.api\n"
         "Client().get('/')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))))\n"
     )
