@@ -36,7 +36,7 @@ REFERENCE_RGB = {
     "black": (0.0, 0.0, 0.0),
 }
 MIN_COLOUR_SHARE = 0.05  # a colour is present when it covers at least 5% of the lesion
-NORMALISED_SIDE = 100.0  # the mask is rescaled so that sqrt(area) is this many pixels
+NORMALISED_SIDE = 64.0  # the mask is rescaled so that sqrt(area) is this many pixels
 
 
 @dataclass(frozen=True)
@@ -92,18 +92,21 @@ def asymmetry(mask: np.ndarray) -> float:
     centre = np.array([cols.mean(), rows.mean()])  # (x, y)
     coords = np.stack([cols - centre[0], rows - centre[1]])
     _, vectors = np.linalg.eigh(np.cov(coords))
-    # Pad so that a flipped shape cannot leave the canvas.
+    # Pad so that a flipped shape cannot leave the canvas; then sample the canvas at each pixel's
+    # mirror image (nearest pixel; a reflection is its own inverse).
     pad = int(max(shape.shape))
     canvas = np.pad(shape, pad)
     centre = centre + pad
+    ys, xs = np.mgrid[: canvas.shape[0], : canvas.shape[1]]
+    points = np.stack([xs.ravel() - centre[0], ys.ravel() - centre[1]])
     scores = []
     for axis in vectors.T:
         reflection = 2.0 * np.outer(axis, axis) - np.eye(2)  # mirror about the line along `axis`
-        matrix = np.eye(3)
-        matrix[:2, :2] = reflection
-        matrix[:2, 2] = centre - reflection @ centre
-        flipped = transform.warp(canvas.astype(float), transform.AffineTransform(matrix=matrix), order=0) >= 0.5
-        scores.append((canvas ^ flipped).sum() / canvas.sum())
+        mx, my = np.rint(reflection @ points + centre[:, None]).astype(int)
+        inside = (mx >= 0) & (mx < canvas.shape[1]) & (my >= 0) & (my < canvas.shape[0])
+        flipped = np.zeros(canvas.size, dtype=bool)
+        flipped[inside] = canvas[my[inside], mx[inside]]
+        scores.append((canvas.ravel() ^ flipped).sum() / canvas.sum())
     return float(np.mean(scores))
 
 
