@@ -121,11 +121,27 @@ def false_alarms(pairs: list[dict[str, float | None]], thresholds: dict[str, flo
     return {"pairs": n, "any": union, "per_measure": per, "measurable_pairs": measurable}
 
 
-def choose_thresholds(pairs: list[dict[str, float | None]], measures: list[str], target: float) -> tuple[float, dict]:
-    """The largest common exceedance level whose union false-alarm rate is <= target."""
+def wilson_upper(rate: float, n: int, z: float = 1.645) -> float:
+    """One-sided 95% upper confidence bound of a proportion (Wilson score interval)."""
+    if n == 0:
+        return 1.0
+    centre = rate + z * z / (2 * n)
+    margin = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return (centre + margin) / (1 + z * z / n)
+
+
+def choose_thresholds(
+    pairs: list[dict[str, float | None]], measures: list[str], target: float, *, bound: bool = False
+) -> tuple[float, dict]:
+    """The largest common exceedance level whose union false-alarm rate is <= target.
+
+    With `bound`, the 95% upper confidence bound of that rate must be <= target, so a small
+    calibration set does not pick thresholds that only just pass by chance.
+    """
     for alpha in ALPHAS:
         thresholds = _quantile_thresholds(pairs, measures, alpha)
-        if false_alarms(pairs, thresholds)["any"] <= target:
+        rate = false_alarms(pairs, thresholds)["any"]
+        if (wilson_upper(rate, len(pairs)) if bound else rate) <= target:
             return alpha, thresholds
     return ALPHAS[-1], _quantile_thresholds(pairs, measures, ALPHAS[-1])
 
@@ -143,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probabilities", type=Path, default=None, help="CSV image_id,malignant_probability")
     parser.add_argument("--max-lesions", type=int, default=None, help="a seeded random subset of the lesions")
     parser.add_argument("--target", type=float, default=0.05, help="largest false-alarm rate allowed (any measure)")
-    parser.add_argument("--calibration-target", type=float, default=0.04, help="union rate aimed at on calibration")
+    parser.add_argument(
+        "--calibration-target",
+        type=float,
+        default=None,
+        help="union rate aimed at on calibration (default: its 95%% upper bound must be <= --target)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -187,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             alignment_facts.append(facts)
 
     measures = [ASYMMETRY, BORDER, COLOURS, AREA] + ([MALIGNANT] if probabilities else [])
-    alpha, chosen = choose_thresholds(halves["calibration"], measures, args.calibration_target)
+    if args.calibration_target is None:
+        alpha, chosen = choose_thresholds(halves["calibration"], measures, args.target, bound=True)
+    else:
+        alpha, chosen = choose_thresholds(halves["calibration"], measures, args.calibration_target)
     report_rates = {half: false_alarms(pairs, chosen) for half, pairs in halves.items()}
     all_pairs = halves["calibration"] + halves["validation"]
     distributions = {
@@ -229,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         "images": len(jobs),
         "pairs": {half: len(pairs) for half, pairs in halves.items()},
         "target": args.target,
-        "calibration_target": args.calibration_target,
+        "calibration_rule": (
+            f"union rate <= {args.calibration_target}"
+            if args.calibration_target is not None
+            else f"95% upper bound (Wilson) of the union rate <= {args.target}"
+        ),
         "per_measure_alpha": alpha,
         "thresholds": thresholds,
         "false_alarms": report_rates,
@@ -252,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         "model_version": model_version,
     }
     args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "change_detection_pairs.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["half", *measures])
+        for half, pairs in halves.items():
+            for pair in pairs:
+                writer.writerow([half, *("" if pair[m] is None else round(pair[m], 5) for m in measures)])
     (args.out / "change_detection.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     args.thresholds.write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["false_alarms"], indent=2))
