@@ -64,6 +64,17 @@ def bob(db):
 
 
 @pytest.fixture
+def verified_login():
+    """Log `user` in on `client` as the full log-in flow would (two-factor step included)."""
+
+    def login(client, user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def client_alice(client, alice):
     client.force_login(alice)
     return client
