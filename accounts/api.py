@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts import services, tokens
 from accounts.export import account_export
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, SecurityEvent, User
 from skinsite.api import FileContentNegotiation
 
 # --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
@@ -158,6 +158,9 @@ def token(request: Request) -> Response:
         raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
     name = data.get("name") or request.headers.get("User-Agent", "")
     token_obj, key = tokens.token_create(user=user, name=name)
+    services.security_event_record(
+        user=user, kind=SecurityEvent.Kind.NEW_DEVICE, request=request, detail=token_obj.name
+    )
     return Response({"token": key, "id": token_obj.pk, "name": token_obj.name})
 
 
@@ -177,6 +180,9 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
 
     def perform_destroy(self, instance: ApiToken) -> None:
         tokens.token_revoke(token=instance)
+        services.security_event_record(
+            user=self.request.user, kind=SecurityEvent.Kind.DEVICE_REVOKED, request=self.request, detail=instance.name
+        )
 
 
 class _DeleteWithBodySchema(AutoSchema):

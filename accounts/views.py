@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services, tokens
+from accounts import selectors, services, tokens
 from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
+from accounts.models import SecurityEvent
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,7 +39,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Saved.")
         return redirect("account-settings")
     devices = tokens.tokens_for_user(user=request.user).order_by("-created_at")
-    return render(request, "accounts/settings.html", {"form": form, "devices": devices})
+    context = {
+        "form": form,
+        "devices": devices,
+        "security_events": selectors.security_events_for_user(user=request.user, limit=30),
+    }
+    return render(request, "accounts/settings.html", context)
 
 
 @login_required
@@ -47,6 +53,9 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Cut off one device (a lost phone) from the account page."""
     token = tokens.token_get(user=request.user, token_id=token_id)
     tokens.token_revoke(token=token)
+    services.security_event_record(
+        user=request.user, kind=SecurityEvent.Kind.DEVICE_REVOKED, request=request, detail=token.name
+    )
     messages.success(request, f"“{token.name}” is logged out and can no longer use your account.")
     return redirect("account-settings")
 
@@ -56,7 +65,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        tokens.tokens_revoke_all(user=form.user)
+        services.user_password_changed(user=form.user, request=self.request)
         return response
 
 
@@ -65,7 +74,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        tokens.tokens_revoke_all(user=form.user)
+        services.user_password_changed(user=form.user, request=self.request, reset=True)
         return response
 
 
