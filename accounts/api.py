@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import lockout, services, tokens
 from accounts.export import account_export
 from accounts.models import ApiToken, SecurityEvent, User
 from skinsite.api import FileContentNegotiation
@@ -153,9 +153,18 @@ def token(request: Request) -> Response:
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
-    user = authenticate(request, username=data["email"].lower(), password=data["password"])
+    email = data["email"].lower()
+    # The same per-account and per-address lock-out as the web log-in (accounts.lockout).
+    wait = lockout.login_locked_for(request=request, email=email)
+    if wait:
+        raise exceptions.Throttled(wait, detail=lockout.locked_message(wait))
+    user = authenticate(request, username=email, password=data["password"])
     if user is None:
+        locked = lockout.login_failure_record(request=request, email=email)
+        if locked:
+            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
         raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
+    lockout.login_success_record(request=request, email=email)
     name = data.get("name") or request.headers.get("User-Agent", "")
     token_obj, key = tokens.token_create(user=user, name=name)
     services.security_event_record(

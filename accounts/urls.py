@@ -7,6 +7,7 @@ urlpatterns = [
     path("settings/", views.account_settings, name="account-settings"),
     path("delete/", views.account_delete, name="account-delete"),
     path("devices/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    path("login/", views.LoginView.as_view(), name="login"),
     # Before Django's own: these also revoke every device token.
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),

@@ -1,5 +1,6 @@
 """Sign up, profile and account deletion; log in, log out and passwords use Django's views."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
@@ -9,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, tokens
-from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
+from accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import SecurityEvent
 
 
@@ -58,6 +59,19 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     )
     messages.success(request, f"“{token.name}” is logged out and can no longer use your account.")
     return redirect("account-settings")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's view with the brute-force limit; a locked log-in answers 429."""
+
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked:
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -39,7 +39,7 @@ def hit(key: str, *, window: int) -> int:
         except ValueError:  # evicted between add and incr
             cache.set(bucket, 1, timeout=window * 2)
             return 1
-    except Exception:  # noqa: BLE001 - any cache failure: fail open
+    except Exception:
         logger.warning("Rate-limit cache unavailable; %s not counted", key, exc_info=True)
         return 0
 

@@ -68,7 +68,7 @@ SITE_URL = (env.str("SITE_URL", default="") or f"http://127.0.0.1:{PORT}").rstri
 SITE_IS_LOCAL = urlsplit(SITE_URL).hostname in {"127.0.0.1", "localhost", "::1"}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "skinsite.admin.SkinsiteAdminConfig",  # django.contrib.admin, logging in through /accounts/login/
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -133,6 +133,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lesions:dashboard"
 LOGOUT_REDIRECT_URL = "home"
+# Brute-force limit on log-ins (accounts.lockout): failures per account and per client address
+# within LOGIN_LOCKOUT_SECONDS; past either, log-in is refused for that long.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
