@@ -79,6 +79,9 @@ class User(AbstractUser):
         choices=[("female", "Female"), ("male", "Male")],
         help_text=_ANALYSIS_INPUT_HELP,
     )
+    # Until the address is confirmed (a signed link sent at sign-up), Skinsite sends nothing on
+    # the account's behalf: no shared reports, no analysis emails (accounts.selectors).
+    email_confirmed = models.BooleanField(default=False, editable=False)
     # Set when a reminder digest goes out: the daily task never sends a second one the same day.
     last_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 

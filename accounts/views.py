@@ -10,8 +10,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, tokens
+from accounts.confirmation import user_for_confirmation_token
 from accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import SecurityEvent
+from skinsite.ratelimit import client_address, hashed, rate_exceeded
+
+
+def _too_many(request: HttpRequest, template: str, form, what: str) -> HttpResponse:
+    form.add_error(None, f"Too many {what} from your network. Please try again in an hour.")
+    return render(request, template, {"form": form}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,6 +26,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("lesions:dashboard")
     form = SignupForm(request.POST or None)
+    # The API's sign-up rate, per client address (API_THROTTLE_REGISTER).
+    if request.method == "POST" and rate_exceeded(
+        f"signup:{client_address(request)}", settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["register"]
+    ):
+        return _too_many(request, "registration/signup.html", form, "sign-ups")
     if request.method == "POST" and form.is_valid():
         user = services.user_create(
             email=form.cleaned_data["email"],
@@ -26,7 +38,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             display_name=form.cleaned_data.get("display_name", ""),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to Skinsite. Add the first lesion you want to follow.")
+        messages.success(
+            request,
+            f"Welcome to Skinsite. We sent a link to {user.email}: open it to confirm your address. "
+            "Meanwhile, add the first lesion you want to follow.",
+        )
         return redirect("lesions:dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -72,6 +88,46 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page, rate-limited per client address and per address asked for; the email goes
+    out from the worker (accounts.tasks), so the page answers at once whatever the mail server does."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].lower()
+        rate = settings.PASSWORD_RESET_THROTTLE
+        # Both counted every time: one client cannot flood an inbox, nor probe many addresses.
+        by_address = rate_exceeded(f"reset:addr:{client_address(self.request)}", rate)
+        by_email = rate_exceeded(f"reset:email:{hashed(email)}", rate)
+        if by_address or by_email:
+            return _too_many(self.request, self.template_name, form, "password reset requests")
+        services.password_reset_request(email=email)
+        return redirect(self.success_url)
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: a mail scanner following the link confirms nothing."""
+    user = user_for_confirmation_token(token)
+    if request.method == "POST" and user is not None:
+        services.email_confirm(user=user, request=request)
+        messages.success(request, "Thank you: your email address is confirmed.")
+        return redirect("account-settings" if request.user.is_authenticated else "login")
+    return render(request, "registration/email_confirm.html", {"confirm_user": user}, status=200 if user else 400)
+
+
+@login_required
+@require_POST
+def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
+    if request.user.email_confirmed:
+        return redirect("account-settings")
+    if rate_exceeded(f"confirm-resend:{request.user.pk}", settings.PASSWORD_RESET_THROTTLE):
+        messages.error(request, "We sent several links already; please check your inbox and spam folder.")
+    else:
+        services.email_confirmation_request(user=request.user)
+        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+    return redirect("account-settings")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -15,6 +15,7 @@ import time
 from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import SimpleRateThrottle as BaseRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +48,9 @@ def hit(key: str, *, window: int) -> int:
 def over_limit(key: str, *, limit: int, window: int) -> bool:
     """Count one event; True once more than `limit` happened in this window."""
     return hit(key, window=window) > limit
+
+
+def rate_exceeded(key: str, rate: str) -> bool:
+    """Count one event against a DRF-style rate ("10/hour"); True once it is exceeded."""
+    limit, window = BaseRateThrottle.parse_rate(None, rate)
+    return over_limit(key, limit=limit, window=window)

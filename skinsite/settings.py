@@ -138,6 +138,10 @@ LOGOUT_REDIRECT_URL = "home"
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# Password-reset emails asked for, per client address and per address asked for (DRF-style rate).
+PASSWORD_RESET_THROTTLE = env.str("PASSWORD_RESET_THROTTLE", default="5/hour")
+# How long the link in the sign-up confirmation email works.
+EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
