@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts import lockout, services, tokens
+from accounts import lockout, services, tokens, two_factor
 from accounts.export import account_export
 from accounts.models import ApiToken, SecurityEvent, User
 from skinsite.api import FileContentNegotiation
@@ -70,6 +70,12 @@ class TokenRequestSerializer(serializers.Serializer):
         allow_blank=True,
         max_length=tokens.NAME_MAX_LENGTH,
         help_text='The device, e.g. "Alice\'s phone"; defaults to the User-Agent. Shown in the token list.',
+    )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="For accounts with two-factor authentication: the authenticator app's code, or a recovery code.",
     )
 
 
@@ -143,7 +149,11 @@ def register(request: Request) -> Response:
     request=TokenRequestSerializer,
     responses={200: TokenResponseSerializer},
     summary="Log in: get a token for this device",
-    description="Each call issues a new token; a wrong email or password answers 400.",
+    description=(
+        "Each call issues a new token; a wrong email or password answers 400. An account with "
+        "two-factor authentication also needs `code`. Repeated failures lock the account's log-in "
+        "for a while (429)."
+    ),
 )
 @api_view(["POST"])
 @authentication_classes([])
@@ -164,6 +174,17 @@ def token(request: Request) -> Response:
         if locked:
             raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
         raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
+    code = data.get("code", "")
+    if (
+        two_factor.two_factor_enabled(user)
+        and two_factor.two_factor_verify(user=user, code=code, request=request) is None
+    ):
+        locked = lockout.login_failure_record(request=request, email=email)
+        if locked:
+            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
+        raise serializers.ValidationError(
+            {"code": ["This account has two-factor authentication: send the code from the authenticator app."]}
+        )
     lockout.login_success_record(request=request, email=email)
     name = data.get("name") or request.headers.get("User-Agent", "")
     token_obj, key = tokens.token_create(user=user, name=name)

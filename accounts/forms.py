@@ -75,6 +75,29 @@ class ProfileForm(forms.ModelForm):
         return [self[name] for name in self.ANALYSIS_FIELDS]
 
 
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class TwoFactorDisableForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    code = forms.CharField(max_length=20, help_text="A code from your authenticator app, or a recovery code.")
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError("That is not your password.")
+        return self.cleaned_data["password"]
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -92,4 +115,12 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-__all__ = ["DeleteAccountForm", "LoginForm", "ProfileForm", "SignupForm", "password_validation"]
+__all__ = [
+    "DeleteAccountForm",
+    "LoginForm",
+    "ProfileForm",
+    "SignupForm",
+    "TwoFactorCodeForm",
+    "TwoFactorDisableForm",
+    "password_validation",
+]

@@ -1,18 +1,29 @@
 """Sign up, profile and account deletion; log in, log out and passwords use Django's views."""
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
-from accounts import selectors, services, tokens
+from accounts import lockout, selectors, services, tokens, two_factor
 from accounts.confirmation import user_for_confirmation_token
-from accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, SignupForm
-from accounts.models import SecurityEvent
+from accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    TwoFactorCodeForm,
+    TwoFactorDisableForm,
+)
+from accounts.models import SecurityEvent, User
 from skinsite.ratelimit import client_address, hashed, rate_exceeded
 
 
@@ -59,6 +70,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "devices": devices,
+        "two_factor_enabled": two_factor.two_factor_enabled(request.user),
         "security_events": selectors.security_events_for_user(user=request.user, limit=30),
     }
     return render(request, "accounts/settings.html", context)
@@ -78,9 +90,27 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's view with the brute-force limit; a locked log-in answers 429."""
+    """Django's view with the brute-force limit (a locked log-in answers 429), then the
+    two-factor step for accounts that have it; staff without it are sent to set it up."""
 
     form_class = LoginForm
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.two_factor_enabled(user):
+            # Not logged in yet: the password only earns the right to be asked for a code.
+            self.request.session[_PENDING] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("login-code")
+        response = super().form_valid(form)
+        if user.is_staff:
+            messages.warning(request=self.request, message=_STAFF_NEEDS_2FA)
+            return redirect("two-factor")
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -88,6 +118,110 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
         return response
+
+
+_PENDING = "accounts.login-pending-2fa"
+_PENDING_SECONDS = 300
+_STAFF_NEEDS_2FA = "Staff accounts need two-factor authentication: set it up here before using the admin."
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Second step of log-in: a code from the authenticator app, or a recovery code."""
+    pending = request.session.get(_PENDING)
+    user = User.objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
+    if user is None or time.time() - pending["at"] > _PENDING_SECONDS:
+        request.session.pop(_PENDING, None)
+        messages.error(request, "Please log in again.")
+        return redirect("login")
+    form = TwoFactorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        wait = lockout.login_locked_for(request=request, email=user.email)
+        code = form.cleaned_data["code"]
+        device = None if wait else two_factor.two_factor_verify(user=user, code=code, request=request)
+        if device is not None:
+            lockout.login_success_record(request=request, email=user.email)
+            del request.session[_PENDING]
+            user.backend = pending["backend"]
+            user.otp_device = device  # django-otp marks the new session verified
+            login(request, user)
+            next_url = pending["next"]
+            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+            return redirect(next_url)
+        if not wait:
+            services.security_event_record(
+                user=user, kind=SecurityEvent.Kind.LOGIN_FAILED, request=request, detail="wrong two-factor code"
+            )
+            wait = lockout.login_failure_record(request=request, email=user.email)
+        if wait:
+            request.session.pop(_PENDING, None)
+            form.add_error(None, lockout.locked_message(wait))
+            status = 429
+        else:
+            form.add_error("code", "That code is not right. Use the newest code, or one of your recovery codes.")
+    return render(request, "registration/login_code.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_settings(request: HttpRequest) -> HttpResponse:
+    """Set up, verify, renew recovery codes for, or turn off two-factor authentication."""
+    user = request.user
+    action = request.POST.get("action", "")
+    context: dict = {"staff": user.is_staff}
+    if not two_factor.two_factor_enabled(user):
+        device = two_factor.totp_device_pending(user=user)
+        form = TwoFactorCodeForm(request.POST if action == "enable" else None)
+        if form.is_valid():
+            try:
+                codes = two_factor.two_factor_enable(
+                    user=user, device=device, code=form.cleaned_data["code"], request=request
+                )
+            except ValueError as exc:
+                form.add_error("code", str(exc))
+            else:
+                otp_login(request, device)  # this session proved it has the app
+                messages.success(request, "Two-factor authentication is on.")
+                return render(request, "accounts/two_factor.html", context | {"enabled": True, "new_codes": codes})
+        context |= {
+            "form": form,
+            "secret": two_factor.totp_secret(device),
+            "qr": two_factor.totp_qr_data_uri(device),
+        }
+        return render(request, "accounts/two_factor.html", context)
+
+    form = TwoFactorCodeForm(request.POST if action in {"verify", "codes"} else None)
+    disable_form = TwoFactorDisableForm(user, request.POST if action == "disable" else None)
+    if action in {"verify", "codes"} and form.is_valid():
+        device = two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"], request=request)
+        if device is None:
+            form.add_error("code", "That code is not right.")
+        elif action == "verify":
+            otp_login(request, device)
+            messages.success(request, "This session is verified.")
+            return redirect("two-factor")
+        else:
+            codes = two_factor.recovery_codes_create(user=user)
+            context |= {"new_codes": codes}
+    if action == "disable" and disable_form.is_valid():
+        if user.is_staff:
+            disable_form.add_error(None, "Staff accounts must keep two-factor authentication.")
+        elif two_factor.two_factor_verify(user=user, code=disable_form.cleaned_data["code"], request=request) is None:
+            disable_form.add_error("code", "That code is not right.")
+        else:
+            two_factor.two_factor_disable(user=user, request=request)
+            messages.success(request, "Two-factor authentication is off.")
+            return redirect("account-settings")
+    context |= {
+        "enabled": True,
+        "verified": user.is_verified(),
+        "form": form,
+        "disable_form": disable_form,
+        "codes_left": two_factor.recovery_codes_left(user=user),
+    }
+    return render(request, "accounts/two_factor.html", context)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
