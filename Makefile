@@ -28,10 +28,11 @@ venv: $(VENV)/.installed
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
-# Web + worker (with the periodic sweep) in one terminal; Ctrl-C or SIGTERM stops both.
+# Web + worker (with the periodic sweep) in one terminal; Ctrl-C or SIGTERM stops both. Honcho
+# gives each process its own PORT; WEB_PORT tells the worker the web's, for the links in emails.
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
+	WEB_PORT=$(PORT) $(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
 worker: venv
 	$(VENV)/bin/celery -A skinsite worker -Q default,inference --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO

@@ -64,6 +64,24 @@ def bob(db):
 
 
 @pytest.fixture
+def verified_login():
+    """Log `user` in on `client` as the full log-in flow would (two-factor step included)."""
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(client, user):
+        device = TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login
+
+
+@pytest.fixture
 def client_alice(client, alice):
     client.force_login(alice)
     return client

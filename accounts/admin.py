@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts import services
 from accounts.models import User
 
 
@@ -16,3 +18,13 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page, plus what any password change does: every device token is revoked."""
+        response = super().user_change_password(request, id, form_url)
+        # Django answers a valid form with a redirect, an invalid one with the form again.
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                services.user_password_changed(user=user, request=request)
+        return response

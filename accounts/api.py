@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import lockout, services, tokens, two_factor
 from accounts.export import account_export
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, SecurityEvent, User
 from skinsite.api import FileContentNegotiation
 
 # --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
@@ -70,6 +70,12 @@ class TokenRequestSerializer(serializers.Serializer):
         allow_blank=True,
         max_length=tokens.NAME_MAX_LENGTH,
         help_text='The device, e.g. "Alice\'s phone"; defaults to the User-Agent. Shown in the token list.',
+    )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="For accounts with two-factor authentication: the authenticator app's code, or a recovery code.",
     )
 
 
@@ -143,7 +149,11 @@ def register(request: Request) -> Response:
     request=TokenRequestSerializer,
     responses={200: TokenResponseSerializer},
     summary="Log in: get a token for this device",
-    description="Each call issues a new token; a wrong email or password answers 400.",
+    description=(
+        "Each call issues a new token; a wrong email or password answers 400. An account with "
+        "two-factor authentication also needs `code`. Repeated failures lock the account's log-in "
+        "for a while (429)."
+    ),
 )
 @api_view(["POST"])
 @authentication_classes([])
@@ -153,11 +163,34 @@ def token(request: Request) -> Response:
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
-    user = authenticate(request, username=data["email"].lower(), password=data["password"])
+    email = data["email"].lower()
+    # The same per-account and per-address lock-out as the web log-in (accounts.lockout).
+    wait = lockout.login_locked_for(request=request, email=email)
+    if wait:
+        raise exceptions.Throttled(wait, detail=lockout.locked_message(wait))
+    user = authenticate(request, username=email, password=data["password"])
     if user is None:
+        locked = lockout.login_failure_record(request=request, email=email)
+        if locked:
+            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
         raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
+    code = data.get("code", "")
+    if (
+        two_factor.two_factor_enabled(user)
+        and two_factor.two_factor_verify(user=user, code=code, request=request) is None
+    ):
+        locked = lockout.login_failure_record(request=request, email=email)
+        if locked:
+            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
+        raise serializers.ValidationError(
+            {"code": ["This account has two-factor authentication: send the code from the authenticator app."]}
+        )
+    lockout.login_success_record(request=request, email=email)
     name = data.get("name") or request.headers.get("User-Agent", "")
     token_obj, key = tokens.token_create(user=user, name=name)
+    services.security_event_record(
+        user=user, kind=SecurityEvent.Kind.NEW_DEVICE, request=request, detail=token_obj.name
+    )
     return Response({"token": key, "id": token_obj.pk, "name": token_obj.name})
 
 
@@ -177,6 +210,9 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
 
     def perform_destroy(self, instance: ApiToken) -> None:
         tokens.token_revoke(token=instance)
+        services.security_event_record(
+            user=self.request.user, kind=SecurityEvent.Kind.DEVICE_REVOKED, request=self.request, detail=instance.name
+        )
 
 
 class _DeleteWithBodySchema(AutoSchema):

@@ -1,9 +1,40 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
-from accounts.models import BIRTH_YEAR_MIN, User, validate_birth_year
+from accounts import lockout, services
+from accounts.models import BIRTH_YEAR_MIN, SecurityEvent, User, validate_birth_year
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form behind the brute-force limit (accounts.lockout)."""
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").lower()
+        if not email or self.request is None:
+            return super().clean()
+        wait = lockout.login_locked_for(request=self.request, email=email)
+        if wait:
+            raise forms.ValidationError(lockout.locked_message(wait), code="locked")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as exc:
+            if exc.code != "invalid_login":
+                raise
+            locked = lockout.login_failure_record(request=self.request, email=email)
+            if locked:
+                user = User.objects.filter(email=email).first()
+                if user is not None:
+                    services.security_event_record(user=user, kind=SecurityEvent.Kind.LOCKED_OUT, request=self.request)
+                raise forms.ValidationError(lockout.locked_message(locked), code="locked") from None
+            raise
+        lockout.login_success_record(request=self.request, email=email)
+        return cleaned
+
+    @property
+    def locked(self) -> bool:
+        return any(e.code == "locked" for e in self.errors.as_data().get("__all__", []))
 
 
 class SignupForm(BaseUserCreationForm):
@@ -44,6 +75,29 @@ class ProfileForm(forms.ModelForm):
         return [self[name] for name in self.ANALYSIS_FIELDS]
 
 
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class TwoFactorDisableForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    code = forms.CharField(max_length=20, help_text="A code from your authenticator app, or a recovery code.")
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError("That is not your password.")
+        return self.cleaned_data["password"]
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -61,4 +115,12 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-__all__ = ["DeleteAccountForm", "ProfileForm", "SignupForm", "password_validation"]
+__all__ = [
+    "DeleteAccountForm",
+    "LoginForm",
+    "ProfileForm",
+    "SignupForm",
+    "TwoFactorCodeForm",
+    "TwoFactorDisableForm",
+    "password_validation",
+]

@@ -80,6 +80,9 @@ class User(AbstractUser):
         choices=[("female", "Female"), ("male", "Male")],
         help_text=_ANALYSIS_INPUT_HELP,
     )
+    # Until the address is confirmed (a signed link sent at sign-up), Skinsite sends nothing on
+    # the account's behalf: no shared reports, no analysis emails (accounts.selectors).
+    email_confirmed = models.BooleanField(default=False, editable=False)
     # Set when a reminder digest goes out: the daily task never sends a second one the same day.
     last_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -129,3 +132,37 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class SecurityEvent(models.Model):
+    """One entry of the security log the user sees on the account page (accounts.services.security_event_record)."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed log-in (wrong password or code)"
+        LOCKED_OUT = "locked_out", "Log-in locked after too many failures"
+        NEW_DEVICE = "new_device", "New device or app logged in"
+        DEVICE_REVOKED = "device_revoked", "Device or app logged out"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET = "password_reset", "Password reset by email"
+        EMAIL_CONFIRMED = "email_confirmed", "Email address confirmed"
+        TWO_FACTOR_ENABLED = "two_factor_enabled", "Two-factor authentication turned on"
+        TWO_FACTOR_DISABLED = "two_factor_disabled", "Two-factor authentication turned off"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        SHARE_LINK_CREATED = "share_link_created", "Report shared"
+        SHARE_LINK_OPENED = "share_link_opened", "Shared report opened"
+        SHARE_LINK_REVOKED = "share_link_revoked", "Shared report revoked"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="security_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.user}, {self.created_at:%Y-%m-%d %H:%M})"

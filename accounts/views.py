@@ -1,15 +1,35 @@
 """Sign up, profile and account deletion; log in, log out and passwords use Django's views."""
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
-from accounts import services, tokens
-from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
+from accounts import lockout, selectors, services, tokens, two_factor
+from accounts.confirmation import user_for_confirmation_token
+from accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    TwoFactorCodeForm,
+    TwoFactorDisableForm,
+)
+from accounts.models import SecurityEvent, User
+from skinsite.ratelimit import client_address, hashed, rate_exceeded
+
+
+def _too_many(request: HttpRequest, template: str, form, what: str) -> HttpResponse:
+    form.add_error(None, f"Too many {what} from your network. Please try again in an hour.")
+    return render(request, template, {"form": form}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -17,6 +37,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("lesions:dashboard")
     form = SignupForm(request.POST or None)
+    # The API's sign-up rate, per client address (API_THROTTLE_REGISTER).
+    if request.method == "POST" and rate_exceeded(
+        f"signup:{client_address(request)}", settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["register"]
+    ):
+        return _too_many(request, "registration/signup.html", form, "sign-ups")
     if request.method == "POST" and form.is_valid():
         user = services.user_create(
             email=form.cleaned_data["email"],
@@ -24,7 +49,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             display_name=form.cleaned_data.get("display_name", ""),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to Skinsite. Add the first lesion you want to follow.")
+        messages.success(
+            request,
+            f"Welcome to Skinsite. We sent a link to {user.email}: open it to confirm your address. "
+            "Meanwhile, add the first lesion you want to follow.",
+        )
         return redirect("lesions:dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -38,7 +67,13 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Saved.")
         return redirect("account-settings")
     devices = tokens.tokens_for_user(user=request.user).order_by("-created_at")
-    return render(request, "accounts/settings.html", {"form": form, "devices": devices})
+    context = {
+        "form": form,
+        "devices": devices,
+        "two_factor_enabled": two_factor.two_factor_enabled(request.user),
+        "security_events": selectors.security_events_for_user(user=request.user, limit=30),
+    }
+    return render(request, "accounts/settings.html", context)
 
 
 @login_required
@@ -47,7 +82,185 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Cut off one device (a lost phone) from the account page."""
     token = tokens.token_get(user=request.user, token_id=token_id)
     tokens.token_revoke(token=token)
+    services.security_event_record(
+        user=request.user, kind=SecurityEvent.Kind.DEVICE_REVOKED, request=request, detail=token.name
+    )
     messages.success(request, f"“{token.name}” is logged out and can no longer use your account.")
+    return redirect("account-settings")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's view with the brute-force limit (a locked log-in answers 429), then the
+    two-factor step for accounts that have it; staff without it are sent to set it up."""
+
+    form_class = LoginForm
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.two_factor_enabled(user):
+            # Not logged in yet: the password only earns the right to be asked for a code.
+            self.request.session[_PENDING] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("login-code")
+        response = super().form_valid(form)
+        if user.is_staff:
+            messages.warning(request=self.request, message=_STAFF_NEEDS_2FA)
+            return redirect("two-factor")
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked:
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+        return response
+
+
+_PENDING = "accounts.login-pending-2fa"
+_PENDING_SECONDS = 300
+_STAFF_NEEDS_2FA = "Staff accounts need two-factor authentication: set it up here before using the admin."
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Second step of log-in: a code from the authenticator app, or a recovery code."""
+    pending = request.session.get(_PENDING)
+    user = User.objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
+    if user is None or time.time() - pending["at"] > _PENDING_SECONDS:
+        request.session.pop(_PENDING, None)
+        messages.error(request, "Please log in again.")
+        return redirect("login")
+    form = TwoFactorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        wait = lockout.login_locked_for(request=request, email=user.email)
+        code = form.cleaned_data["code"]
+        device = None if wait else two_factor.two_factor_verify(user=user, code=code, request=request)
+        if device is not None:
+            lockout.login_success_record(request=request, email=user.email)
+            del request.session[_PENDING]
+            user.backend = pending["backend"]
+            user.otp_device = device  # django-otp marks the new session verified
+            login(request, user)
+            next_url = pending["next"]
+            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+            return redirect(next_url)
+        if not wait:
+            services.security_event_record(
+                user=user, kind=SecurityEvent.Kind.LOGIN_FAILED, request=request, detail="wrong two-factor code"
+            )
+            wait = lockout.login_failure_record(request=request, email=user.email)
+        if wait:
+            request.session.pop(_PENDING, None)
+            form.add_error(None, lockout.locked_message(wait))
+            status = 429
+        else:
+            form.add_error("code", "That code is not right. Use the newest code, or one of your recovery codes.")
+    return render(request, "registration/login_code.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_settings(request: HttpRequest) -> HttpResponse:
+    """Set up, verify, renew recovery codes for, or turn off two-factor authentication."""
+    user = request.user
+    action = request.POST.get("action", "")
+    context: dict = {"staff": user.is_staff}
+    if not two_factor.two_factor_enabled(user):
+        device = two_factor.totp_device_pending(user=user)
+        form = TwoFactorCodeForm(request.POST if action == "enable" else None)
+        if form.is_valid():
+            try:
+                codes = two_factor.two_factor_enable(
+                    user=user, device=device, code=form.cleaned_data["code"], request=request
+                )
+            except ValueError as exc:
+                form.add_error("code", str(exc))
+            else:
+                otp_login(request, device)  # this session proved it has the app
+                messages.success(request, "Two-factor authentication is on.")
+                return render(request, "accounts/two_factor.html", context | {"enabled": True, "new_codes": codes})
+        context |= {
+            "form": form,
+            "secret": two_factor.totp_secret(device),
+            "qr": two_factor.totp_qr_data_uri(device),
+        }
+        return render(request, "accounts/two_factor.html", context)
+
+    form = TwoFactorCodeForm(request.POST if action in {"verify", "codes"} else None)
+    disable_form = TwoFactorDisableForm(user, request.POST if action == "disable" else None)
+    if action in {"verify", "codes"} and form.is_valid():
+        device = two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"], request=request)
+        if device is None:
+            form.add_error("code", "That code is not right.")
+        elif action == "verify":
+            otp_login(request, device)
+            messages.success(request, "This session is verified.")
+            return redirect("two-factor")
+        else:
+            codes = two_factor.recovery_codes_create(user=user)
+            context |= {"new_codes": codes}
+    if action == "disable" and disable_form.is_valid():
+        if user.is_staff:
+            disable_form.add_error(None, "Staff accounts must keep two-factor authentication.")
+        elif two_factor.two_factor_verify(user=user, code=disable_form.cleaned_data["code"], request=request) is None:
+            disable_form.add_error("code", "That code is not right.")
+        else:
+            two_factor.two_factor_disable(user=user, request=request)
+            messages.success(request, "Two-factor authentication is off.")
+            return redirect("account-settings")
+    context |= {
+        "enabled": True,
+        "verified": user.is_verified(),
+        "form": form,
+        "disable_form": disable_form,
+        "codes_left": two_factor.recovery_codes_left(user=user),
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page, rate-limited per client address and per address asked for; the email goes
+    out from the worker (accounts.tasks), so the page answers at once whatever the mail server does."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].lower()
+        rate = settings.PASSWORD_RESET_THROTTLE
+        # Both counted every time: one client cannot flood an inbox, nor probe many addresses.
+        by_address = rate_exceeded(f"reset:addr:{client_address(self.request)}", rate)
+        by_email = rate_exceeded(f"reset:email:{hashed(email)}", rate)
+        if by_address or by_email:
+            return _too_many(self.request, self.template_name, form, "password reset requests")
+        services.password_reset_request(email=email)
+        return redirect(self.success_url)
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: a mail scanner following the link confirms nothing."""
+    user = user_for_confirmation_token(token)
+    if request.method == "POST" and user is not None:
+        services.email_confirm(user=user, request=request)
+        messages.success(request, "Thank you: your email address is confirmed.")
+        return redirect("account-settings" if request.user.is_authenticated else "login")
+    return render(request, "registration/email_confirm.html", {"confirm_user": user}, status=200 if user else 400)
+
+
+@login_required
+@require_POST
+def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
+    if request.user.email_confirmed:
+        return redirect("account-settings")
+    if rate_exceeded(f"confirm-resend:{request.user.pk}", settings.PASSWORD_RESET_THROTTLE):
+        messages.error(request, "We sent several links already; please check your inbox and spam folder.")
+    else:
+        services.email_confirmation_request(user=request.user)
+        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
     return redirect("account-settings")
 
 
@@ -56,7 +269,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        tokens.tokens_revoke_all(user=form.user)
+        services.user_password_changed(user=form.user, request=self.request)
         return response
 
 
@@ -65,7 +278,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        tokens.tokens_revoke_all(user=form.user)
+        services.user_password_changed(user=form.user, request=self.request, reset=True)
         return response
 
 

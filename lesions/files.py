@@ -23,6 +23,7 @@ def private_file_response(field: FieldFile) -> HttpResponse:
             response = FileResponse(storage.open(field.name, "rb"), content_type="image/jpeg")
         except FileNotFoundError:
             raise Http404("The file is missing from storage.") from None
-    # Medical photos: browsers may keep them briefly, shared caches never.
-    response["Cache-Control"] = "private, max-age=300"
+    # Medical photos: neither a shared cache nor the browser's disk keeps a copy (a shared or
+    # public computer). skinsite.middleware.PrivateCacheMiddleware says the same on every private answer.
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -1,8 +1,8 @@
-"""Turning an uploaded file into the JPEG we store: verified, upright, without EXIF.
+"""Turning an uploaded file into the JPEG we store: verified, upright, pixels only.
 
-Phones write GPS coordinates into EXIF, so nothing of the original's metadata survives; only the
-capture time is read out first. Everything that can go wrong raises `InvalidImage` with a
-message meant for the patient.
+Phones write GPS coordinates into EXIF, and JPEG comments and XMP can carry names and addresses,
+so nothing of the original's metadata survives; only the capture time is read out first.
+Everything that can go wrong raises `InvalidImage` with a message meant for the patient.
 """
 
 import hashlib
@@ -106,6 +106,9 @@ def process_upload(upload) -> ProcessedImage:
             f"The image is too small ({upright.width}x{upright.height}); it needs at least {MIN_SIDE} px a side."
         )
     rgb = upright.convert("RGB")  # drops alpha and palettes; the model works on RGB
+    # Pixels only: convert() copies `info`, and Pillow writes its JPEG comment and XMP (and
+    # more, version by version) back out on save. A comment can hold a name and an address.
+    rgb.info = {}
 
     out = io.BytesIO()
     # No exif= argument: the stored copy carries no metadata at all.

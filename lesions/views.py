@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lesions import reminders, selectors, services
+from lesions.api import UploadThrottle
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm, RecheckForm
@@ -117,6 +118,15 @@ def lesion_delete(request: HttpRequest, lesion_id: int) -> HttpResponse:
 def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = PhotoUploadForm(request.POST, request.FILES)
+    # The API's upload rate and counter (API_THROTTLE_UPLOAD), so the web is no way round it.
+    throttle = UploadThrottle()
+    if not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 60)
+        form.add_error(None, f"Too many uploads. Please try again in {max(1, round(wait / 60))} minutes.")
+        context = _timeline_context(lesion) | {"upload_form": form}
+        response = render(request, "lesions/lesion_detail.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if form.is_valid():
         try:
             services.photo_create(

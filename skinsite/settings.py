@@ -6,10 +6,13 @@ so `make run` works on a machine with nothing but Python installed. `DATABASE_UR
 and `AWS_STORAGE_BUCKET_NAME` switch to PostgreSQL, Redis and S3 for a real deployment.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,22 +22,61 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    # Only good for a local, single-user install; docker/ and any deployment must set one.
-    default="insecure-local-only-key-set-SECRET_KEY-in-production-0123456789",
+# Keys that were ever in this repository, or Django's startproject placeholder: public, so useless.
+_PUBLIC_SECRET_KEYS = {"insecure-local-only-key-set-SECRET_KEY-in-production-0123456789"}
+
+
+def _local_secret_key(path: Path) -> str:
+    """The key of this install, made on first start and kept under var/ (mode 600).
+
+    Only right for one machine: several web processes on several hosts must share SECRET_KEY.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        # O_EXCL: if two processes start at once, one writes and both then read its key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key(
+    Path(env.str("SECRET_KEY_FILE", default=str(VAR_DIR / "secret_key")))
 )
+if not DEBUG and (
+    SECRET_KEY in _PUBLIC_SECRET_KEYS or SECRET_KEY.startswith("django-insecure-") or len(SECRET_KEY) < 32
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published or short key. Set SECRET_KEY to 50 random characters "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'), or unset it to use var/secret_key."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORT = env.int("PORT", default=8000)
+# Links in emails and in the API's answers. `make run` on another PORT must point at that port.
+SITE_URL_SET = bool(env.str("SITE_URL", default=""))
+SITE_URL = (env.str("SITE_URL", default="") or f"http://127.0.0.1:{PORT}").rstrip("/")
+# Served to anyone but this machine: HTTPS by default (see "Security" below).
+SITE_IS_LOCAL = urlsplit(SITE_URL).hostname in {"127.0.0.1", "localhost", "::1"}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "skinsite.admin.SkinsiteAdminConfig",  # django.contrib.admin, logging in through /accounts/login/
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # authenticator apps (accounts.two_factor)
+    "django_otp.plugins.otp_static",  # recovery codes
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -48,11 +90,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "skinsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a code
+    "skinsite.middleware.PrivateCacheMiddleware",  # after auth: it asks who the user is
+    "skinsite.uploads.UploadLimitMiddleware",  # stops a body over MAX_UPLOAD_MB as it streams in
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -95,6 +141,17 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lesions:dashboard"
 LOGOUT_REDIRECT_URL = "home"
+# Brute-force limit on log-ins (accounts.lockout): failures per account and per client address
+# within LOGIN_LOCKOUT_SECONDS; past either, log-in is refused for that long.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# Password-reset emails asked for, per client address and per address asked for (DRF-style rate).
+PASSWORD_RESET_THROTTLE = env.str("PASSWORD_RESET_THROTTLE", default="5/hour")
+# How long the link in the sign-up confirmation email works.
+EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Skinsite")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,14 +215,30 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
 # Django must accept the request so our own check can answer with a clear message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = (MAX_UPLOAD_MB + 1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "skinsite.uploads.UploadLimitHandler",  # first: counts bytes before any is kept
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    # Debug prints mail; a plain local install writes it to var/mail, where no log shipper reads it.
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.filebased.EmailBackend",
+    )
+if not DEBUG and EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # Share, confirmation and reset links would land in the logs, readable by whoever reads those.
+    raise ImproperlyConfigured("The console email backend prints sign-in links into logs: set EMAIL_URL.")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Seconds before an SMTP connect, read or write gives up: a hung server must not hang a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Skinsite <noreply@skinsite.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -298,9 +371,24 @@ REPORT_RATE_LIMIT_PER_MINUTE = env.int("REPORT_RATE_LIMIT_PER_MINUTE", default=3
 REPORT_PHOTO_RATE_LIMIT_PER_MINUTE = env.int("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE", default=600)
 
 # --- Security -------------------------------------------------------------------------------
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+# HTTPS everywhere unless this is a debug run or the site is only served on this machine
+# (`make run`). Each knob can still be set on its own.
+HTTPS = env.bool("HTTPS", default=not DEBUG and not SITE_IS_LOCAL)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+# Only a proxy we run may say the request came over HTTPS; with none, a client could claim it.
+_proxy_ssl_header = env.str(
+    "SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO,https" if env.int("API_NUM_PROXIES", default=0) else ""
+)
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header.split(",", 1)) if _proxy_ssl_header else None
+# Medical photos: a session on a shared computer should not stay open for Django's two weeks.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

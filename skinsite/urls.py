@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
@@ -22,7 +22,8 @@ api_urlpatterns = [
     path("account/export/", accounts_api.AccountExportView.as_view(), name="api-account-export"),
     # The OpenAPI schema (generated from the code) and Swagger UI from our own static files.
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("conditions/", education_api.condition_list, name="api-condition-list"),
     path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
     path("", include("sharing.api")),

@@ -52,8 +52,9 @@ def test_password_change(client_alice, alice):
     assert alice.check_password("another-long-secret-7")
 
 
-def test_password_reset_by_email(client, alice):
-    client.post("/accounts/password_reset/", {"email": "alice@example.com"})
+def test_password_reset_by_email(client, alice, sent_mail):
+    with sent_mail():
+        client.post("/accounts/password_reset/", {"email": "alice@example.com"})
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["alice@example.com"]
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)

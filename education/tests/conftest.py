@@ -41,6 +41,6 @@ def editor(shipped):
 
 
 @pytest.fixture
-def client_editor(client, editor):
-    client.force_login(editor)
-    return client
+def client_editor(client, editor, verified_login):
+    # Staff reach the admin only with a session verified by a two-factor code.
+    return verified_login(client, editor)

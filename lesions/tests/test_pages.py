@@ -107,7 +107,7 @@ def test_image_views_stream_jpeg_to_the_owner_with_private_caching(client_alice,
         response = client_alice.get(path)
         assert response.status_code == 200
         assert response["Content-Type"] == "image/jpeg"
-        assert response["Cache-Control"] == "private, max-age=300"
+        assert response["Cache-Control"] == "private, no-store"
 
 
 def test_timeline_shows_the_abcde_guide_and_links_results_to_the_conditions(client_alice, photo):

@@ -41,7 +41,7 @@ def test_the_physician_sees_the_heatmap_through_the_link(client, share, heatmap_
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
-    assert response["Cache-Control"] == "private, max-age=300"
+    assert response["Cache-Control"] == "private, no-store"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["Referrer-Policy"] == "no-referrer"
     # The patient's own heatmap URL still wants the owner's login.

@@ -18,9 +18,8 @@ MODELS = (
 
 
 @pytest.fixture
-def operator_client(client):
-    client.force_login(User.objects.create_superuser(email="ops@example.com", password=PASSWORD))
-    return client
+def operator_client(client, verified_login):
+    return verified_login(client, User.objects.create_superuser(email="ops@example.com", password=PASSWORD))
 
 
 def test_superuser_can_list_patient_data_but_not_add_or_change_it(operator_client, photo):
@@ -32,7 +31,7 @@ def test_superuser_can_list_patient_data_but_not_add_or_change_it(operator_clien
     assert b'type="submit" value="Save"' not in detail.content
 
 
-def test_a_staff_user_without_permissions_sees_no_patient_data(client, photo):
-    client.force_login(User.objects.create_user(email="staff@example.com", password=PASSWORD, is_staff=True))
+def test_a_staff_user_without_permissions_sees_no_patient_data(client, photo, verified_login):
+    verified_login(client, User.objects.create_user(email="staff@example.com", password=PASSWORD, is_staff=True))
     for model in MODELS:
         assert client.get(f"/admin/{model}/").status_code == 403, model

@@ -33,7 +33,13 @@ def test_the_physician_toggles_where_the_model_looked(physician, live_server, al
     assert button.inner_text() == "Show where the model looked"
     button.click()
     overlay.wait_for(state="visible")
-    page.wait_for_function(f"document.getElementById('heatmap-{photo.pk}').naturalWidth > 0")
+    # Polled with evaluate: wait_for_function's eval is refused by the page's Content-Security-Policy.
+    heatmap_image = page.locator(f"#heatmap-{photo.pk}")
+    for _ in range(100):
+        if heatmap_image.evaluate("img => img.complete && img.naturalWidth > 0"):
+            break
+        page.wait_for_timeout(100)
+    assert heatmap_image.evaluate("img => img.naturalWidth") > 0
     assert button.get_attribute("aria-pressed") == "true"
     assert button.inner_text() == "Hide the heatmap"
     button.click()

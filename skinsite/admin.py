@@ -1,0 +1,36 @@
+"""The admin site: one log-in for everyone, the site's own (rate-limited, with two-factor).
+
+/admin/login/ shows no password form of its own, so there is no second door to guess
+passwords at; it sends the browser to /accounts/login/ and back. Only a staff session verified
+with a two-factor code gets in; a staff account without two-factor is sent to set it up.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class SkinsiteAdminSite(admin.AdminSite):
+    site_header = "Skinsite administration"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        verified = getattr(request.user, "is_verified", lambda: False)()
+        return super().has_permission(request) and verified
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if request.user.is_active and request.user.is_staff:
+            # Logged in with a password alone: the code is what is missing, not the password.
+            messages.warning(request, "The admin needs two-factor authentication: verify this session with a code.")
+            return HttpResponseRedirect(reverse("two-factor"))
+        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index", current_app=self.name)
+        return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
+
+
+class SkinsiteAdminConfig(AdminConfig):
+    default_site = "skinsite.admin.SkinsiteAdminSite"

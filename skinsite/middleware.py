@@ -1,0 +1,66 @@
+"""Response headers every private answer and every page needs.
+
+- `PrivateCacheMiddleware`: `Cache-Control: private, no-store` on everything that is someone's
+  data (any page seen logged in, every API answer, photos, heatmaps, PDFs, exports, and the
+  physicians' report links), so neither a shared proxy nor the browser's disk keeps a copy.
+- `ContentSecurityPolicyMiddleware`: scripts only from our own static files (or a `<script>`
+  carrying this response's nonce, `{{ request.csp_nonce }}`), no framing, forms post only here.
+"""
+
+import secrets
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+# Paths whose answers are private even without a logged-in user: the API (token auth, and its
+# errors name objects) and the physicians' report links (the token is the credential).
+_PRIVATE_PREFIXES = ("/api/", "/r/")
+
+
+class PrivateCacheMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            request.path.startswith(_PRIVATE_PREFIXES)
+            or "HTTP_AUTHORIZATION" in request.META
+            or (user is not None and user.is_authenticated)
+        ):
+            # Replaces whatever a view said (e.g. the education pages' public, no-cache).
+            response["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response
+
+
+def content_security_policy(nonce: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            # Inline style attributes (bar widths) and Swagger UI's <style>: CSS cannot run script.
+            "style-src 'self' 'unsafe-inline'",
+            # data: for the two-factor QR code and report charts, blob: for the camera preview.
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.csp_nonce = secrets.token_urlsafe(16)
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(request.csp_nonce)
+        return response
