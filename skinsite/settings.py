@@ -125,6 +125,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "default_acl": "private",
+            # Signature version 4: every region accepts it, and version 2 is being retired.
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
             # Short-lived signed URLs: a leaked link stops working within minutes.
             "querystring_auth": True,
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
