@@ -73,6 +73,7 @@ ROWS = [
     ("analyses_unfinished_when_traffic_stopped", "analyses unfinished when the traffic stopped"),
     ("analyses_unfinished", "**analyses never finished** (after the sweep)"),
     ("seconds_until_all_finished", "seconds until every analysis had finished"),
+    ("analysis_runs_completed", "analysis runs that completed (worker log)"),
     ("duplicate_analysis_runs", "**duplicate analysis runs**"),
     ("duplicate_analysis_rows", "duplicate analysis rows"),
     ("emails", "analysis emails sent"),

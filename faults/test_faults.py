@@ -17,6 +17,7 @@ from faults.smtp_sink import SmtpSink
 from faults.traffic import (
     Traffic,
     account,
+    completed_runs,
     emails_per_lesion,
     mail_messages,
     patients,
@@ -37,13 +38,14 @@ def _later(seconds: float, action) -> threading.Thread:
     return thread
 
 
-def _settle(stack, traffic: Traffic, *, kills: int = 0, messages=None) -> dict:
+def _settle(stack, traffic: Traffic, *, log_from: int, messages=None) -> dict:
     mine = {pid: p for pid, p in state(stack).items() if p["lesion_id"] in traffic.lesions}
     left = len(unfinished(mine))
     photos, waited = wait_all_finished(stack, traffic, timeout=FINISH_TIMEOUT)
     time.sleep(5)  # the last emails
     mails = messages() if messages else mail_messages(stack.mail)
-    numbers = account(traffic, photos, emails_per_lesion(mails), kills=kills)
+    runs = completed_runs(stack.processes["inference"].log()[log_from:])
+    numbers = account(traffic, photos, emails_per_lesion(mails), runs=runs)
     numbers["analyses_unfinished_when_traffic_stopped"] = left
     numbers["seconds_until_all_finished"] = round(waited, 1)
     return numbers
@@ -67,6 +69,7 @@ def _assert_nothing_lost(numbers: dict) -> None:
 def test_redis_restarted_while_photos_are_uploaded(stack, record):
     people = patients(stack, 4, "redis")
     traffic = Traffic()
+    log_from = len(stack.processes["inference"].log())
 
     def restart_redis() -> None:
         stack.redis.stop()
@@ -76,7 +79,7 @@ def test_redis_restarted_while_photos_are_uploaded(stack, record):
     fault = _later(1.5, restart_redis)
     run_clients(stack, people, uploads_each=4, traffic=traffic)
     fault.join(timeout=60)
-    numbers = _settle(stack, traffic)
+    numbers = _settle(stack, traffic, log_from=log_from)
     numbers["what"] = (
         "Redis (broker and rate-limit cache) stopped 1.5 s into 16 uploads from 4 clients and started "
         "again 4 s later, empty (no persistence): queued messages are gone, the sweep re-queues them"
@@ -89,10 +92,11 @@ def test_redis_restarted_while_photos_are_uploaded(stack, record):
 def test_postgresql_restarted_under_traffic(stack, record):
     people = patients(stack, 4, "postgres")
     traffic = Traffic()
+    log_from = len(stack.processes["inference"].log())
     fault = _later(1.5, stack.postgres.restart)
     run_clients(stack, people, uploads_each=4, traffic=traffic)
     fault.join(timeout=60)
-    numbers = _settle(stack, traffic)
+    numbers = _settle(stack, traffic, log_from=log_from)
     numbers["what"] = (
         "PostgreSQL restarted (pg_ctl restart -m fast) 1.5 s into 16 uploads from 4 clients; requests "
         "during the restart fail and the clients retry them"
@@ -104,6 +108,7 @@ def test_postgresql_restarted_under_traffic(stack, record):
 def test_inference_worker_killed_mid_analysis(stack, record):
     people = patients(stack, 2, "killed")
     traffic = Traffic()
+    log_from = len(stack.processes["inference"].log())
     worker = stack.processes["inference"]
     kills: list[int] = []
 
@@ -134,7 +139,7 @@ def test_inference_worker_killed_mid_analysis(stack, record):
     fault = _later(0.5, kill_mid_analysis)
     run_clients(stack, people, uploads_each=3, traffic=traffic, pause=6)
     fault.join(timeout=300)
-    numbers = _settle(stack, traffic, kills=len(kills))
+    numbers = _settle(stack, traffic, log_from=log_from)
     numbers["what"] = (
         f"the inference worker's pool process SIGKILLed {len(kills)} times while an analysis was running "
         "(marked running in the database, not finished), during 6 uploads from 2 clients (as the OOM killer "
@@ -156,6 +161,7 @@ def test_smtp_server_that_never_answers(stack, record):
         stack.restart("email", env=smtp_env)
         people = patients(stack, 3, "smtp")
         traffic = Traffic()
+        log_from = len(stack.processes["inference"].log())
         started = time.monotonic()
         run_clients(stack, people, uploads_each=2, traffic=traffic)
         photos, waited = wait_all_finished(stack, traffic, timeout=FINISH_TIMEOUT)
@@ -167,7 +173,7 @@ def test_smtp_server_that_never_answers(stack, record):
         deadline = time.monotonic() + 120
         while len(sink.messages) < len(traffic.accepted) and time.monotonic() < deadline:
             time.sleep(1)
-        numbers = _settle(stack, traffic, messages=lambda: list(sink.messages))
+        numbers = _settle(stack, traffic, log_from=log_from, messages=lambda: list(sink.messages))
     finally:
         silent.close()
         if sink is not None:

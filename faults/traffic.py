@@ -170,7 +170,15 @@ def mail_messages(folder: Path) -> list[str]:
     return messages
 
 
-def account(traffic: Traffic, photos: dict[int, dict], emails: Counter, *, kills: int = 0) -> dict:
+_COMPLETED_RUN = re.compile(r"analyze_photo\[[^\]]+\] succeeded in [\d.]+s: '(?:done|failed|not_assessable)'")
+
+
+def completed_runs(worker_log: str) -> int:
+    """Runs of the analysis task that finished an analysis (a skipped duplicate delivery returns None)."""
+    return len(_COMPLETED_RUN.findall(worker_log))
+
+
+def account(traffic: Traffic, photos: dict[int, dict], emails: Counter, *, runs: int) -> dict:
     """The numbers the fault report gives for one scenario (its own lesions' photos only)."""
     photos = {pid: p for pid, p in photos.items() if p["lesion_id"] in traffic.lesions}
     lost = [pid for pid in traffic.accepted if pid not in photos or not photos[pid]["stored"]]
@@ -187,9 +195,11 @@ def account(traffic: Traffic, photos: dict[int, dict], emails: Counter, *, kills
         "photos_saved_although_request_failed": len(set(photos) - set(traffic.accepted)),
         "analyses_unfinished": len(unfinished(photos)),
         "analyses_by_status": dict(Counter(a["status"] for p in photos.values() for a in p["analyses"])),
+        # An attempt count of 2 is a run cut short by the fault and taken over later, not a duplicate.
         "attempts_histogram": {str(k): v for k, v in sorted(attempts.items())},
-        # Attempts beyond one that no crash explains: a second delivery running the same analysis.
-        "duplicate_analysis_runs": max(sum((n - 1) * c for n, c in attempts.items() if n > 1) - kills, 0),
+        "analysis_runs_completed": runs,
+        # Runs that finished an analysis another run had already finished (the worker's log).
+        "duplicate_analysis_runs": max(runs - len([p for p in photos.values() if p["analyses"]]), 0),
         "duplicate_analysis_rows": sum(1 for c in rows_per_photo_version.values() if c > 1),
         "emails": sum(emails[lesion] for lesion in accepted_lesions),
         "duplicate_emails": sum(emails[lesion] - 1 for lesion in accepted_lesions if emails[lesion] > 1),
