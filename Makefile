@@ -7,11 +7,14 @@ HAM10000_DIR ?= ../shared/data/ham10000
 MODEL_OUT ?= inference/model
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv migrate run worker test lint format train evaluate bench clean
+.PHONY: help venv migrate run serve worker test faults load lint format train evaluate bench clean
 
 help:
 	@echo "make run       set up everything and serve http://127.0.0.1:$(PORT) with a worker"
+	@echo "make serve     production topology: gunicorn, inference and email workers, beat (DATABASE_URL, REDIS_URL, S3)"
 	@echo "make test      run the test suite"
+	@echo "make faults    fault suite: Redis/PostgreSQL restarts, killed worker, hung SMTP → reports/faults.md"
+	@echo "make load      bounded Locust load test against make serve → reports/load.md"
 	@echo "make worker    run only a Celery worker (for more workers or a separate web server)"
 	@echo "make lint      ruff check + format check + mypy"
 	@echo "make train     train the CNN on HAM10000 (HAM10000_DIR=$(HAM10000_DIR))"
@@ -34,12 +37,31 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	WEB_PORT=$(PORT) $(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
+# The production topology on one machine: gunicorn (WEB_CONCURRENCY processes), a worker for the
+# inference and default queues, one for the email queue, and beat. Uses DATABASE_URL, REDIS_URL
+# and S3 (AWS_STORAGE_BUCKET_NAME) when set, like every other command.
+serve: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/honcho start --procfile Procfile.serve --port $(PORT)
+
 worker: venv
-	$(VENV)/bin/celery -A skinsite worker -Q default,inference --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO
+	$(VENV)/bin/celery -A skinsite worker -Q default,inference,email --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO
 
 # The tests' worker gets its own broker folder, so a `make run` worker never takes their messages.
 test: venv
 	CELERY_FILESYSTEM_DIR=var/test-broker $(PY) -m pytest
+
+# Starts its own PostgreSQL, Redis, web processes and workers on free loopback ports (never the
+# machine's shared ones), breaks them one at a time and writes reports/faults.md and .json.
+faults: venv
+	$(PY) -m pytest -m faults -p no:cacheprovider faults/
+
+# LOAD_USERS clients for LOAD_SECONDS against `make serve`'s processes on their own PostgreSQL and
+# Redis (started like the fault suite's) → reports/load.md and .json.
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 60
+load: venv
+	$(PY) -m loadtest.run --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --out reports
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -208,7 +208,7 @@ def _purge_queues() -> None:
     from skinsite.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in ("default", "inference"):
+        for queue in ("default", "inference", "email"):
             with contextlib.suppress(Exception):  # the queue may not exist yet
                 conn.default_channel.queue_purge(queue)
 

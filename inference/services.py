@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
 from inference.classes import CLASSES
@@ -57,10 +58,19 @@ def current_model_version() -> str:
 ANALYZE_PHOTO_TASK = "inference.tasks.analyze_photo"
 
 
-def _enqueue(photo_id: int, model_version: str) -> None:
+def _send(photo_id: int, model_version: str) -> None:
     # By name: inference.tasks calls this module, so this module does not import it back.
     task = current_app.signature(ANALYZE_PHOTO_TASK, args=(photo_id, model_version))
-    transaction.on_commit(task.delay)
+    try:
+        task.delay()
+    except KombuOperationalError as exc:
+        # The row is committed and stays pending: the sweep queues it once the broker is back.
+        # Raising here would answer 500 for a photo that was saved, and the patient would upload it again.
+        logger.warning("Could not queue the analysis of photo %s (%s); the sweep will queue it", photo_id, exc)
+
+
+def _enqueue(photo_id: int, model_version: str) -> None:
+    transaction.on_commit(lambda: _send(photo_id, model_version))
 
 
 def analysis_announce(analysis: Analysis) -> None:
@@ -116,6 +126,10 @@ def _fail(analysis: Analysis, reason: str) -> Analysis:
     return _finish_without_result(analysis, Analysis.Status.FAILED, reason)
 
 
+def _stale(since) -> bool:
+    return since is None or since < timezone.now() - timedelta(seconds=settings.ANALYSIS_STALE_SECONDS)
+
+
 def _claim(photo_id: int, model_version: str) -> Analysis | None:
     """Mark the analysis running and count the attempt; None if there is nothing to do."""
     with transaction.atomic():
@@ -128,6 +142,10 @@ def _claim(photo_id: int, model_version: str) -> Analysis | None:
         analysis = Analysis.objects.select_for_update().select_related("photo").get(pk=analysis.pk)
         if analysis.is_finished:
             return None  # a redelivered or duplicate message: the work is already finished
+        if analysis.status == Analysis.Status.RUNNING and not _stale(analysis.started_at):
+            # Another delivery is running it now; only a row left running too long (its worker
+            # died) is taken over, so one photo is never analysed, counted or emailed twice.
+            return None
         if analysis.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
             _fail(
                 analysis,

@@ -20,6 +20,8 @@ def _load_model_before_the_first_task(**kwargs) -> None:
     missing or broken model must not keep the worker from starting: the analyses then fail with
     a readable reason instead.
     """
+    if not settings.INFERENCE_PRELOAD_MODEL:
+        return  # a worker that only sends emails (make serve, docker/compose.yml)
     from PIL import Image
 
     from inference.engine import get_classifier

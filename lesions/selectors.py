@@ -6,7 +6,7 @@ simply not found (404), which also hides whether it exists.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -15,13 +15,31 @@ from inference.services import current_model_version
 from lesions.models import Lesion, Photo
 
 
+def _latest_photos() -> QuerySet[Photo]:
+    """Each lesion's most recently taken photo with its analyses, for one prefetch of a whole list."""
+    newest = Photo.objects.filter(lesion=OuterRef("lesion")).order_by("-taken_at", "-id").values("id")[:1]
+    return (
+        Photo.objects.annotate(newest_of_lesion=Subquery(newest))
+        .filter(id=F("newest_of_lesion"))
+        .prefetch_related(Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at")))
+    )
+
+
 def lesions_for_user(*, user: User) -> QuerySet[Lesion]:
-    """The user's lesions, newest first, with their photo counts."""
+    """The user's lesions, newest first, with their photo counts and latest photos.
+
+    A list of any length costs three queries: lesions, their latest photos, those photos' analyses
+    (see `latest_analysis`), not one or two per lesion.
+    """
+    return _owned_lesions(user).prefetch_related(Prefetch("photos", queryset=_latest_photos(), to_attr="latest_photos"))
+
+
+def _owned_lesions(user: User) -> QuerySet[Lesion]:
     return Lesion.objects.filter(owner=user).annotate(photo_count=Count("photos"))
 
 
 def lesion_get(*, user: User, lesion_id: int) -> Lesion:
-    return get_object_or_404(lesions_for_user(user=user), pk=lesion_id)
+    return get_object_or_404(_owned_lesions(user), pk=lesion_id)
 
 
 def photos_for_user(*, user: User) -> QuerySet[Photo]:
@@ -67,6 +85,8 @@ def lesion_history(*, lesion: Lesion) -> list[TimelineEntry]:
 
 def latest_analysis(*, lesion: Lesion) -> Analysis | None:
     """The current analysis of the lesion's most recently taken photo."""
+    if hasattr(lesion, "latest_photos"):  # prefetched by lesions_for_user
+        return current_analysis(lesion.latest_photos[0]) if lesion.latest_photos else None
     photo = (
         lesion.photos.order_by("-taken_at", "-id")
         .prefetch_related(Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at")))

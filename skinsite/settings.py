@@ -183,6 +183,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "default_acl": "private",
+            # Signature version 4: every region accepts it, and version 2 is being retired.
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
             # Short-lived signed URLs: a leaked link stops working within minutes.
             "querystring_auth": True,
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
@@ -241,6 +243,9 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Skinsite <noreply@skinsite.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that accepts the connection and never answers would hold a worker forever: give
+# up on a silent socket after this many seconds (the email task then retries with backoff).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -259,7 +264,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
     # An unacknowledged message comes back after this long if its worker vanished.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # A Redis that is down or hung must fail a publish within seconds, not hang the request
+        # (the upload is already committed; the sweep queues what could not be sent).
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+    }
 # Results live in PostgreSQL rows (Analysis), not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -267,7 +278,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"inference.tasks.analyze_photo": {"queue": "inference"}}
+# Queues: `inference` (the CNN, one task per process at a time), `email` (anything that talks to
+# the mail server, so a slow or hung SMTP server never holds up analyses), `default` (the sweep and
+# other short housekeeping). `make serve` and docker/compose.yml run one worker for `email` and one
+# for `inference,default`. Tasks are routed by name: when a task moves module, update its name here
+# (skinsite/tests/test_task_routes.py fails if a name below is not a registered task).
+INFERENCE_TASK_NAMES = ["inference.tasks.analyze_photo"]
+EMAIL_TASK_NAMES = [
+    "lesions.tasks.send_share_created_email",
+    "lesions.tasks.send_new_analysis_email",
+    "lesions.tasks.send_analysis_finished_email",
+    "lesions.tasks.send_note_email",
+    "lesions.tasks.send_reminder_digest",
+]
+CELERY_TASK_ROUTES = {name: {"queue": "inference"} for name in INFERENCE_TASK_NAMES} | {
+    name: {"queue": "email"} for name in EMAIL_TASK_NAMES
+}
+# Email tasks get time limits too: EMAIL_TIMEOUT ends a silent socket, these end anything else
+# (a slow DNS lookup, TLS handshake, a template) before it ties up the email worker for good.
+EMAIL_TASK_SOFT_TIME_LIMIT = env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": EMAIL_TASK_SOFT_TIME_LIMIT, "time_limit": EMAIL_TASK_SOFT_TIME_LIMIT + 15}
+    for name in EMAIL_TASK_NAMES
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -283,6 +316,8 @@ ANALYSIS_STALE_SECONDS = env.int("ANALYSIS_STALE_SECONDS", default=600)
 # After this many attempts (crashes included) an analysis is marked failed with a reason.
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
 ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=120)
+# Each worker process loads the model at start; a worker for the email queue alone need not.
+INFERENCE_PRELOAD_MODEL = env.bool("INFERENCE_PRELOAD_MODEL", default=True)
 CELERY_BEAT_SCHEDULE = {
     # One digest per patient with lesions due for a new photo, at REMINDER_HOUR local time.
     "send-recheck-reminders": {
@@ -366,6 +401,14 @@ SPECTACULAR_SETTINGS = {
 # several (gunicorn workers, replicas) point CACHE_URL at Redis so they share one count, e.g.
 # redis://127.0.0.1:6379/1 (not the broker's database).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The cache only holds rate-limit counts: if Redis is down, let requests through (fail open,
+    # logged) rather than answer 500, and give up on a dead or hung Redis within a second.
+    CACHES["default"]["BACKEND"] = "skinsite.cache.FailOpenRedisCache"
+    _cache_timeout = env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout}
+    )
 # Physicians' report links (/r/<token>/): requests a minute per client address and per link.
 REPORT_RATE_LIMIT_PER_MINUTE = env.int("REPORT_RATE_LIMIT_PER_MINUTE", default=30)
 REPORT_PHOTO_RATE_LIMIT_PER_MINUTE = env.int("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE", default=600)

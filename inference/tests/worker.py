@@ -61,7 +61,7 @@ class WorkerProcess:
                 "skinsite",
                 "worker",
                 "-Q",
-                "default,inference",
+                "default,inference,email",
                 "--pool",
                 "prefork",
                 "--concurrency",

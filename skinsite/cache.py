@@ -1,0 +1,106 @@
+"""A Redis cache that fails open: the cache only holds rate-limit counts, never data.
+
+With Redis down or hung, Django's RedisCache raises on every throttled request, so the whole API
+and the physicians' reports answer 500. Here each operation gives up (after the socket timeout in
+settings), logs, and answers as an empty cache would: a read misses, a write is dropped, a counter
+starts again. Requests then go through unthrottled until Redis is back, which is the lesser harm.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# At most one warning per this many seconds per process, not one per request.
+_LOG_EVERY_SECONDS = 30.0
+
+
+class FailOpenRedisCache(RedisCache):
+    _last_warning = 0.0
+
+    def _unreachable(self, operation: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - FailOpenRedisCache._last_warning >= _LOG_EVERY_SECONDS:
+            FailOpenRedisCache._last_warning = now
+            logger.warning("Cache unreachable (%s: %s); rate limits are not enforced until it is back", operation, exc)
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("get", exc)
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("get_many", exc)
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("has_key", exc)
+            return False
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("add", exc)
+            return False
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("set", exc)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("set_many", exc)
+            return list(data)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().touch(key, timeout, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("touch", exc)
+            return False
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("incr", exc)
+            return delta  # a counter that starts again: under any limit
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("delete", exc)
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            super().delete_many(keys, version)
+        except _UNREACHABLE as exc:
+            self._unreachable("delete_many", exc)
+
+    def clear(self):
+        try:
+            return super().clear()
+        except _UNREACHABLE as exc:
+            self._unreachable("clear", exc)
+            return False
