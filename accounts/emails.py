@@ -9,7 +9,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.confirmation import confirmation_token
 from accounts.models import User
-from skinsite.links import absolute_url
+from skinsite.lib.urls import absolute_url
 
 
 def email_confirmation(*, user: User) -> EmailMultiAlternatives:

@@ -4,25 +4,14 @@ Thin: each takes a user id, builds the message with accounts.emails and sends it
 when the mail server or the database is unreachable.
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from accounts import emails
 from accounts.models import User
-
-_EMAIL_TASK = {
-    "autoretry_for": (SMTPException, OSError, OperationalError, InterfaceError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
+from skinsite.lib.tasks import EMAIL_TASK
 
 
-@shared_task(**_EMAIL_TASK)
+@shared_task(**EMAIL_TASK)
 def send_email_confirmation(user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True, email_confirmed=False).first()
     if user is None:
@@ -31,7 +20,7 @@ def send_email_confirmation(user_id: int) -> bool:
     return True
 
 
-@shared_task(**_EMAIL_TASK)
+@shared_task(**EMAIL_TASK)
 def send_password_reset(user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:

@@ -16,7 +16,7 @@ from education import selectors
 from education.models import Condition, ExampleImage, Resource
 from inference.classes import CLASS_LABELS
 from skinsite.api import paginated, paginated_response
-from skinsite.lib.urls import absolute_uri
+from skinsite.lib.urls import absolute_url
 
 
 class ExampleImageSerializer(serializers.ModelSerializer):
@@ -27,7 +27,7 @@ class ExampleImageSerializer(serializers.ModelSerializer):
         fields = ["url", "caption", "attribution"]
 
     def get_url(self, image: ExampleImage) -> str:
-        return absolute_uri(self.context.get("request"), image.get_absolute_url())
+        return absolute_url(image.get_absolute_url(), self.context.get("request"))
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -58,7 +58,7 @@ class ConditionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_page_url(self, condition: Condition) -> str:
-        return absolute_uri(self.context.get("request"), reverse("education:condition", args=[condition.code]))
+        return absolute_url(reverse("education:condition", args=[condition.code]), self.context.get("request"))
 
 
 @extend_schema(responses={200: ConditionSerializer(many=True)}, summary="The seven conditions (public)")

@@ -28,7 +28,7 @@ from lesions import selectors, services
 from lesions.files import private_file_response
 from lesions.models import BODY_SITES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
-from skinsite.lib.urls import absolute_uri
+from skinsite.lib.urls import absolute_url
 
 
 class UploadThrottle(UserRateThrottle):
@@ -127,7 +127,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
     def get_heatmap_url(self, analysis: Analysis) -> str | None:
         if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
             return None
-        return absolute_uri(self.context.get("request"), reverse("api-photo-heatmap", args=[analysis.photo_id]))
+        return absolute_url(reverse("api-photo-heatmap", args=[analysis.photo_id]), self.context.get("request"))
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -151,7 +151,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "lesion", "uploaded_at", "width", "height"]
 
     def _absolute(self, name: str, photo: Photo) -> str:
-        return absolute_uri(self.context.get("request"), reverse(name, args=[photo.pk]))
+        return absolute_url(reverse(name, args=[photo.pk]), self.context.get("request"))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, photo: Photo) -> str:
@@ -199,7 +199,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, entry: selectors.TimelineEntry) -> str:
-        return absolute_uri(self.context.get("request"), reverse("api-photo-thumbnail", args=[entry.photo.pk]))
+        return absolute_url(reverse("api-photo-thumbnail", args=[entry.photo.pk]), self.context.get("request"))
 
 
 # --- Querysets and filters --------------------------------------------------------------------

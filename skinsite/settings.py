@@ -290,6 +290,8 @@ EMAIL_TASK_NAMES = [
     "lesions.tasks.send_analysis_finished_email",
     "lesions.tasks.send_note_email",
     "lesions.tasks.send_reminder_digest",
+    "accounts.tasks.send_email_confirmation",
+    "accounts.tasks.send_password_reset",
 ]
 CELERY_TASK_ROUTES = {name: {"queue": "inference"} for name in INFERENCE_TASK_NAMES} | {
     name: {"queue": "email"} for name in EMAIL_TASK_NAMES

@@ -1,14 +1,12 @@
-"""Absolute URLs, made one way: from the request when there is one, else from SITE_URL."""
+"""Absolute URLs, made one way for emails, tasks and API answers."""
 
 from django.conf import settings
 from django.http import HttpRequest
 
 
-def absolute_url(path: str) -> str:
-    """`path` on SITE_URL, for emails and tasks: they have no request to take the host from."""
+def absolute_url(path: str, request: HttpRequest | None = None) -> str:
+    """`path` on this site: on SITE_URL when it is set (or no request is at hand, as in a task),
+    else on the host and scheme the request came in on (so `PORT=8765 make run` links to 8765)."""
+    if request is not None and not settings.SITE_URL_SET:
+        return request.build_absolute_uri(path)
     return settings.SITE_URL + path
-
-
-def absolute_uri(request: HttpRequest | None, path: str) -> str:
-    """`path` on the host the client asked (API answers); the bare path when there is no request."""
-    return request.build_absolute_uri(path) if request is not None else path

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory, override_settings
 
-from skinsite.links import absolute_url
+from skinsite.lib.urls import absolute_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 OLD_BUILT_IN_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production-0123456789"

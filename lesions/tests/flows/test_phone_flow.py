@@ -101,9 +101,8 @@ def test_camera_button_to_finished_analysis_on_a_phone(
     page.locator("#capture-status").wait_for(state="visible")
     # A selector, not wait_for_function: the page's Content-Security-Policy forbids the eval
     # Playwright would use for a string predicate (and this flow runs under the real policy).
-    page.locator(
-        "#capture[data-analysis-status=done], #capture[data-analysis-status=failed], #capture[data-analysis-status=not_assessable]"
-    ).wait_for(timeout=180_000)
+    final = ", ".join(f"#capture[data-analysis-status={status}]" for status in ("done", "failed", "not_assessable"))
+    page.locator(final).wait_for(timeout=180_000)
     progress = page.evaluate("window.__progress")
     assert progress and progress[-1] == 100
     assert any(0 < value < 100 for value in progress), progress
