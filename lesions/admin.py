@@ -3,19 +3,7 @@
 from django.contrib import admin
 
 from lesions.models import Lesion, Photo
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    # Deleting here would skip the services (files left in storage, no cascade of our own) and
-    # patients' data is theirs to delete, from their account.
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from skinsite.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(Lesion)

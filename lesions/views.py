@@ -218,7 +218,7 @@ def lesion_recheck(request: HttpRequest, lesion_id: int) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def reminders_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a page that submits itself; POST turns reminders off. No login needed.
+    """GET shows a page with one button; POST turns reminders off. No login needed.
 
     A GET changes nothing because mail scanners follow links in emails: the signed link is the
     authorisation.

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from inference.models import Analysis
 from inference.services import analysis_run
-from lesions.models import Analysis
 
 pytestmark = pytest.mark.django_db
 

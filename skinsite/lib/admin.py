@@ -11,3 +11,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # Deleting here would skip the services (files left in storage, no cascade of our own) and
+    # patients' data is theirs to delete, from their account.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

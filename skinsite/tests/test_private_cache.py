@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from conftest import finish_analysis, jpeg_bytes
+from sharing.services import share_link_create
 
 pytestmark = pytest.mark.django_db
 NO_STORE = "private, no-store"
@@ -19,10 +20,8 @@ def heatmapped(photo):
 
 @pytest.fixture
 def share_token(alice, lesion, django_capture_on_commit_callbacks):
-    from lesions import sharing
-
     with django_capture_on_commit_callbacks():
-        _, token = sharing.share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
+        _, token = share_link_create(owner=alice, lesion=lesion, physician_email="dr@clinic.example")
     return token
 
 
