@@ -51,10 +51,12 @@ format: venv
 train: venv
 	$(PY) -m training.train --data $(HAM10000_DIR) --out $(MODEL_OUT)
 
-# Our model on the held-out test split, then the sklesion reference on the same split (if installed).
+# Our model on the held-out test split, the sklesion reference on the same split (if installed),
+# then the served model source by source (reports/external.md).
 evaluate: venv
 	$(PY) -m training.evaluate --data $(HAM10000_DIR) --model $(MODEL_OUT) --out reports
 	$(PY) -m training.reference --data $(HAM10000_DIR) --out reports
+	$(PY) -m inference.evaluate_external --model-dir $(MODEL_OUT) --out reports
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache

@@ -54,6 +54,10 @@ def test_prediction_is_a_distribution_over_the_seven_classes(classifier, testdat
             "predicted_class": prediction.predicted_class,
             "malignant_probability": prediction.malignant_probability,
             "model_version": card["version"],
+            "photo_type": prediction.photo_type,
+            "photo_type_detected": prediction.photo_type_detected,
+            "photo_type_given": False,
+            "clinical_probability": prediction.clinical_probability,
         }
 
 
