@@ -17,7 +17,7 @@ help:
 	@echo "make train     train the CNN on HAM10000 (HAM10000_DIR=$(HAM10000_DIR))"
 	@echo "make evaluate  evaluate the installed model on the held-out test split"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
