@@ -31,3 +31,19 @@ class ShadesOfGray(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "power": self.power}
+
+
+@keras.saving.register_keras_serializable(package="skinsite")
+class PhotoTypeGate(keras.layers.Layer):
+    """The photo type the fusion uses: the user's when given, else the detector's probability.
+
+    Inputs: `clinical_probability` (n, 1) from the detector and `given` (n, 2) = [given, clinical].
+    Output (n, 1 + k): `[t, t * logits]` for logits (n, k), where t is 1 for clinical, so the
+    fusion layer can give clinical photos their own weights on the logits (a second head).
+    """
+
+    def call(self, inputs):
+        clinical_probability, given, logits = inputs
+        flag, value = given[:, 0:1], given[:, 1:2]
+        t = flag * value + (1.0 - flag) * clinical_probability
+        return keras.ops.concatenate([t, t * logits], axis=-1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.evaluate import binary_calibration_error, sensitivity_at_specificity
+from training.metrics import binary_calibration_error, sensitivity_at_specificity
 from training.preprocessing import CLASSES, MALIGNANT
 from training.sources import Sample
 

@@ -254,8 +254,11 @@ def balanced_weights(
             weights[members] = share * len(idx) / (len(present) * len(members))
     used = weights > 0
     weights[used] /= weights[used].mean()
-    weights = np.minimum(weights, cap)
-    weights[used] /= weights[used].mean()
+    for _ in range(200):  # clip and renormalise until the cap holds (it converges in a few rounds)
+        weights = np.minimum(weights, cap)
+        weights[used] /= weights[used].mean()
+        if weights.max() <= cap * (1 + 1e-6):
+            break
     return weights
 
 

@@ -42,7 +42,8 @@ from training.data import (
     metadata_vectors,
     split_summary,
 )
-from training.export import export_and_score, predict_logits, update_card, write_report
+from training.export import export_and_score, update_card, write_report
+from training.metrics import summary_metrics  # noqa: F401 - re-exported for callers of train
 from training.model import BACKBONES, Backbone, build_model, class_weights
 from training.preprocessing import (
     CLASS_NAMES,
@@ -55,6 +56,7 @@ from training.preprocessing import (
     TTA_VIEWS,
     describe,
 )
+from training.scoring import predict_logits
 
 logger = logging.getLogger("training.train")
 
@@ -292,24 +294,6 @@ def model_card(
             "doi:10.1038/sdata.2018.161, CC BY-NC-SA 4.0. The model is a derivative: non-commercial use "
             "only, attribute the authors, share alike."
         ),
-    }
-
-
-def summary_metrics(metrics: dict) -> dict:
-    """The headline numbers only (the full report is in reports/evaluation.json)."""
-    mvb, cal = metrics["malignant_vs_benign"], metrics["calibration"]
-    return {
-        "n_images": metrics["n_images"],
-        "balanced_accuracy": round(metrics["balanced_accuracy"], 4),
-        "accuracy": round(metrics["accuracy"], 4),
-        "macro_f1": round(metrics["macro_f1"], 4),
-        "malignant_roc_auc": round(mvb["roc_auc"], 4),
-        "malignant_sensitivity_at_80_specificity": round(mvb["sensitivity_at_80_specificity"], 4),
-        "malignant_sensitivity_at_90_specificity": round(mvb["sensitivity_at_90_specificity"], 4),
-        "ece_before_calibration": round(cal["ece_before_calibration"], 4),
-        "ece_after_calibration": round(cal["ece_after_calibration"], 4),
-        "malignant_ece_after_calibration": round(cal["malignant_ece_after_calibration"], 4),
-        "per_class_recall": {k: round(v["recall"], 4) for k, v in metrics["per_class"].items()},
     }
 
 
