@@ -293,9 +293,23 @@ class Classifier:
         """
         from inference.heatmap import gradcam_for
 
-        metadata = self.metadata([context]) if self.uses_metadata else None
         index = CLASSES.index(class_name) if class_name is not None else None
+        if self.detects_photo_type:
+            # Multi-source models: explain the CNN's logit for the class (the calibration after it
+            # keeps each photo type's ranking), on the image-only chain Grad-CAM can split.
+            return gradcam_for(self.explained_model()).compute(self.inputs([image]), class_index=index)
+        metadata = self.metadata([context]) if self.uses_metadata else None
         return gradcam_for(self.model).compute(self.inputs([image]), class_index=index, metadata=metadata)
+
+    def explained_model(self):
+        """Image in, the CNN's 7 logits out (multi-source models): what the heatmap explains."""
+        if getattr(self, "_explained_model", None) is None:
+            import keras
+
+            features = self.model.get_layer("lesion_features")
+            image = keras.Input(features.input_shape[1:], name="image")
+            self._explained_model = keras.Model(image, self.model.get_layer("logits")(features(image)))
+        return self._explained_model
 
     def _prediction(self, row: np.ndarray, clinical: float, context: Context | None) -> Prediction:
         row = np.clip(row, 0.0, None)

@@ -76,13 +76,19 @@ def fit(data_dir: Path, out: Path = STATS_FILE) -> LesionStatistics:
     return statistics
 
 
-PER_SOURCE_TRAIN = 700  # lesion photos per source for the statistics (every source counts alike)
+PER_SOURCE_TRAIN = 500  # lesion photos per source for the statistics (every source counts alike)
 # The distance limit: the largest of each source's validation percentile, so no source loses more.
 SOURCE_QUANTILE = 97.5
 
 
+_FEATURES: dict[Path, np.ndarray] = {}  # per process: fitting and scoring look at the same photos
+
+
 def _features_of_samples(samples: list[Sample]) -> np.ndarray:
-    return np.array([features(open_image(s.path, 256)) for s in samples])
+    for s in samples:
+        if s.path not in _FEATURES:
+            _FEATURES[s.path] = features(open_image(s.path, 256))
+    return np.array([_FEATURES[s.path] for s in samples])
 
 
 def fit_sources(out: Path = STATS_FILE) -> LesionStatistics:
@@ -103,13 +109,15 @@ def fit_sources(out: Path = STATS_FILE) -> LesionStatistics:
     limits = {}
     for source in SOURCES:
         val = [s for s in samples if s.source == source and s.split == "val"]
+        val = [val[i] for i in sorted(rng.choice(len(val), size=min(800, len(val)), replace=False))]
         limits[source] = float(np.percentile(fitted.distance(_features_of_samples(val)), SOURCE_QUANTILE))
     statistics = LesionStatistics(fitted.mean, fitted.inverse_covariance, round(max(limits.values()), 3))
     payload = statistics.to_json(
         fitted_on=f"{len(train)} lesion photos: up to {PER_SOURCE_TRAIN} per source from the training parts of "
         + ", ".join(SOURCES)
         + f" (seed {SEED})",
-        limit_set_on=f"the largest per-source {SOURCE_QUANTILE}th percentile of validation-part distances",
+        limit_set_on=f"the largest per-source {SOURCE_QUANTILE}th percentile of validation-part distances "
+        "(up to 800 photos per source)",
         per_source_limits={k: round(v, 3) for k, v in limits.items()},
     )
     out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
@@ -148,10 +156,11 @@ def evaluate(data_dir: Path, out_dir: Path, statistics: LesionStatistics | None 
     """Score the checks on test and validation lesions and on the non-lesion set; write the report."""
     started = time.monotonic()
     lesions: dict[str, dict] = {}
+    ham = {s.path.stem: s for s in load_samples(sources=("ham10000",))}
     for split in ("val", "test"):
         ids = _split_ids(split)
         print(f"scoring {len(ids)} {split} lesions", file=sys.stderr)
-        decisions = [assess_features(row, statistics) for row in _features_of(data_dir, ids)]
+        decisions = [assess_features(row, statistics) for row in _features_of_samples([ham[i] for i in ids])]
         rejected = [(image_id, d.reason) for image_id, d in zip(ids, decisions, strict=True) if not d.ok]
         lesions[split] = {
             "images": len(ids),

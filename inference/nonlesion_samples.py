@@ -112,8 +112,9 @@ def generated_frames(rng: np.random.Generator, size: tuple[int, int] = (600, 450
     # Skin with no lesion: a skin tone, pores and sheen as smooth noise, a little shading.
     for name, colour in [("light", (226, 184, 160)), ("medium", (188, 128, 98)), ("dark", (112, 72, 52))]:
         noise = Image.fromarray(rng.integers(0, 256, (height // 8, width // 8), dtype=np.uint8)).resize(size)
-        texture = (np.asarray(noise, dtype=np.float64) - 128) / 128 * 10 + ramp[..., None] / 255 * 20 - 10
-        yield f"generated:skin_{name}", Image.fromarray((np.array(colour) + texture).clip(0, 255).astype(np.uint8))
+        texture = (np.asarray(noise, dtype=np.float64) - 128) / 128 * 10 + ramp / 255 * 20 - 10
+        pixels = np.array(colour, dtype=np.float64) + texture[..., None]
+        yield f"generated:skin_{name}", Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     # A screen: a dark app window with coloured panels and lines of text.
     screen = Image.new("RGB", size, (30, 32, 38))
     draw = ImageDraw.Draw(screen)

@@ -38,7 +38,13 @@ from training.metrics import (  # noqa: F401 - re-exported: the metrics are part
     uncalibrated,
 )
 from training.preprocessing import CLASSES
-from training.scoring import logits_model, predict_arrays, predict_logits, view_outputs  # noqa: F401
+from training.scoring import (  # noqa: F401 - re-exported
+    PhotoTypeDetected,
+    logits_model,
+    predict_arrays,
+    predict_logits,
+    view_outputs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports", help="where to write the report")
     parser.add_argument("--split-file", type=Path, default=DEFAULT_SPLIT_FILE)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "skinsite-training")
+    parser.add_argument(
+        "--images", type=Path, default=None, help="folder whose images/ to score (default --data; e.g. ham10000_320)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -234,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     import training.layers  # noqa: F401 - registers the custom layers a model file may hold
 
     model = keras.saving.load_model(args.model / "model.keras", compile=False)
+    if card.get("photo_type"):  # multi-source models: a photo-type input and a clinical column too
+        model = PhotoTypeDetected(model)
     rows = [r for r in read_split(args.split_file) if r.split == "test"]
-    images = load_images(args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
+    images = load_images(args.images or args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
     meta = metadata_vectors(args.data, [r.image_id for r in rows]) if card.get("metadata_input") else None
     views = int(card.get("test_time_augmentation", 1))
     probabilities = predict_arrays(model, images, meta, views=views)

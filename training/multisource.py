@@ -133,6 +133,92 @@ def fit_typed_fusion(
     return fusion, oof
 
 
+@dataclass(frozen=True)
+class RankCalibration:
+    """Calibration that keeps the CNN's malignant ranking within each photo type.
+
+    `softmax(logits / T + t * b)` (a temperature and, for clinical photos, one bias per class),
+    then the malignant share recalibrated by `sigmoid(a * logit(m) + c + d * t)` with the classes'
+    proportions kept (`training.layers.MalignantRecalibration`).
+    """
+
+    temperature: float
+    clinical_bias: np.ndarray  # (7,)
+    a: float
+    c: float
+    d: float
+
+    def fusion(self) -> TypedFusion:
+        """The same first step as a `TypedFusion` kernel (metadata and t * logits weights are 0)."""
+        k = len(CLASSES)
+        kernel = np.zeros((k + METADATA_SIZE + 1 + k, k), dtype=np.float32)
+        kernel[:k, :k] = np.eye(k) / self.temperature
+        kernel[k + METADATA_SIZE] = self.clinical_bias
+        return TypedFusion(kernel, np.zeros(k, dtype=np.float32), self.temperature, False, True)
+
+    def probabilities(self, logits: np.ndarray, t: np.ndarray) -> np.ndarray:
+        from training.metrics import softmax
+
+        p = softmax(logits / self.temperature + t.reshape(-1, 1) * self.clinical_bias)
+        mask = np.isin(np.arange(len(CLASSES)), MALIGNANT_INDEX)
+        m = np.clip(p[:, mask].sum(axis=1), 1e-6, 1 - 1e-6)
+        m_new = 1 / (1 + np.exp(-(self.a * np.log(m / (1 - m)) + self.c + self.d * t)))
+        scale = np.where(mask, (m_new / m)[:, None], ((1 - m_new) / (1 - m))[:, None])
+        return p * scale
+
+
+MALIGNANT_INDEX = [CLASSES.index(c) for c in ("akiec", "bcc", "mel")]
+
+
+PHOTO_TYPE_MODES = ("none", "malignant", "classes")
+
+
+def fit_rank_calibration(
+    logits: np.ndarray, t: np.ndarray, labels: np.ndarray, photo_type: str = "classes"
+) -> RankCalibration:
+    """Fit T (NLL), the clinical class biases (NLL on the logits / T, lightly L2-penalised), then a, c, d.
+
+    `photo_type`: "classes" fits both the clinical class biases and d; "malignant" only d (clinical
+    photos get their own malignant intercept); "none" neither (one calibration for both types).
+    """
+    if photo_type not in PHOTO_TYPE_MODES:
+        raise ValueError(f"photo_type must be one of {PHOTO_TYPE_MODES}")
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    from training.calibration import fit_temperature
+    from training.metrics import softmax
+
+    temperature = fit_temperature(logits, labels)
+    z = logits / temperature
+    rows = np.arange(len(labels))
+
+    def nll(b: np.ndarray) -> float:
+        p = softmax(z + t[:, None] * b[None, :])
+        return float(-np.log(p[rows, labels] + 1e-12).mean() + 0.01 * (b**2).sum())
+
+    fit_bias = photo_type == "classes"
+    bias = minimize(nll, np.zeros(len(CLASSES)), method="L-BFGS-B").x if fit_bias else np.zeros(len(CLASSES))
+    p = softmax(z + t[:, None] * bias[None, :])
+    m = np.clip(p[:, MALIGNANT_INDEX].sum(axis=1), 1e-6, 1 - 1e-6)
+    malignant = np.isin(labels, MALIGNANT_INDEX)
+    platt = LogisticRegression(C=10.0).fit(np.c_[np.log(m / (1 - m)), t * (photo_type != "none")], malignant)
+    (a, d), c = platt.coef_[0], platt.intercept_[0]
+    return RankCalibration(temperature, bias.astype(np.float32), float(a), float(c), float(d))
+
+
+def cross_fit_rank_calibration(
+    logits, t, labels, folds, photo_type: str = "classes"
+) -> tuple[RankCalibration, np.ndarray]:
+    """The calibration fitted on all rows, and its out-of-fold probabilities (folds by patient or lesion)."""
+    oof = np.zeros((len(labels), len(CLASSES)))
+    for fold in np.unique(folds):
+        held = folds == fold
+        part = fit_rank_calibration(logits[~held], t[~held], labels[~held], photo_type)
+        oof[held] = part.probabilities(logits[held], t[held])
+    return fit_rank_calibration(logits, t, labels, photo_type), oof
+
+
 def group_folds(groups: list[str], n_folds: int = 5, seed: int = 0) -> np.ndarray:
     """A fold number per image, the same for all images of one patient or lesion."""
     unique = sorted(set(groups))
@@ -142,7 +228,7 @@ def group_folds(groups: list[str], n_folds: int = 5, seed: int = 0) -> np.ndarra
     return np.array([fold_of[g] for g in groups])
 
 
-def exported_model(cnn, detector: PhotoTypeDetector, fusion: TypedFusion):
+def exported_model(cnn, detector: PhotoTypeDetector, fusion: TypedFusion, recalibration: RankCalibration | None = None):
     """The served Keras model: image, metadata, photo_type in; 7 probabilities + clinical probability out."""
     import keras
 
@@ -167,5 +253,11 @@ def exported_model(cnn, detector: PhotoTypeDetector, fusion: TypedFusion):
     scores = dense(joined)
     dense.set_weights([fusion.kernel, fusion.bias])
     probabilities = keras.layers.Softmax(name="probabilities")(scores)
+    if recalibration is not None:
+        from training.layers import MalignantRecalibration
+
+        probabilities = MalignantRecalibration(
+            MALIGNANT_INDEX, recalibration.a, recalibration.c, recalibration.d, name="malignant_recalibration"
+        )([probabilities, typed])
     out = keras.layers.Concatenate(name="probabilities_and_clinical")([probabilities, clinical])
     return keras.Model([image, meta, given], out, name="lesion_classifier_multisource")

@@ -44,3 +44,18 @@ def predict_logits(
 def logits_model(exported):
     """The logits model inside an exported (calibrated) model."""
     return exported.get_layer("lesion_classifier")
+
+
+class PhotoTypeDetected:
+    """A multi-source model seen as image (+ metadata) in, 7 probabilities out, the photo type detected.
+
+    Lets `predict_arrays` and the HAM10000 evaluation score it like the earlier two-input models.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, inputs, training: bool = False):
+        batch, meta = inputs
+        given = np.zeros((len(batch), 2), dtype=np.float32)
+        return np.asarray(self.model([batch, meta, given], training=training))[:, : len(CLASSES)]

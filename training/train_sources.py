@@ -87,6 +87,23 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def cnn_of(served):
+    """The logits CNN (image in, 7 logits out) inside a served model of any version."""
+    import keras
+
+    try:
+        return served.get_layer("lesion_classifier")  # HAM10000-only models nest it whole
+    except ValueError:
+        pass
+    features = served.get_layer("lesion_features")  # multi-source models: features, then logits
+    image = keras.Input(features.input_shape[1:], name="image")
+    pooled = features(image)
+    dense = keras.layers.Dense(len(served.get_layer("logits").get_weights()[1]), name="logits")
+    logits = dense(keras.layers.Dropout(0.3, name="head_dropout")(pooled))
+    dense.set_weights(served.get_layer("logits").get_weights())
+    return keras.Model(image, logits, name="lesion_classifier")
+
+
 def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
     import keras
@@ -104,9 +121,8 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     weights = balanced_weights(train_samples, source_share=share).astype(np.float32)
     labels = labels_of(train_samples)
     if args.init_from:
-        served = keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False)
-        cnn = served.get_layer("lesion_classifier")
-        base = next(layer for layer in cnn.layers if isinstance(layer, keras.Model))
+        cnn = cnn_of(keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False))
+        base = cnn
     else:
         cnn, base = build_model(
             BACKBONES["mobilenetv2_050"], args.image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True
@@ -174,7 +190,7 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
             )
 
     base.trainable = True
-    for layer in base.layers:
+    for layer in base._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # ImageNet statistics; batches of 32 from mixed sources are too few
     steps = args.epochs * (args.max_steps or int(np.ceil(len(train_idx) / args.batch_size)))
@@ -219,13 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     images = load_sample_images(samples, args.image_size, args.cache_dir)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args.cnn and args.cnn.name.endswith(".weights.h5"):  # a stopped run's best epoch
-        served = keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False)
-        cnn = served.get_layer("lesion_classifier")
+        cnn = cnn_of(keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False))
         cnn.load_weights(args.cnn)
         history = {"where": f"best epoch saved in {args.cnn}", "epochs": []}
+        if (args.cnn.parent / "history.json").is_file():  # the run that saved it
+            history = json.loads((args.cnn.parent / "history.json").read_text(encoding="utf-8"))
     elif args.cnn:
         cnn = keras.saving.load_model(args.cnn, compile=False)
-        history: dict = {"where": f"loaded from {args.cnn}", "epochs": []}
+        history = {"where": f"loaded from {args.cnn}", "epochs": []}
+        if (args.cnn.parent / "history.json").is_file():  # the run that saved it
+            history = json.loads((args.cnn.parent / "history.json").read_text(encoding="utf-8"))
     else:
         cnn, history = train_cnn(args, samples, images)
         history.pop("weights", None)
