@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from training.augment import AUGMENTATION_DESCRIPTION
-from training.data import file_sha256
+from training.data import DEFAULT_SPLIT_FILE, file_sha256
 from training.export import export_tflite
 from training.metrics import compute_metrics, softmax, summary_metrics
 from training.multisource import (
@@ -257,6 +257,8 @@ def finish(
                 "external": "training/splits/external_split.csv (by patient or lesion, 60/40 per source)",
             },
             "external_split_sha256": file_sha256(Path(__file__).resolve().parent / "splits" / "external_split.csv"),
+            "split_file": "training/splits/ham10000_split.csv",
+            "split_sha256": file_sha256(DEFAULT_SPLIT_FILE),
             "sampling": "classes balanced within each source (training.sources.balanced_weights), phone photos "
             f"x{training.get('clinical_share')} their share",
             "augmentation": AUGMENTATION_DESCRIPTION,
