@@ -17,10 +17,10 @@ help:
 	@echo "make load      bounded Locust load test against make serve → reports/load.md"
 	@echo "make worker    run only a Celery worker (for more workers or a separate web server)"
 	@echo "make lint      ruff check + format check + mypy"
-	@echo "make train     train the CNN on HAM10000 (HAM10000_DIR=$(HAM10000_DIR))"
+	@echo "make train     fine-tune on HAM10000 + the external sets, export to MODEL_OUT=$(MODEL_OUT)"
 	@echo "make evaluate  evaluate the installed model on the held-out test split"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -72,13 +72,18 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Multi-source fine-tuning from the served model's CNN (about an hour on 2 CPU cores), then the
+# photo-type detector, the fusion, export and card. The HAM10000-only recipe: python -m training.train.
+VERSION ?= multisource-mnv2-0.5-$(shell date +%Y%m%d)
 train: venv
-	$(PY) -m training.train --data $(HAM10000_DIR) --out $(MODEL_OUT)
+	$(PY) -m training.train_sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION)
 
-# Our model on the held-out test split, then the sklesion reference on the same split (if installed).
+# Our model on the held-out test split, the sklesion reference on the same split (if installed),
+# then the served model source by source (reports/external.md).
 evaluate: venv
-	$(PY) -m training.evaluate --data $(HAM10000_DIR) --model $(MODEL_OUT) --out reports
+	$(PY) -m training.evaluate --data $(HAM10000_DIR) --images $(HAM10000_DIR)_320 --model $(MODEL_OUT) --out reports
 	$(PY) -m training.reference --data $(HAM10000_DIR) --out reports
+	$(PY) -m inference.evaluate_external --model-dir $(MODEL_OUT) --out reports
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache

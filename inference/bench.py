@@ -51,6 +51,41 @@ def _decode(data: bytes) -> Image.Image:
     return image
 
 
+def _phone_jpeg(seed: int = 0) -> bytes:
+    """A 12-megapixel (4032 x 3024) JPEG like a phone's: a lesion photo enlarged, with sensor noise."""
+    source = sorted(TESTDATA.glob("*.jpg"))[0]
+    with Image.open(source) as image:
+        large = image.convert("RGB").resize((4032, 3024), Image.Resampling.BILINEAR)
+    noise = np.random.default_rng(seed).normal(0, 6, (3024, 4032, 3))
+    pixels = (np.asarray(large, dtype=np.float64) + noise).clip(0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
+    """One 12 MP phone JPEG as the worker and the CLI handle it: reduced-scale decode, checks, prediction."""
+    from inference import quality
+    from training.preprocessing import WORK_MIN, open_image
+
+    size = max(classifier.input_size, WORK_MIN)
+
+    def served(payload: bytes) -> None:
+        image = open_image(io.BytesIO(payload), size)
+        quality.assess(image)
+        classifier.predict(image)
+
+    def full_decode(payload: bytes) -> None:
+        classifier.predict(_decode(payload))
+
+    return {
+        "bytes": len(data),
+        "pixels": "4032x3024",
+        "decode_checks_predict": _summary(_latencies(served, [data], rounds * 4)),
+        "full_decode_predict_for_comparison": _summary(_latencies(full_decode, [data], rounds)),
+    }
+
+
 def _latencies(run: Callable[[bytes], object], photos: list[bytes], rounds: int) -> list[float]:
     run(photos[0])  # warm-up: graph tracing and caches are not what a patient waits for
     times = []
@@ -146,6 +181,7 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
 
     heat = _latencies(lambda data: heatmap.overlay_jpeg(img := _decode(data), classifier.heatmap(img)), photos, rounds)
     checks = _latencies(lambda data: quality.assess(_decode(data)), photos, rounds)
+    phone = _phone_photo(classifier, _phone_jpeg(), rounds)
     if keras and served != "keras":
         runtimes["keras"], reference = _runtime("keras", photos, rounds, batch_size)
         batch = classifier.inputs([_decode(data) for data in photos])
@@ -161,6 +197,7 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "runtimes": runtimes,
         "quality_checks": _summary(checks),
+        "phone_jpeg_12mp": phone,
         "heatmap": _summary(heat),
         # A worker analyses one photo per task: its memory is the model plus single-photo runs. The
         # batched runs (32 photos x the views in one call) need far larger buffers than a worker does.
@@ -176,7 +213,7 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
         sk = report["sklesion"].get("single")
         if sk:
             report["speedup_vs_sklesion_p50"] = round(sk["p50_ms"] / runtimes[served]["single"]["p50_ms"], 1)
-    report["targets"] = {"p50_ms_at_most": 25, "speedup_vs_sklesion_at_least": 5}
+    report["targets"] = {"p50_ms_at_most": 25, "phone_12mp_p50_ms_at_most": 25, "speedup_vs_sklesion_at_least": 5}
     return report
 
 
@@ -198,6 +235,19 @@ def table(report: dict) -> str:
         rows.append((f"{label}: model load", f"{figures['load_s']} s"))
         if "max_abs_difference_vs_keras" in figures:
             rows.append((f"{label}: max |difference| from Keras", f"{figures['max_abs_difference_vs_keras']:.2e}"))
+    phone = report["phone_jpeg_12mp"]
+    rows.append(
+        (
+            "12 MP phone JPEG: reduced-scale decode + checks + predict, p50 / p95",
+            f"{phone['decode_checks_predict']['p50_ms']} / {phone['decode_checks_predict']['p95_ms']} ms",
+        )
+    )
+    rows.append(
+        (
+            "12 MP phone JPEG: full decode + predict (before)",
+            f"{phone['full_decode_predict_for_comparison']['p50_ms']} ms",
+        )
+    )
     rows.append(
         (
             "RSS: start / model loaded / after single-photo predictions / after everything",

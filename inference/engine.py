@@ -12,6 +12,14 @@ test-time augmentation, ...), all written by `training.train` / `training.export
 A model with a metadata input takes the patient's age and sex and the lesion's body site as a
 second input; any of them may be missing. Every photo is scored in the card's number of
 dihedral views (rotations and mirrors) and the views are combined in logit space.
+
+Photo type. A model whose card has a `photo_type` section also tells dermoscopy (through a
+dermatoscope, also a phone attachment) from clinical photos (the plain camera): its output has an
+eighth column, the probability that the photo is clinical, and it takes a third input, the photo
+type when the user gave it (`[1, 1]` clinical, `[1, 0]` dermoscopy, `[0, 0]` detect), which the
+scoring uses instead of the detected one. Pass it as `Context(photo_type="clinical")`; every
+`Prediction` says which type was used and whether it was detected or given. Older models give
+`photo_type=None`.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"
 RUNTIMES = ("tflite", "keras")
 REQUIRED_CARD_KEYS = ("version", "classes", "malignant_classes", "input_size")
+PHOTO_TYPES = ("dermoscopy", "clinical")
+PHOTO_TYPE_SIZE = 2  # the photo-type input: [given, clinical]
 
 
 class ModelUnavailable(RuntimeError):
@@ -56,6 +66,10 @@ class Prediction:
     predicted_class: str
     malignant_probability: float  # akiec + bcc + mel
     model_version: str
+    photo_type: str | None = None  # "dermoscopy" / "clinical" as scored; None: the model has no photo type
+    photo_type_detected: str | None = None  # what the model saw, even when the user said otherwise
+    photo_type_given: bool = False  # True when Context.photo_type overrode the detection
+    clinical_probability: float | None = None  # the detector's probability that the photo is clinical
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same fields."""
@@ -64,7 +78,19 @@ class Prediction:
             "predicted_class": self.predicted_class,
             "malignant_probability": self.malignant_probability,
             "model_version": self.model_version,
+            "photo_type": self.photo_type,
+            "photo_type_detected": self.photo_type_detected,
+            "photo_type_given": self.photo_type_given,
+            "clinical_probability": self.clinical_probability,
         }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Raw outputs for a batch: `(n, 7)` probabilities and `(n,)` clinical probabilities (NaN: no detector)."""
+
+    probabilities: np.ndarray
+    clinical_probability: np.ndarray
 
 
 def read_card(model_dir: Path) -> dict:
@@ -98,9 +124,20 @@ class Context:
     age: float | None = None
     sex: str | None = None  # "female" / "male"
     site: str | None = None  # a HAM10000 localization, e.g. "back" (lesions.models.BODY_SITES)
+    photo_type: str | None = None  # "dermoscopy" / "clinical" when the user said so; None: detect it
+
+    def __post_init__(self) -> None:
+        if self.photo_type not in (None, *PHOTO_TYPES):
+            raise ValueError(f"photo_type must be one of {PHOTO_TYPES} or None, got {self.photo_type!r}")
 
     def vector(self) -> np.ndarray:
         return encode_metadata(self.age, self.sex, self.site)
+
+    def photo_type_vector(self) -> np.ndarray:
+        """The model's photo-type input: `[given, clinical]`."""
+        if self.photo_type is None:
+            return np.zeros(PHOTO_TYPE_SIZE, dtype=np.float32)
+        return np.array([1.0, float(self.photo_type == "clinical")], dtype=np.float32)
 
 
 class _TFLite:
@@ -123,7 +160,7 @@ class _TFLite:
 
     def __call__(self, inputs: np.ndarray | list[np.ndarray]) -> np.ndarray:
         inputs = inputs if isinstance(inputs, list) else [inputs]
-        named = dict(zip(["image", "metadata"][: len(inputs)], inputs, strict=True))
+        named = dict(zip(["image", "metadata", "photo_type"][: len(inputs)], inputs, strict=True))
         if set(named) != set(self.input_names):
             raise ModelUnavailable(f"the TFLite model takes {self.input_names}, not {sorted(named)}")
         (output,) = self.runner(**named).values()
@@ -141,6 +178,7 @@ class Classifier:
         self.model_dir = Path(model_dir)
         self.uses_metadata = bool(card.get("metadata_input"))
         self.views = int(card.get("test_time_augmentation", 1))
+        self.detects_photo_type = bool(card.get("photo_type"))
         self.runtime = runtime
         self._served = served if served is not None else (lambda inputs: model.predict_on_batch(inputs))
         # Neither Keras nor TFLite documents thread safety; a worker thread pool must not interleave calls.
@@ -170,11 +208,14 @@ class Classifier:
         expected_in: Any = (None, card["input_size"], card["input_size"], 3)
         if card.get("metadata_input"):
             expected_in = [expected_in, (None, METADATA_SIZE)]
+        if card.get("photo_type"):
+            expected_in = [*expected_in, (None, PHOTO_TYPE_SIZE)]
+        expected_out = (None, len(CLASSES) + (1 if card.get("photo_type") else 0))
         found_in = [tuple(s) for s in model.input_shape] if isinstance(model.input_shape, list) else model.input_shape
-        if tuple(found_in) != tuple(expected_in) or tuple(model.output_shape) != (None, len(CLASSES)):
+        if tuple(found_in) != tuple(expected_in) or tuple(model.output_shape) != expected_out:
             raise ModelUnavailable(
                 f"{model_path} maps {model.input_shape} to {model.output_shape}, "
-                f"the card says {expected_in} to (None, {len(CLASSES)})"
+                f"the card says {expected_in} to {expected_out}"
             )
         serving = card.get("serving") or {}
         runtime = runtime or serving.get("runtime") or "keras"
@@ -189,7 +230,9 @@ class Classifier:
                 served = _TFLite(tflite_path)
             except Exception as exc:  # a corrupt flatbuffer raises ValueError or RuntimeError
                 raise ModelUnavailable(f"could not load {tflite_path}: {exc}") from exc
-            expected_names = ["image", "metadata"] if card.get("metadata_input") else ["image"]
+            expected_names = ["image", "metadata", "photo_type"][
+                : len(expected_in) if isinstance(expected_in, list) else 1
+            ]
             if served.input_names != expected_names:
                 raise ModelUnavailable(f"{tflite_path} takes {served.input_names}, the card says {expected_names}")
         return cls(model, card, model_dir, runtime, served)
@@ -212,17 +255,35 @@ class Classifier:
         """Probabilities for several images (with what is known of each) in one forward pass."""
         if not images:
             return []
-        return [self._prediction(row) for row in self.probabilities(self.inputs(images), contexts)]
+        contexts = contexts or [None] * len(images)
+        scores = self.scores(self.inputs(images), contexts)
+        return [
+            self._prediction(row, clinical, context)
+            for row, clinical, context in zip(scores.probabilities, scores.clinical_probability, contexts, strict=True)
+        ]
 
     def probabilities(self, batch: np.ndarray, contexts: list[Context | None] | None = None) -> np.ndarray:
         """`(n, 7)` float64 probabilities for a prepared batch, combined over the card's views."""
-        meta = self.metadata(contexts or [None] * len(batch)) if self.uses_metadata else None
+        return self.scores(batch, contexts).probabilities
+
+    def scores(self, batch: np.ndarray, contexts: list[Context | None] | None = None) -> Scores:
+        """Probabilities and photo-type probabilities for a prepared batch, combined over the card's views."""
+        contexts = contexts or [None] * len(batch)
+        meta = self.metadata(contexts) if self.uses_metadata else None
         inputs = view_inputs(batch, meta, self.views)
+        if self.detects_photo_type:
+            given = np.stack([(c or Context()).photo_type_vector() for c in contexts]).reshape(len(batch), -1)
+            inputs = [*inputs, np.tile(given, (self.views, 1))]
         with self._lock:
             # Keras: predict_on_batch runs the traced graph (~10 ms a batch against ~170 ms for an
             # eager call). TFLite: one interpreter call for all views.
-            output = self._served(inputs)
-        return combine_views(np.asarray(output, dtype=np.float64), self.views)
+            output = np.asarray(self._served(inputs), dtype=np.float64)
+        probabilities = combine_views(output[:, : len(CLASSES)], self.views)
+        if self.detects_photo_type:
+            clinical = output[:, len(CLASSES)].reshape(self.views, len(batch)).mean(axis=0)
+        else:
+            clinical = np.full(len(batch), np.nan)
+        return Scores(probabilities, clinical)
 
     def heatmap(self, image: Image.Image, context: Context | None = None, class_name: str | None = None):
         """The Grad-CAM `inference.heatmap.Heatmap` of one image, computed on the Keras model.
@@ -232,19 +293,41 @@ class Classifier:
         """
         from inference.heatmap import gradcam_for
 
-        metadata = self.metadata([context]) if self.uses_metadata else None
         index = CLASSES.index(class_name) if class_name is not None else None
+        if self.detects_photo_type:
+            # Multi-source models: explain the CNN's logit for the class (the calibration after it
+            # keeps each photo type's ranking), on the image-only chain Grad-CAM can split.
+            return gradcam_for(self.explained_model()).compute(self.inputs([image]), class_index=index)
+        metadata = self.metadata([context]) if self.uses_metadata else None
         return gradcam_for(self.model).compute(self.inputs([image]), class_index=index, metadata=metadata)
 
-    def _prediction(self, row: np.ndarray) -> Prediction:
+    def explained_model(self):
+        """Image in, the CNN's 7 logits out (multi-source models): what the heatmap explains."""
+        if getattr(self, "_explained_model", None) is None:
+            import keras
+
+            features = self.model.get_layer("lesion_features")
+            image = keras.Input(features.input_shape[1:], name="image")
+            self._explained_model = keras.Model(image, self.model.get_layer("logits")(features(image)))
+        return self._explained_model
+
+    def _prediction(self, row: np.ndarray, clinical: float, context: Context | None) -> Prediction:
         row = np.clip(row, 0.0, None)
         row = row / row.sum()  # float32 softmax sums to 1 only within ~1e-7
         probabilities = {name: float(p) for name, p in zip(CLASSES, row, strict=True)}
+        detected = given = None
+        if self.detects_photo_type:
+            detected = "clinical" if clinical >= 0.5 else "dermoscopy"
+            given = context.photo_type if context is not None else None
         return Prediction(
             probabilities=probabilities,
             predicted_class=CLASSES[int(row.argmax())],
             malignant_probability=float(sum(probabilities[name] for name in MALIGNANT)),
             model_version=self.version,
+            photo_type=given or detected,
+            photo_type_detected=detected,
+            photo_type_given=given is not None,
+            clinical_probability=None if np.isnan(clinical) else float(clinical),
         )
 
 

@@ -109,6 +109,31 @@ def generated_frames(rng: np.random.Generator, size: tuple[int, int] = (600, 450
     stripes = np.zeros((height, width, 3), dtype=np.uint8)
     stripes[:, ::40] = 255
     yield "generated:stripes", Image.fromarray(stripes)
+    # Skin with no lesion: a skin tone, pores and sheen as smooth noise, a little shading.
+    for name, colour in [("light", (226, 184, 160)), ("medium", (188, 128, 98)), ("dark", (112, 72, 52))]:
+        noise = Image.fromarray(rng.integers(0, 256, (height // 8, width // 8), dtype=np.uint8)).resize(size)
+        texture = (np.asarray(noise, dtype=np.float64) - 128) / 128 * 10 + ramp / 255 * 20 - 10
+        pixels = np.array(colour, dtype=np.float64) + texture[..., None]
+        yield f"generated:skin_{name}", Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    # A screen: a dark app window with coloured panels and lines of text.
+    screen = Image.new("RGB", size, (30, 32, 38))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, width, 40), fill=(60, 110, 200))
+    for row in range(3):
+        draw.rectangle((20, 60 + row * 120, width // 2 - 10, 160 + row * 120), fill=(70, 72, 80))
+        for line in range(4):
+            draw.text((width // 2 + 10, 70 + row * 120 + line * 20), "Settings  Account  Photos", fill=(230, 230, 230))
+    yield "generated:screen", screen
+
+
+def skin_beside_lesions(paths: list[Path]) -> Iterator[tuple[str, Image.Image]]:
+    """Skin with no lesion: the corners of phone photos whose lesion is in the centre (a third of each side)."""
+    for path in paths:
+        with Image.open(path) as source:
+            image = source.convert("RGB")
+        width, height = image.size
+        side = min(width, height) // 3
+        yield f"skin:{path.stem}:corner", image.crop((0, 0, side, side))
 
 
 def spoiled_lesions(paths: list[Path]) -> Iterator[tuple[str, Image.Image]]:
@@ -123,10 +148,14 @@ def spoiled_lesions(paths: list[Path]) -> Iterator[tuple[str, Image.Image]]:
         yield f"spoiled:{stem}:blurred", image.filter(ImageFilter.GaussianBlur(max(image.size) / 40))
 
 
-def non_lesion_images(lesion_paths: list[Path], seed: int = 0) -> Iterator[tuple[str, Image.Image]]:
-    """The whole not-assessable evaluation set: package photos (and crops), generated frames, spoiled lesions."""
+def non_lesion_images(
+    lesion_paths: list[Path], seed: int = 0, skin_paths: list[Path] | None = None
+) -> Iterator[tuple[str, Image.Image]]:
+    """The whole not-assessable evaluation set: package photos (and crops), generated frames, spoiled
+    lesions, and (given phone photos of lesions) the skin in their corners."""
     rng = np.random.default_rng(seed)
     for name, image in package_samples():
         yield from _crops(name, image)
     yield from generated_frames(rng)
     yield from spoiled_lesions(lesion_paths)
+    yield from skin_beside_lesions(skin_paths or [])

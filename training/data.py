@@ -152,7 +152,9 @@ def load_images(data_dir: Path, image_ids: list[str], size: int, cache_dir: Path
     key = hashlib.sha256("\n".join(image_ids).encode()).hexdigest()[:16]
     cache_file = None
     if cache_dir is not None:
-        cache_file = Path(cache_dir) / f"ham10000-{size}px-p{PREPROCESSING_VERSION}-{key}.npy"
+        folder = Path(data_dir).resolve().name  # ham10000 (200x150) or ham10000_320: other pixels
+        prefix = "ham10000" if folder == "ham10000" else folder
+        cache_file = Path(cache_dir) / f"{prefix}-{size}px-p{PREPROCESSING_VERSION}-{key}.npy"
         if cache_file.is_file():
             logger.info("Loading cached images from %s", cache_file)
             return np.load(cache_file)

@@ -27,121 +27,28 @@ from training.data import (
     metadata_vectors,
     read_split,
 )
-from training.preprocessing import CLASSES, MALIGNANT, combine_views, view_inputs
+from training.metrics import (  # noqa: F401 - re-exported: the metrics are part of this module's API
+    ECE_BINS,
+    MALIGNANT_INDEX,
+    binary_calibration_error,
+    compute_metrics,
+    expected_calibration_error,
+    sensitivity_at_specificity,
+    softmax,
+    uncalibrated,
+)
+from training.preprocessing import CLASSES
+from training.scoring import (  # noqa: F401 - re-exported
+    PhotoTypeDetected,
+    logits_model,
+    predict_arrays,
+    predict_logits,
+    view_outputs,
+)
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT]
-ECE_BINS = 15
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float64."""
-    z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def uncalibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """Undo temperature scaling: softmax(T * log p) equals softmax(logits) when p = softmax(logits / T)."""
-    return softmax(temperature * np.log(np.clip(probabilities, 1e-12, 1.0)))
-
-
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Top-label ECE: |accuracy - confidence| averaged over equal-width confidence bins."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    return _binned_gap(confidence, correct.astype(np.float64), bins)
-
-
-def binary_calibration_error(probability: np.ndarray, outcome: np.ndarray, bins: int = ECE_BINS) -> float:
-    """ECE of a single probability (here: malignant) against 0/1 outcomes."""
-    return _binned_gap(probability, outcome.astype(np.float64), bins)
-
-
-def _binned_gap(score: np.ndarray, target: np.ndarray, bins: int) -> float:
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(score, edges[1:-1], right=True), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.sum() * abs(target[mask].mean() - score[mask].mean())
-    return float(total / len(score))
-
-
-def sensitivity_at_specificity(y_true: np.ndarray, score: np.ndarray, specificity: float) -> tuple[float, float]:
-    """Best sensitivity with specificity >= `specificity`, and the score threshold that gives it."""
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, thresholds = roc_curve(y_true, score)
-    ok = fpr <= 1.0 - specificity + 1e-12
-    best = int(np.argmax(np.where(ok, tpr, -1.0)))
-    return float(tpr[best]), float(min(thresholds[best], 1.0))
-
-
-def compute_metrics(
-    probabilities: np.ndarray, labels: np.ndarray, temperature: float | None = 1.0, raw: np.ndarray | None = None
-) -> dict:
-    """All the test metrics for calibrated `probabilities` (n, 7) and true class indices.
-
-    The "before" calibration errors are of `raw` (the image model's own probabilities) if given,
-    else of the probabilities with the temperature undone.
-    """
-    from sklearn.metrics import (
-        balanced_accuracy_score,
-        confusion_matrix,
-        f1_score,
-        precision_recall_fscore_support,
-        roc_auc_score,
-    )
-
-    predicted = probabilities.argmax(axis=1)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predicted, labels=range(len(CLASSES)), zero_division=0
-    )
-    malignant_true = np.isin(labels, MALIGNANT_INDEX).astype(int)
-    malignant_score = probabilities[:, MALIGNANT_INDEX].sum(axis=1)
-    raw = uncalibrated(probabilities, temperature or 1.0) if raw is None else raw
-    sens80, thr80 = sensitivity_at_specificity(malignant_true, malignant_score, 0.80)
-    sens90, thr90 = sensitivity_at_specificity(malignant_true, malignant_score, 0.90)
-    return {
-        "n_images": len(labels),
-        "balanced_accuracy": float(balanced_accuracy_score(labels, predicted)),
-        "accuracy": float((predicted == labels).mean()),
-        "macro_f1": float(f1_score(labels, predicted, average="macro", labels=range(len(CLASSES)), zero_division=0)),
-        "per_class": {
-            name: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
-            }
-            for i, name in enumerate(CLASSES)
-        },
-        "malignant_vs_benign": {
-            "roc_auc": float(roc_auc_score(malignant_true, malignant_score)),
-            "sensitivity_at_80_specificity": sens80,
-            "threshold_at_80_specificity": thr80,
-            "sensitivity_at_90_specificity": sens90,
-            "threshold_at_90_specificity": thr90,
-            "n_malignant": int(malignant_true.sum()),
-            "n_benign": int(len(labels) - malignant_true.sum()),
-        },
-        "calibration": {
-            "temperature": None if temperature is None else float(temperature),
-            "ece_before_calibration": expected_calibration_error(raw, labels),
-            "ece_after_calibration": expected_calibration_error(probabilities, labels),
-            "malignant_ece_before_calibration": binary_calibration_error(
-                raw[:, MALIGNANT_INDEX].sum(axis=1), malignant_true
-            ),
-            "malignant_ece_after_calibration": binary_calibration_error(malignant_score, malignant_true),
-            "bins": ECE_BINS,
-        },
-        "confusion_matrix": confusion_matrix(labels, predicted, labels=range(len(CLASSES))).tolist(),
-    }
 
 
 def _plot_confusion(matrix: np.ndarray, path: Path) -> None:
@@ -313,30 +220,6 @@ def write_report(
     return report
 
 
-def view_outputs(model, images: np.ndarray, meta: np.ndarray | None, views: int, batch_size: int = 32):
-    """Yield `(views, n, k)` float64 model outputs for batches of uint8 images (and metadata vectors)."""
-    for start in range(0, len(images), batch_size):
-        chunk = images[start : start + batch_size]
-        inputs = view_inputs(chunk, None if meta is None else meta[start : start + batch_size], views)
-        yield np.asarray(model(inputs, training=False), dtype=np.float64).reshape(views, len(chunk), -1)
-
-
-def predict_arrays(
-    model, images: np.ndarray, meta: np.ndarray | None = None, views: int = 1, batch_size: int = 32
-) -> np.ndarray:
-    """Model probabilities for prepared uint8 images (and metadata vectors), batch by batch.
-
-    With `views` > 1 every image is scored in its dihedral views and the results are combined
-    as the served model does (`combine_views`). Float64 rows that sum to 1.
-    """
-    out = [
-        combine_views(output.reshape(-1, output.shape[-1]), views)
-        for output in view_outputs(model, images, meta, views, batch_size)
-    ]
-    probs = np.concatenate(out) if out else np.zeros((0, len(CLASSES)))
-    return probs / probs.sum(axis=1, keepdims=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -345,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports", help="where to write the report")
     parser.add_argument("--split-file", type=Path, default=DEFAULT_SPLIT_FILE)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "skinsite-training")
+    parser.add_argument(
+        "--images", type=Path, default=None, help="folder whose images/ to score (default --data; e.g. ham10000_320)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -357,16 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     import training.layers  # noqa: F401 - registers the custom layers a model file may hold
 
     model = keras.saving.load_model(args.model / "model.keras", compile=False)
+    if card.get("photo_type"):  # multi-source models: a photo-type input and a clinical column too
+        model = PhotoTypeDetected(model)
     rows = [r for r in read_split(args.split_file) if r.split == "test"]
-    images = load_images(args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
+    images = load_images(args.images or args.data, [r.image_id for r in rows], int(card["input_size"]), args.cache_dir)
     meta = metadata_vectors(args.data, [r.image_id for r in rows]) if card.get("metadata_input") else None
     views = int(card.get("test_time_augmentation", 1))
     probabilities = predict_arrays(model, images, meta, views=views)
     calibration = card.get("calibration") or {}
     raw = None
     if calibration.get("method") == "fusion":  # "before calibration" = the image model alone
-        from training.export import logits_model, predict_logits
-
         raw = softmax(predict_logits(logits_model(model), images, None, views))
     report = write_report(
         probabilities,

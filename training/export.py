@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from training import evaluate
+from training.calibration import fit_temperature
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SPLIT_FILE,
@@ -35,33 +36,14 @@ from training.data import (
     read_split,
 )
 from training.fusion import FUSION_C, cross_validate, fit_fusion, fused_model
+from training.metrics import compute_metrics, softmax, summary_metrics, uncalibrated
 from training.preprocessing import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS
+from training.scoring import logits_model, predict_arrays, predict_logits
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TFLITE_FILE = "model.tflite"
-
-
-def predict_logits(
-    model, images: np.ndarray, meta: np.ndarray | None = None, views: int = 1, batch_size: int = 32
-) -> np.ndarray:
-    """Logits of uint8 images (and their metadata vectors), averaged over `views` dihedral views."""
-    return np.concatenate(
-        [logits.mean(axis=0) for logits in evaluate.view_outputs(model, images, meta, views, batch_size)]
-    )
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The T minimising the negative log-likelihood of softmax(logits / T) on held-out data."""
-    from scipy.optimize import minimize_scalar
-
-    def nll(log_t: float) -> float:
-        probs = evaluate.softmax(logits / np.exp(log_t))
-        return float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
-
-    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    return float(np.exp(result.x))
 
 
 def export_model(model, temperature: float, out_dir: Path) -> Path:
@@ -100,11 +82,6 @@ def export_tflite(model, out_dir: Path) -> Path:
     return path
 
 
-def logits_model(exported):
-    """The logits model inside an exported (calibrated) model."""
-    return exported.get_layer("lesion_classifier")
-
-
 def calibrate_and_export(
     model, val: tuple, test: tuple, views: int, out_dir: Path
 ) -> tuple[float, np.ndarray, np.ndarray]:
@@ -122,11 +99,11 @@ def calibrate_and_export(
     logger.info("Temperature fitted on validation (%d views): %.4f", views, temperature)
     model_path = export_model(model, temperature, out_dir)
     exported = keras.saving.load_model(model_path, compile=False)  # score the artifact as it will be served
-    val_probs = evaluate.predict_arrays(exported, x_val, m_val, views)
-    if not np.allclose(val_probs, evaluate.softmax(val_logits / temperature), atol=1e-4):
+    val_probs = predict_arrays(exported, x_val, m_val, views)
+    if not np.allclose(val_probs, softmax(val_logits / temperature), atol=1e-4):
         raise SystemExit("the reloaded model does not reproduce the trained one")
     export_tflite(exported, out_dir)
-    test_probs = evaluate.predict_arrays(exported, x_test, m_test, views)
+    test_probs = predict_arrays(exported, x_test, m_test, views)
     return temperature, val_probs, test_probs
 
 
@@ -152,16 +129,16 @@ def fuse_and_export(model, val: tuple, test: tuple, views: int, out_dir: Path, c
     out_dir.mkdir(parents=True, exist_ok=True)
     exported.save(out_dir / "model.keras")
     reloaded = keras.saving.load_model(out_dir / "model.keras", compile=False)
-    val_probs = evaluate.predict_arrays(reloaded, x_val, m_val, views)
+    val_probs = predict_arrays(reloaded, x_val, m_val, views)
     if not np.allclose(val_probs, fusion.probabilities(val_logits, m_val), atol=1e-4):
         raise SystemExit("the reloaded model does not reproduce the fitted fusion")
     export_tflite(reloaded, out_dir)
     test_logits = predict_logits(model, x_test, None, views)
     return {
         "val": val_probs,
-        "test": evaluate.predict_arrays(reloaded, x_test, m_test, views),
-        "val_raw": evaluate.softmax(val_logits),
-        "test_raw": evaluate.softmax(test_logits),
+        "test": predict_arrays(reloaded, x_test, m_test, views),
+        "val_raw": softmax(val_logits),
+        "test_raw": softmax(test_logits),
         "calibration": {
             "method": "fusion",
             "description": (
@@ -205,8 +182,8 @@ def export_and_score(model, val: tuple, test: tuple, views: int, out_dir: Path, 
     return {
         "val": val_probs,
         "test": test_probs,
-        "val_raw": evaluate.uncalibrated(val_probs, temperature),
-        "test_raw": evaluate.uncalibrated(test_probs, temperature),
+        "val_raw": uncalibrated(val_probs, temperature),
+        "test_raw": uncalibrated(test_probs, temperature),
         "temperature": temperature,
         "calibration": {
             "method": "temperature",
@@ -217,8 +194,6 @@ def export_and_score(model, val: tuple, test: tuple, views: int, out_dir: Path, 
 
 def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dict) -> dict:
     """Record the calibration, serving files and metrics of `export_and_score` in the model card."""
-    from training.train import summary_metrics
-
     fused = result["calibration"]["method"] == "fusion"
     model_path = out_dir / "model.keras"
     card.update(
@@ -243,7 +218,7 @@ def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dic
         )
     card["metrics"] = {
         split: summary_metrics(
-            evaluate.compute_metrics(result[key], labels[key], result.get("temperature"), result[f"{key}_raw"])
+            compute_metrics(result[key], labels[key], result.get("temperature"), result[f"{key}_raw"])
         )
         for split, key in (("test", "test"), ("validation", "val"))
     }

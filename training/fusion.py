@@ -58,7 +58,7 @@ def fit_fusion(logits: np.ndarray, meta: np.ndarray, labels: np.ndarray, c: floa
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from training.export import fit_temperature
+    from training.calibration import fit_temperature
 
     if meta.shape[1] != METADATA_SIZE:
         raise ValueError(f"metadata vectors must have {METADATA_SIZE} values, got {meta.shape[1]}")
@@ -86,7 +86,7 @@ def cross_validate(logits: np.ndarray, meta: np.ndarray | None, labels: np.ndarr
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from training.evaluate import MALIGNANT_INDEX, expected_calibration_error
+    from training.metrics import MALIGNANT_INDEX, expected_calibration_error
 
     features = logits if meta is None else np.hstack([logits, meta])
     malignant = np.isin(labels, MALIGNANT_INDEX)

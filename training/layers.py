@@ -31,3 +31,56 @@ class ShadesOfGray(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "power": self.power}
+
+
+@keras.saving.register_keras_serializable(package="skinsite")
+class PhotoTypeGate(keras.layers.Layer):
+    """The photo type the fusion uses: the user's when given, else the detector's probability.
+
+    Inputs: `clinical_probability` (n, 1) from the detector and `given` (n, 2) = [given, clinical].
+    Output (n, 1 + k): `[t, t * logits]` for logits (n, k), where t is 1 for clinical, so the
+    fusion layer can give clinical photos their own weights on the logits (a second head).
+    """
+
+    def call(self, inputs):
+        clinical_probability, given, logits = inputs
+        flag, value = given[:, 0:1], given[:, 1:2]
+        t = flag * value + (1.0 - flag) * clinical_probability
+        return keras.ops.concatenate([t, t * logits], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="skinsite")
+class MalignantRecalibration(keras.layers.Layer):
+    """Recalibrate the malignant probability, keeping its ranking and the classes' proportions.
+
+    Inputs: probabilities (n, k) and `PhotoTypeGate`'s output, whose first column is the photo
+    type t. The malignant share m (sum over
+    `malignant_index`) becomes m' = sigmoid(a * logit(m) + c + d * t); the malignant classes are
+    scaled by m'/m and the benign ones by (1-m')/(1-m), so the 7 probabilities still sum to 1 and
+    a higher m always gives a higher m' for one photo type (the AUC is unchanged).
+    """
+
+    def __init__(self, malignant_index=(0, 1, 4), a: float = 1.0, c: float = 0.0, d: float = 0.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.malignant_index = tuple(int(i) for i in malignant_index)
+        self.a, self.c, self.d = float(a), float(c), float(d)
+
+    def call(self, inputs):
+        ops = keras.ops
+        probabilities, typed = inputs
+        t = typed[:, :1]
+        k = probabilities.shape[-1]
+        mask = ops.convert_to_tensor([1.0 if i in self.malignant_index else 0.0 for i in range(k)])
+        m = ops.clip(ops.sum(probabilities * mask, axis=-1, keepdims=True), 1e-6, 1 - 1e-6)
+        m_new = ops.sigmoid(self.a * ops.log(m / (1 - m)) + self.c + self.d * t)
+        scale = mask * (m_new / m) + (1 - mask) * ((1 - m_new) / (1 - m))
+        return probabilities * scale
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "malignant_index": list(self.malignant_index),
+            "a": self.a,
+            "c": self.c,
+            "d": self.d,
+        }

@@ -97,6 +97,34 @@ def predict_sklesion(data_dir: Path, image_ids: list[str], batch_size: int = 16)
     return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
+def predict_sklesion_files(
+    paths: list[Path], contexts: list[tuple[float | None, str | None, str | None]], batch_size: int = 16
+) -> np.ndarray:
+    """sklesion's probabilities (n, 7) in our CLASSES order for image files with (age, sex, site)."""
+    import tensorflow as tf
+    from sklesion.model import SkinLesionClassifier
+
+    reference = SkinLesionClassifier()
+    props = reference.model_props
+    order = [list(props["i_cl_map"].values()).index(name) for name in CLASSES]
+    size = [int(v) for v in props["img_shape"]]
+    out = []
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start : start + batch_size]
+        images = tf.stack(
+            [tf.image.resize(tf.image.decode_jpeg(tf.io.read_file(str(path)), channels=3), size) for path in chunk]
+        )
+        meta = np.stack(
+            [
+                sklesion_metadata(props, "" if age is None else str(age), sex or "unknown", site or "unknown")
+                for age, sex, site in contexts[start : start + batch_size]
+            ]
+        )
+        out.append(np.asarray(reference.model.predict_on_batch((images, meta)), dtype=np.float64)[:, order])
+    probabilities = np.concatenate(out)
+    return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: writes reports/sklesion.json and prints the headline numbers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

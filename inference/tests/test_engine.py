@@ -54,6 +54,10 @@ def test_prediction_is_a_distribution_over_the_seven_classes(classifier, testdat
             "predicted_class": prediction.predicted_class,
             "malignant_probability": prediction.malignant_probability,
             "model_version": card["version"],
+            "photo_type": prediction.photo_type,
+            "photo_type_detected": prediction.photo_type_detected,
+            "photo_type_given": False,
+            "clinical_probability": prediction.clinical_probability,
         }
 
 
@@ -86,14 +90,15 @@ def test_odd_inputs_are_accepted(classifier):
 def test_training_evaluation_and_engine_give_the_same_probabilities(classifier, testdata, tmp_path):
     """The evaluation report scores exactly what the worker would serve."""
     from training.data import load_images
-    from training.evaluate import predict_arrays
+    from training.evaluate import PhotoTypeDetected, predict_arrays
 
     (tmp_path / "images").mkdir()
     for path, _ in testdata:
         (tmp_path / "images" / path.name).symlink_to(path)
     arrays = load_images(tmp_path, [path.stem for path, _ in testdata], classifier.input_size)
     meta = classifier.metadata([None] * len(arrays)) if classifier.uses_metadata else None
-    evaluated = predict_arrays(classifier.model, arrays, meta, views=classifier.views)
+    model = PhotoTypeDetected(classifier.model) if classifier.detects_photo_type else classifier.model
+    evaluated = predict_arrays(model, arrays, meta, views=classifier.views)
     served = classifier.predict_batch([_open(path) for path, _ in testdata])
     served_matrix = np.array([[p.probabilities[c] for c in CLASSES] for p in served])
     # The served runtime (TFLite) agrees with Keras to ~1e-5; the parity test holds it to 1e-3.
@@ -108,7 +113,7 @@ def test_what_is_known_besides_the_photo_is_optional_and_used(classifier, testda
     full = classifier.predict(image, Context(age=70, sex="male", site="face"))
     for prediction in (partial, full):
         assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
-    if classifier.uses_metadata:
+    if classifier.uses_metadata and "nothing" not in classifier.card["metadata_input"].get("used_by", ""):
         assert full.probabilities != nothing.probabilities
         assert partial.probabilities != full.probabilities
     else:

@@ -40,9 +40,12 @@ def test_the_heatmap_is_a_map_of_the_asked_class_scaled_to_0_1(classifier):
 def test_without_a_class_the_heatmap_explains_the_upright_views_top_class(classifier):
     image = _open(lesion_image_paths()[0])
     inputs = classifier.inputs([image])
-    if classifier.uses_metadata:
-        inputs = [inputs, classifier.metadata([None])]
-    upright = classifier.model.predict_on_batch(inputs)
+    if classifier.detects_photo_type:  # the heatmap explains the CNN's logits, before calibration
+        upright = classifier.explained_model().predict_on_batch(inputs)
+    else:
+        if classifier.uses_metadata:
+            inputs = [inputs, classifier.metadata([None])]
+        upright = classifier.model.predict_on_batch(inputs)
     assert classifier.heatmap(image).class_index == int(np.argmax(upright[0]))
 
 

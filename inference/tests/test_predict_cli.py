@@ -44,12 +44,29 @@ def test_json_lines_one_per_image():
         assert record["model_version"] == CARD["version"]
 
 
+def test_json_says_whether_assessable_why_and_the_photo_type():
+    record = json.loads(_run("--json", str(IMAGES[0])).stdout)
+    assert record["assessable"] is True and record["reason"] == ""
+    if CARD.get("photo_type"):
+        assert record["photo_type"] == "dermoscopy" and record["photo_type_given"] is False
+        given = json.loads(_run("--json", "--photo-type", "clinical", str(IMAGES[0])).stdout)
+        assert given["photo_type"] == "clinical" and given["photo_type_given"] is True
+        assert given["photo_type_detected"] == "dermoscopy"
+        if CARD["calibration"]["photo_type_used"]:
+            assert given["probabilities"] != record["probabilities"]  # the clinical calibration scores it
+    else:
+        assert record["photo_type"] is None
+
+
 def test_body_site_age_and_sex_are_passed_to_the_model():
     plain = json.loads(_run("--json", str(IMAGES[0])).stdout)
     result = _run("--json", str(IMAGES[0]), "--site", "face", "--age", "70", "--sex", "female")
     assert result.returncode == 0, result.stderr
     informed = json.loads(result.stdout)
-    assert informed["probabilities"] != plain["probabilities"]  # the committed model uses them
+    if "nothing" not in CARD["metadata_input"].get("used_by", ""):
+        assert informed["probabilities"] != plain["probabilities"]  # the model uses them
+    else:  # fitted with them blank: accepted, and they change nothing
+        assert informed["probabilities"] == plain["probabilities"]
     wrong = _run(str(IMAGES[0]), "--site", "elbow")
     assert wrong.returncode == 2 and "invalid choice: 'elbow'" in wrong.stderr
 
@@ -78,3 +95,44 @@ def test_missing_model_dir_is_reported(tmp_path):
     assert result.returncode == 3
     assert "model unavailable" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_hundreds_of_large_photos_stream_in_bounded_memory(tmp_path):
+    """300 twelve-megapixel JPEGs (36 MB each decoded): memory must not grow with the number of files."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.linspace(60, 200, 4000, dtype=np.uint8)[None, :, None].repeat(3000, axis=0).repeat(3, axis=2)
+    big = tmp_path / "phone_0.jpg"
+    Image.fromarray(ramp).save(big, quality=90)
+    paths = [big]
+    for i in range(1, 300):
+        paths.append(tmp_path / f"phone_{i}.jpg")
+        shutil.copyfile(big, paths[-1])
+
+    def peak_rss_mb(files) -> tuple[float, subprocess.CompletedProcess]:
+        code = (
+            "import resource, subprocess, sys; "
+            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); "
+            "sys.stderr.write(r.stderr); print(r.stdout, end='')"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "MODEL_DIR"}
+        result = subprocess.run(
+            [sys.executable, "-c", code, sys.executable, "-m", "inference.predict", "--json", *map(str, files)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        first, _, rest = result.stdout.partition("\n")
+        return float(first), subprocess.CompletedProcess(result.args, result.returncode, rest, result.stderr)
+
+    few_mb, few = peak_rss_mb(paths[:4])
+    many_mb, many = peak_rss_mb(paths)
+    assert few.returncode == 0 and many.returncode == 0, many.stderr
+    assert len(many.stdout.splitlines()) == 300
+    assert many_mb < few_mb + 150, f"peak RSS {many_mb:.0f} MB for 300 photos against {few_mb:.0f} MB for 4"

@@ -83,8 +83,12 @@ def test_the_sample_photos_shipped_with_scikit_image_and_scikit_learn_are_refuse
     samples = dict(package_samples())
     assert {"skimage:astronaut", "skimage:chelsea", "skimage:coffee", "skimage:rocket", "skimage:page"} <= set(samples)
     refused = {name: quality.assess(image) for name, image in samples.items()}
-    accepted = [name for name, assessment in refused.items() if assessment.ok]
-    assert accepted == [], accepted
+    accepted = sorted(name for name, assessment in refused.items() if assessment.ok)
+    # Since the statistics cover phone photos and other clinics' dermoscopy (issue 13: at most 5 %
+    # of real lesions refused in every set), four sample photos pass: the ginger cat's fur, a
+    # stained tissue slide and the two red motorcycle frames (reports/not_assessable.md). No more.
+    known = ["skimage:chelsea", "skimage:immunohistochemistry", "skimage:motorcycle_left", "skimage:motorcycle_right"]
+    assert set(accepted) <= set(known), accepted
     # A face, a landscape and a document each get a reason a patient can act on.
     assert refused["skimage:astronaut"].reason in (quality.NOT_SKIN, quality.NOT_LESION)
     assert refused["sklearn:china"].reason in (quality.NOT_SKIN, quality.NOT_LESION)

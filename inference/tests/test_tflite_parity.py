@@ -70,11 +70,13 @@ def test_a_tflite_file_that_does_not_match_the_card_is_refused(tmp_path):
 
     copy = tmp_path / "model"
     shutil.copytree(resolve_model_dir(), copy)
-    # An image-only TFLite file beside a card (and Keras file) that take metadata too.
+    # An image-only TFLite file beside a card (and Keras file) that take metadata and the photo type too.
     image = keras.Input((192, 192, 3), name="image")
     pooled = keras.layers.GlobalAveragePooling2D()(image)
     export_tflite(keras.Model(image, keras.layers.Dense(7, activation="softmax")(pooled)), copy)
-    with pytest.raises(ModelUnavailable, match=r"takes \['image'\], the card says \['image', 'metadata'\]"):
+    with pytest.raises(
+        ModelUnavailable, match=r"takes \['image'\], the card says \['image', 'metadata', 'photo_type'\]"
+    ):
         Classifier.load(copy)
     (copy / "model.tflite").write_bytes(b"not a flatbuffer")
     with pytest.raises(ModelUnavailable, match="could not load"):

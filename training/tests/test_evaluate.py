@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from training.calibration import fit_temperature
 from training.evaluate import (
     compute_metrics,
     expected_calibration_error,
@@ -10,7 +11,6 @@ from training.evaluate import (
     softmax,
     uncalibrated,
 )
-from training.export import fit_temperature
 from training.preprocessing import CLASSES
 from training.train import class_weights
 
