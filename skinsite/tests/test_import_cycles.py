@@ -10,12 +10,6 @@ import ast
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-# Circles still to break, each with who breaks it. A circle not listed fails the test, and so does a
-# listed one that is gone (take it off the list).
-KNOWN_CIRCLES = {
-    # training/ is reworked by the issue about real photos; this refactor leaves it alone.
-    ("training.evaluate", "training.export", "training.fusion", "training.train"),
-}
 SKIP_DIRS = {"var", "static", "node_modules", "templates", "reports", "testdata", "docker"}
 
 
@@ -124,9 +118,8 @@ def test_the_checker_finds_a_circle_through_a_function_level_import():
 def test_no_module_imports_another_in_a_circle():
     graph = import_graph()
     components = _cycles(graph)
-    circles = [" -> ".join(_path(graph, c)) for c in components if tuple(c) not in KNOWN_CIRCLES]
+    circles = [" -> ".join(_path(graph, c)) for c in components]
     assert circles == [], "import circles:\n" + "\n".join(circles)
-    assert {tuple(c) for c in components} >= KNOWN_CIRCLES, "a known circle is gone: take it off KNOWN_CIRCLES"
 
 
 def test_inference_uses_only_the_models_of_lesions():
