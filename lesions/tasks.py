@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from lesions import emails, reminders
 from skinsite.lib.tasks import EMAIL_TASK
@@ -22,8 +23,9 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
     analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
     if analysis is None or not analysis.is_finished:
         return False
-    if not analysis.photo.lesion.owner.email_on_analysis:
-        return False  # turned off between the analysis and this task
+    owner = analysis.photo.lesion.owner
+    if not owner.email_on_analysis or not account_can_send_email(owner):
+        return False  # turned off since, or the address is not confirmed
     emails.analysis_finished(analysis=analysis).send()
     return True
 
