@@ -131,10 +131,21 @@ def test_a_deleted_lesion_takes_its_links_with_it(client, share, lesion):
     assert client.get(f"{open_report(client, share.token)}").status_code == 404
 
 
-def test_report_pages_are_rate_limited_per_token(client, settings, share):
+def test_report_pages_are_rate_limited_per_link(client, settings, share):
     settings.REPORT_RATE_LIMIT_PER_MINUTE = 3
-    codes = [client.get(f"{open_report(client, share.token)}", REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(5)]
+    report = open_report(client, share.token)
+    codes = [client.get(report, REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+
+
+def test_behind_a_proxy_each_physician_has_their_own_count(client, settings):
+    # The address comes from the trusted proxy count, as for the API throttles: not the proxy's.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.REPORT_RATE_LIMIT_PER_MINUTE = 3
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesses = [client.get(f"/r/guess{i}/", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code for i in range(4)]
+    assert guesses == [404, 404, 404, 429]
+    assert client.get("/r/another/", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 404
 
 
 def test_report_pages_are_rate_limited_per_address(client, settings, share):
