@@ -330,7 +330,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inference.tasks.sweep_stale_analyses",
         "schedule": env.int("ANALYSIS_SWEEP_INTERVAL", default=120),
     },
+    # Remove stored files no row names (a failed delete, a failed commit), once a day.
+    "reconcile-storage": {
+        "task": "lesions.tasks.reconcile_storage",
+        "schedule": crontab(hour=env.int("STORAGE_RECONCILE_HOUR", default=3), minute=30),
+    },
 }
+# A stored file no row names is an orphan only once it is this old (a file written by a
+# transaction still in flight has no row yet).
+STORAGE_ORPHAN_GRACE_HOURS = env.int("STORAGE_ORPHAN_GRACE_HOURS", default=24)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
