@@ -4,7 +4,8 @@ Photo files leave storage with their rows, however the rows were deleted: a phot
 own, with its lesion, or with the whole account (cascades), and a post_delete receiver is the one
 place all three pass through. The files are removed only after the transaction commits, so a
 rolled-back delete never loses a photo; a storage error is retried by a task, and a periodic
-reconciliation removes what still escaped (lesions.storage). (Heatmaps: inference.receivers.)
+reconciliation removes what still escaped (lesions.storage). An analysis's heatmap goes the same
+way (photos cascade to their analyses), handled here so the retry lives in one app.
 """
 
 from functools import partial
@@ -23,6 +24,11 @@ from lesions.models import Photo
 def _delete_photo_files(sender, instance: Photo, **kwargs) -> None:
     # After the commit; a storage error is retried by a task (see lesions.storage).
     tasks.stored_files_delete_after_commit([instance.image.name, instance.thumbnail.name])
+
+
+@receiver(post_delete, sender=Analysis, dispatch_uid="inference.analysis_heatmap_cleanup")
+def _delete_analysis_heatmap(sender, instance: Analysis, **kwargs) -> None:
+    tasks.stored_files_delete_after_commit([instance.heatmap.name])
 
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_patient")

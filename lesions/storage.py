@@ -1,6 +1,6 @@
 """Photo, thumbnail and heatmap files in storage, kept in step with the rows that point at them.
 
-Files leave storage after their rows are deleted (lesions.receivers, inference.receivers), but a
+Files leave storage after their rows are deleted (lesions.receivers), but a
 storage error at that moment, a heatmap written before its row was saved, or a commit that fails
 after `photo_create` wrote its files would leave files that no row points at. So deletion is
 retried by a task (lesions.tasks.delete_stored_files), and a periodic reconciliation
