@@ -71,7 +71,7 @@ def storage_orphans(*, now: datetime | None = None, grace: timedelta | None = No
     old_files = [f for f in _stored_files() if f.modified_at <= now - grace]
     if not old_files:
         return []
-    known = set()
+    known: set[str] = set()
     for image, thumbnail in Photo.objects.values_list("image", "thumbnail").iterator():
         known.update((image, thumbnail))
     known.update(Analysis.objects.exclude(heatmap="").values_list("heatmap", flat=True).iterator())

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import SecurityEvent, User
@@ -77,7 +77,7 @@ def share_link_create(
     message: str = "",
     notify_on_new_analysis: bool = False,
     patient_name: str | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> tuple[ShareLink, str]:
     """Share `lesion` (None: all of `owner`'s lesions) with a physician and email them the link.
 
@@ -136,7 +136,7 @@ def share_link_create(
     return share, token
 
 
-def share_link_revoke(*, share: ShareLink, request=None) -> ShareLink:
+def share_link_revoke(*, share: ShareLink, request: HttpRequest | None = None) -> ShareLink:
     """Kill the link now; its report answers 410 from the next request on. Idempotent (and
     logged once in the owner's security log)."""
     if share.revoked_at is None:
@@ -148,7 +148,7 @@ def share_link_revoke(*, share: ShareLink, request=None) -> ShareLink:
     return share
 
 
-def share_link_opened(*, share: ShareLink, request=None) -> None:
+def share_link_opened(*, share: ShareLink, request: HttpRequest | None = None) -> None:
     """Note in the owner's security log that the physician opened the link (once per report session)."""
     security_event_record(
         user=share.owner, kind=SecurityEvent.Kind.SHARE_LINK_OPENED, request=request, detail=share.physician_email
