@@ -53,14 +53,20 @@ def _fresh_api_throttles(settings):
 def alice(db):
     from accounts.models import User
 
-    return User.objects.create_user(email="alice@example.com", password=PASSWORD, display_name="Alice")
+    # Confirmed, as most accounts are: an unconfirmed one may not share or get emails (tests that
+    # need one set email_confirmed=False).
+    return User.objects.create_user(
+        email="alice@example.com", password=PASSWORD, display_name="Alice", email_confirmed=True
+    )
 
 
 @pytest.fixture
 def bob(db):
     from accounts.models import User
 
-    return User.objects.create_user(email="bob@example.com", password=PASSWORD, display_name="Bob")
+    return User.objects.create_user(
+        email="bob@example.com", password=PASSWORD, display_name="Bob", email_confirmed=True
+    )
 
 
 @pytest.fixture
@@ -248,3 +254,13 @@ def shared_media(settings, celery_worker, worker_media):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": worker_media}},
     }
     return worker_media
+
+
+def open_report(client, token: str) -> str:
+    """Follow a report link as a physician would: the token opens a report session on `client`.
+
+    Returns the report's address without the token ("/report/<id>/"); for a token that opens
+    nothing (404, 410, 429) the token's own address, so the test sees that answer.
+    """
+    response = client.get(f"/r/{token}/")
+    return response["Location"] if response.status_code == 302 else f"/r/{token}/"

@@ -3,7 +3,6 @@
 import tempfile
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
@@ -49,12 +48,9 @@ class RegisterSerializer(serializers.Serializer):
     )
 
     def create(self, validated_data: dict) -> User:
-        try:
-            return services.user_create(email=validated_data["email"], password=validated_data["password"])
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else {"password": exc.messages}
-            ) from None
+        # A taken address or a weak password: the service's ValidationError, by field, answered
+        # 400 by skinsite.api.exception_handler like every service error.
+        return services.user_create(email=validated_data["email"], password=validated_data["password"])
 
 
 class RegisteredSerializer(serializers.Serializer):
@@ -253,10 +249,7 @@ class AccountView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = AccountSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.user_update(user=request.user, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        user = services.user_update(user=request.user, **serializer.validated_data)
         return Response(AccountSerializer(user).data)
 
     @extend_schema(

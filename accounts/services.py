@@ -3,6 +3,7 @@
 import ipaddress
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -13,10 +14,13 @@ from skinsite.ratelimit import client_address
 
 def user_create(*, email: str, password: str, display_name: str = "") -> User:
     """Create a patient account and email it a confirmation link (after commit); raises django
-    ValidationError for a weak password."""
+    ValidationError by field: `email` (taken, malformed) or `password` (too weak)."""
     user = User(email=User.objects.normalize_email(email).lower(), display_name=display_name)
     user.full_clean(exclude=["password"])  # unique email, valid format
-    validate_password(password, user=user)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.save()
     email_confirmation_request(user=user)

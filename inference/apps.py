@@ -5,5 +5,5 @@ class InferenceConfig(AppConfig):
     name = "inference"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self) -> None:
-        from inference import receivers  # noqa: F401  (connects the heatmap file clean-up)
+    # Heatmap files leave storage with their rows through lesions.receivers, which owns the
+    # retried deletion of stored files (inference uses only lesions' models).

@@ -3,7 +3,9 @@
 Photo files leave storage with their rows, however the rows were deleted: a photo can go on its
 own, with its lesion, or with the whole account (cascades), and a post_delete receiver is the one
 place all three pass through. The files are removed only after the transaction commits, so a
-rolled-back delete never loses a photo. (Heatmaps: inference.receivers.)
+rolled-back delete never loses a photo; a storage error is retried by a task, and a periodic
+reconciliation removes what still escaped (lesions.storage). An analysis's heatmap goes the same
+way (photos cascade to their analyses), handled here so the retry lives in one app.
 """
 
 from functools import partial
@@ -20,10 +22,13 @@ from lesions.models import Photo
 
 @receiver(post_delete, sender=Photo, dispatch_uid="lesions.photo_files_cleanup")
 def _delete_photo_files(sender, instance: Photo, **kwargs) -> None:
-    for field in (instance.image, instance.thumbnail):
-        if field.name:
-            storage, name = field.storage, field.name
-            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+    # After the commit; a storage error is retried by a task (see lesions.storage).
+    tasks.stored_files_delete_after_commit([instance.image.name, instance.thumbnail.name])
+
+
+@receiver(post_delete, sender=Analysis, dispatch_uid="inference.analysis_heatmap_cleanup")
+def _delete_analysis_heatmap(sender, instance: Analysis, **kwargs) -> None:
+    tasks.stored_files_delete_after_commit([instance.heatmap.name])
 
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_patient")

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import account_can_send_email
 from lesions.emails import lesion_url
 from lesions.models import Lesion
 from skinsite.lib.emails import message
@@ -148,14 +149,16 @@ def reminder_digest(*, user: User, due: list[DueLesion], newly_due: Iterable[int
 def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
     """Email `user` one digest of their due lesions if one is owed today; True if it was sent.
 
-    The user's row is locked while the email goes out and `last_reminder_sent_at` is written in
-    the same transaction, so two deliveries of the task cannot both send. If sending fails the
-    transaction rolls back and the task's retry finds the digest still owed.
+    The digest is claimed in a short transaction (the user's row locked, `last_reminder_sent_at`
+    written) and sent after the commit, so a slow mail server never holds a database lock (on
+    SQLite, the whole database's write lock). Two deliveries of the task cannot both claim it. If
+    sending fails the claim is undone (unless something newer replaced it) and the error goes up
+    for the task's retry, which finds the digest still owed. Only to a confirmed address.
     """
     now = now or timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-        if user is None or not user.reminders_enabled:
+        if user is None or not user.reminders_enabled or not account_can_send_email(user):
             return False
         last = user.last_reminder_sent_at
         if last is not None and timezone.localdate(last) >= timezone.localdate(now):
@@ -164,8 +167,13 @@ def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
         newly_due = {d.lesion.pk for d in due if last is None or d.due_at > last}
         if not due or (not newly_due and last is not None and now - last < REPEAT_AFTER):
             return False
-        reminder_digest(user=user, due=due, newly_due=newly_due).send()
+        email = reminder_digest(user=user, due=due, newly_due=newly_due)
         user.last_reminder_sent_at = now
         user.save(update_fields=["last_reminder_sent_at"])
+    try:
+        email.send()
+    except Exception:
+        User.objects.filter(pk=user_id, last_reminder_sent_at=now).update(last_reminder_sent_at=last)
+        raise
     logger.info("Sent a re-check digest to user %s (%d lesions due)", user_id, len(due))
     return True

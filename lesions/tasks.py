@@ -8,9 +8,11 @@ task was queued (a deleted photo or account) means there is nothing left to say.
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
-from lesions import emails, reminders
+from lesions import emails, reminders, storage
 from skinsite.lib.tasks import EMAIL_TASK
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,9 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
     analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
     if analysis is None or not analysis.is_finished:
         return False
-    if not analysis.photo.lesion.owner.email_on_analysis:
-        return False  # turned off between the analysis and this task
+    owner = analysis.photo.lesion.owner
+    if not owner.email_on_analysis or not account_can_send_email(owner):
+        return False  # turned off since, or the address is not confirmed
     emails.analysis_finished(analysis=analysis).send()
     return True
 
@@ -32,6 +35,57 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
 def send_reminder_digest(user_id: int) -> bool:
     """Send one patient today's re-check digest, if one is owed (at most one a day)."""
     return reminders.reminder_digest_send(user_id=user_id)
+
+
+class FilesNotDeleted(OSError):
+    """Some storage keys could not be deleted; the task is retried for them."""
+
+
+@shared_task(
+    autoretry_for=(FilesNotDeleted,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+    acks_late=True,
+)
+def delete_stored_files(names: list[str]) -> int:
+    """Delete storage keys whose rows are gone, retried with backoff while storage fails.
+
+    After the last retry the files are still found by the periodic reconciliation.
+    """
+    failed = storage.stored_files_delete(names=names)
+    if failed:
+        # Retry only what failed: the task's arguments become the keys still there.
+        raise FilesNotDeleted(f"{len(failed)} files not deleted: {', '.join(failed)}")
+    return len(names)
+
+
+def stored_files_delete_after_commit(names: list[str]) -> None:
+    """Once the transaction commits, delete these keys now, and hand any that fail to the task.
+
+    The deletion is already committed: a storage or broker error here must not turn the user's
+    answer into a 500, so it is logged, and the reconciliation is the last resort.
+    """
+    names = [name for name in names if name]
+    if not names:
+        return
+
+    def delete() -> None:
+        failed = storage.stored_files_delete(names=names)
+        if failed:
+            try:
+                delete_stored_files.delay(failed)
+            except Exception:
+                logger.warning("Could not queue the deletion of %s; reconciliation will", failed, exc_info=True)
+
+    transaction.on_commit(delete)
+
+
+@shared_task(acks_late=True)
+def reconcile_storage() -> int:
+    """Periodic (celery beat): remove stored files no row names, older than the grace period."""
+    return len(storage.storage_orphans_delete())
 
 
 @shared_task(acks_late=True)

@@ -1,7 +1,9 @@
 """REST API for share links (see the API section of README.md).
 
-    POST   /api/lesions/{id}/shares/  {physician_email, expires_in_days, message, notify_on_new_analysis}
-                                      -> 201 {id, url, expires_at}; someone else's lesion -> 404
+    POST   /api/lesions/{id}/shares/  {physician_email, patient_name, expires_in_days, message,
+                                       notify_on_new_analysis}
+                                      -> 201 {id, url, expires_at}; someone else's lesion -> 404;
+                                      an unconfirmed email address or a daily cap -> 400
     POST   /api/shares/               the same for all the patient's lesions
     GET    /api/shares/               the patient's links, with status and access log
     GET    /api/shares/{id}/          one link
@@ -56,6 +58,14 @@ class ShareCreateSerializer(serializers.Serializer):
     )
     message = _MessageField(default="", allow_blank=True)
     notify_on_new_analysis = serializers.BooleanField(default=False)
+    patient_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The name the physician sees; defaults to your display name and is required when you "
+            "have none (your email address is never shown)."
+        ),
+    )
 
 
 _SHARE_CREATED = inline_serializer(
@@ -85,6 +95,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
             "id",
             "lesion",
             "physician_email",
+            "patient_name",
             "message",
             "notify_on_new_analysis",
             "created_at",
@@ -99,7 +110,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 def _create(request: Request, lesion: Lesion | None) -> Response:
     data = ShareCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    share, token = services.share_link_create(owner=request.user, lesion=lesion, **data.validated_data)
+    share, token = services.share_link_create(owner=request.user, lesion=lesion, request=request, **data.validated_data)
     return Response(
         {
             "id": share.pk,
@@ -155,7 +166,7 @@ def share_detail(request: Request, share_id: int) -> Response:
     """GET: one of the caller's links. DELETE: revoke it (idempotent)."""
     share = selectors.share_get(user=request.user, share_id=share_id)
     if request.method == "DELETE":
-        services.share_link_revoke(share=share)
+        services.share_link_revoke(share=share, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(ShareLinkSerializer(share).data)
 

@@ -19,7 +19,7 @@ def share_created(*, share: ShareLink, url: str) -> EmailMultiAlternatives:
     return message(
         "share-created",
         to=share.physician_email,
-        context={"share": share, "patient_name": share.owner.name, "url": url},
+        context={"share": share, "patient_name": share.shown_name, "url": url},
     )
 
 
@@ -33,7 +33,7 @@ def new_analysis_for_physician(*, share: ShareLink, analysis: Analysis) -> Email
     return message(
         "new-analysis-physician",
         to=share.physician_email,
-        context={"share": share, "patient_name": share.owner.name, "lesion": photo.lesion, "photo": photo},
+        context={"share": share, "patient_name": share.shown_name, "lesion": photo.lesion, "photo": photo},
     )
 
 

@@ -12,11 +12,18 @@ from sharing.services import (
     MESSAGE_MAX_LENGTH,
     MIN_EXPIRY_DAYS,
     NOTE_MAX_LENGTH,
+    PATIENT_NAME_MAX_LENGTH,
 )
 
 
 class ShareForm(forms.Form):
     physician_email = forms.CharField(label="Physician's email address", widget=forms.EmailInput)
+    patient_name = forms.CharField(
+        label="Your name, as the physician will see it",
+        required=False,  # the service asks for it when the account has no display name
+        max_length=PATIENT_NAME_MAX_LENGTH,
+        help_text="Shown on the report, the PDF and the email. Your email address is never shown.",
+    )
     expires_in_days = forms.IntegerField(
         label="Link valid for (days)",
         initial=DEFAULT_EXPIRY_DAYS,

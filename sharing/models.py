@@ -21,6 +21,9 @@ class ShareLink(models.Model):
     # Null: every lesion of the owner, including the ones added after the link was made.
     lesion = models.ForeignKey(Lesion, on_delete=models.CASCADE, null=True, blank=True, related_name="share_links")
     physician_email = models.EmailField()
+    # The name the physician sees (report, PDF, emails), asked for when sharing: never the
+    # patient's email address, which is all an account without a display name would offer.
+    patient_name = models.CharField(max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     message = models.TextField(blank=True, max_length=2000)
     expires_at = models.DateTimeField()
@@ -43,6 +46,12 @@ class ShareLink(models.Model):
     @property
     def scope_label(self) -> str:
         return self.lesion.name if self.lesion is not None else "all lesions"
+
+    @property
+    def shown_name(self) -> str:
+        """Who shared the report, as the physician sees it (links made before the name was asked
+        for fall back to the display name, never to the email address)."""
+        return self.patient_name or self.owner.display_name or "A Skinsite patient"
 
     @property
     def is_revoked(self) -> bool:

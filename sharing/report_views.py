@@ -1,10 +1,14 @@
 """The physician's side of a share link: the read-only report, its PDF, its photos (with heatmaps) and notes.
 
-No login: the token in the URL is the authorisation, resolved by `sharing.selectors` on every
-request. Whatever the view, a wrong token is 404 and a revoked or expired one 410, every
-response tells search engines to stay away, and nothing links into the patient's account.
-Requests are counted per IP address and per token in Django's cache (a small fixed-window
-counter), so a leaked link cannot be hammered and tokens cannot be guessed in bulk.
+No login: the token is the authorisation. It is used once: `/r/<token>/` exchanges it for a
+short-lived report session (REPORT_SESSION_MINUTES, kept in the visitor's Django session and tied
+to the link's id and token hash) and redirects to `/report/<id>/`, so the token does not stay in
+the address bar, the browser history, Referer headers or access logs (as Django's password-reset
+view does). Every request checks the session and the link again: a wrong token is 404, a revoked
+or expired link 410 at once, an ended session 403. Every response tells search engines to stay
+away, and nothing links into the patient's account. Requests are counted per client address
+(behind our trusted proxies) and per link in Django's cache (a small fixed-window counter), so a
+leaked link cannot be hammered and tokens cannot be guessed in bulk.
 """
 
 import time
@@ -26,8 +30,11 @@ from sharing import selectors, services
 from sharing.forms import NoteForm
 from sharing.models import ShareAccess, ShareLink
 from sharing.pdf import chart_svg_data_uri, report_pdf_build
+from skinsite.ratelimit import client_address
 
 _WINDOW_SECONDS = 60
+# {str(share id): [expiry as a POSIX timestamp, token hash]} in the visitor's session.
+_SESSION_KEY = "sharing_reports"
 
 
 def _limit(name: str) -> int:
@@ -50,7 +57,7 @@ def _over_limit(key: str, limit: int) -> bool:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    # The token is in the URL: never send it on to another site as a Referer.
+    # /r/<token>/ carries the token: never send a report's address on to another site as a Referer.
     response["Referrer-Policy"] = "no-referrer"
     response.setdefault("Cache-Control", "private, no-store")
     return response
@@ -62,42 +69,84 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return _private(response)
 
 
-def share_token_required(*, photos: bool = False) -> Callable:
-    """Resolve the URL's token to a live ShareLink and pass it to the view, or answer 404/410/429.
+def _rate_limited(request: HttpRequest, *, photos: bool, link_key: str) -> bool:
+    limit = _limit("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE" if photos else "REPORT_RATE_LIMIT_PER_MINUTE")
+    scope = "photo" if photos else "page"
+    # The same trusted proxy count as the API throttles: behind a proxy, REMOTE_ADDR is the proxy.
+    return _over_limit(f"{scope}:ip:{client_address(request)}", limit) or _over_limit(f"{scope}:link:{link_key}", limit)
 
+
+def _gone(request: HttpRequest, gone: selectors.ShareLinkGone) -> HttpResponse:
+    return _private(render(request, "sharing/report_gone.html", {"share": gone.share}, status=410))
+
+
+def _session_grant(request: HttpRequest, share: ShareLink) -> bool:
+    """Open (or extend) this visitor's report session for `share`; True if it was not open."""
+    grants = dict(request.session.get(_SESSION_KEY, {}))
+    now = time.time()
+    # Drop ended sessions so the cookie's session does not grow with every link ever opened.
+    grants = {key: grant for key, grant in grants.items() if grant[0] > now}
+    was_open = str(share.pk) in grants
+    grants[str(share.pk)] = [now + settings.REPORT_SESSION_MINUTES * 60, share.token_hash]
+    request.session[_SESSION_KEY] = grants
+    return not was_open
+
+
+def _session_token_hash(request: HttpRequest, share_id: int) -> str | None:
+    """The token hash this visitor's open report session holds for link `share_id`, if any."""
+    grant = request.session.get(_SESSION_KEY, {}).get(str(share_id))
+    if not grant or grant[0] <= time.time():
+        return None
+    return grant[1]
+
+
+@require_GET
+def report_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the email: trade the token for a report session, then drop it from the URL.
+
+    The first opening in a session is noted in the patient's security log, not every page.
     Rate limits apply before the token is looked up, so guessing costs as much as reading.
     """
-    limit_name = "REPORT_PHOTO_RATE_LIMIT_PER_MINUTE" if photos else "REPORT_RATE_LIMIT_PER_MINUTE"
+    if _rate_limited(request, photos=False, link_key=selectors.token_hash(token)):
+        return _too_many(request)
+    try:
+        share = selectors.share_link_resolve(token=token)
+    except selectors.ShareLinkGone as gone:
+        return _gone(request, gone)
+    if _session_grant(request, share):
+        services.share_link_opened(share=share, request=request)
+    return _private(redirect("sharing:report", share.pk))
+
+
+def report_session_required(*, photos: bool = False) -> Callable:
+    """Resolve the URL's link id through the visitor's report session to a live ShareLink and pass
+    it to the view, or answer 403 (no open session), 404, 410 (revoked, expired) or 429."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
-            limit = _limit(limit_name)
-            scope = "photo" if photos else "page"
-            # Behind a proxy REMOTE_ADDR is the proxy; the per-token limit still holds.
-            ip = request.META.get("REMOTE_ADDR", "")
-            if _over_limit(f"{scope}:ip:{ip}", limit) or _over_limit(
-                f"{scope}:token:{selectors.token_hash(token)}", limit
-            ):
+        def wrapper(request: HttpRequest, share_id: int, *args, **kwargs) -> HttpResponse:
+            if _rate_limited(request, photos=photos, link_key=str(share_id)):
                 return _too_many(request)
+            wanted = _session_token_hash(request, share_id)
+            if wanted is None:
+                return _private(render(request, "sharing/report_session_ended.html", status=403))
             try:
-                share = selectors.share_link_resolve(token=token)
+                share = selectors.share_link_for_session(share_id=share_id, token_hash=wanted)
             except selectors.ShareLinkGone as gone:
-                return _private(render(request, "sharing/report_gone.html", {"share": gone.share}, status=410))
-            return _private(view(request, share, token, *args, **kwargs))
+                return _gone(request, gone)
+            return _private(view(request, share, *args, **kwargs))
 
         return wrapper
 
     return decorator
 
 
-def _report_context(share: ShareLink, token: str, note_forms: dict | None = None) -> dict:
+def _report_context(share: ShareLink, note_forms: dict | None = None) -> dict:
     sections = selectors.report_sections(lesions=selectors.shared_lesions(share=share))
     note_forms = note_forms or {}
     return {
         "share": share,
-        "token": token,
-        "patient_name": share.owner.name,
+        "patient_name": share.shown_name,
         "sections": [
             {
                 "section": section,
@@ -111,18 +160,18 @@ def _report_context(share: ShareLink, token: str, note_forms: dict | None = None
 
 
 @require_GET
-@share_token_required()
-def report(request: HttpRequest, share: ShareLink, token: str) -> HttpResponse:
+@report_session_required()
+def report(request: HttpRequest, share: ShareLink) -> HttpResponse:
     services.share_access_record(share=share, kind=ShareAccess.Kind.REPORT)
-    return render(request, "sharing/report.html", _report_context(share, token))
+    return render(request, "sharing/report.html", _report_context(share))
 
 
 @require_GET
-@share_token_required()
-def report_pdf(request: HttpRequest, share: ShareLink, token: str) -> HttpResponse:
+@report_session_required()
+def report_pdf(request: HttpRequest, share: ShareLink) -> HttpResponse:
     sections = selectors.report_sections(lesions=selectors.shared_lesions(share=share))
     pdf = report_pdf_build(
-        patient_name=share.owner.name,
+        patient_name=share.shown_name,
         sections=sections,
         shared_with=share.physician_email,
         message=share.message,
@@ -135,8 +184,8 @@ def report_pdf(request: HttpRequest, share: ShareLink, token: str) -> HttpRespon
 
 
 @require_http_methods(["POST"])
-@share_token_required()
-def report_note(request: HttpRequest, share: ShareLink, token: str, lesion_id: int) -> HttpResponse:
+@report_session_required()
+def report_note(request: HttpRequest, share: ShareLink, lesion_id: int) -> HttpResponse:
     lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
     form = NoteForm(request.POST, auto_id=f"note-{lesion.pk}-%s")
     if form.is_valid():
@@ -146,28 +195,28 @@ def report_note(request: HttpRequest, share: ShareLink, token: str, lesion_id: i
             for message in exc.messages:
                 form.add_error("body", message)
         else:
-            messages.success(request, f"Your note on “{lesion.name}” was sent to {share.owner.name}.")
-            return redirect(reverse("sharing:report", args=[token]) + f"#lesion-{lesion.pk}")
-    context = _report_context(share, token, note_forms={lesion.pk: form})
+            messages.success(request, f"Your note on “{lesion.name}” was sent to {share.shown_name}.")
+            return redirect(reverse("sharing:report", args=[share.pk]) + f"#lesion-{lesion.pk}")
+    context = _report_context(share, note_forms={lesion.pk: form})
     return render(request, "sharing/report.html", context, status=400)
 
 
 @require_GET
-@share_token_required(photos=True)
-def report_photo_image(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
+@report_session_required(photos=True)
+def report_photo_image(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
     return private_file_response(selectors.shared_photo_get(share=share, photo_id=photo_id).image)
 
 
 @require_GET
-@share_token_required(photos=True)
-def report_photo_thumbnail(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
+@report_session_required(photos=True)
+def report_photo_thumbnail(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
     photo = selectors.shared_photo_get(share=share, photo_id=photo_id)
     return private_file_response(photo.thumbnail_file)
 
 
 @require_GET
-@share_token_required(photos=True)
-def report_photo_heatmap(request: HttpRequest, share: ShareLink, token: str, photo_id: int) -> HttpResponse:
+@report_session_required(photos=True)
+def report_photo_heatmap(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
     """Where the model looked on a shared photo: the same overlay the patient sees, once the analysis is done."""
     heatmap = lesion_selectors.heatmap_file(selectors.shared_photo_get(share=share, photo_id=photo_id))
     if heatmap is None:

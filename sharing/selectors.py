@@ -40,7 +40,13 @@ def token_hash(token: str) -> str:
 
 def share_link_url(token: str) -> str:
     """The absolute address of the report, for emails and the API (SITE_URL, not the request host)."""
-    return absolute_url(reverse("sharing:report", args=[token]))
+    return absolute_url(reverse("sharing:report-open", args=[token]))
+
+
+def _live(share: ShareLink) -> ShareLink:
+    if not share.is_active or not share.owner.is_active:
+        raise ShareLinkGone(share)
+    return share
 
 
 def share_link_resolve(*, token: str) -> ShareLink:
@@ -51,9 +57,16 @@ def share_link_resolve(*, token: str) -> ShareLink:
     share = ShareLink.objects.select_related("owner", "lesion").filter(token_hash=wanted).first()
     if share is None or not hmac.compare_digest(share.token_hash, wanted):
         raise Http404("No such report.")
-    if not share.is_active or not share.owner.is_active:
-        raise ShareLinkGone(share)
-    return share
+    return _live(share)
+
+
+def share_link_for_session(*, share_id: int, token_hash: str) -> ShareLink:
+    """The link a report session was opened for, checked again on every request: Http404 if it is
+    gone (or is not the link the session's token opened), ShareLinkGone once revoked or expired."""
+    share = ShareLink.objects.select_related("owner", "lesion").filter(pk=share_id).first()
+    if share is None or not hmac.compare_digest(share.token_hash, token_hash):
+        raise Http404("No such report.")
+    return _live(share)
 
 
 def shares_for_user(*, user: User) -> QuerySet[ShareLink]:

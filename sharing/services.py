@@ -9,13 +9,16 @@ import secrets
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import SecurityEvent, User
+from accounts.selectors import account_can_send_email
+from accounts.services import security_event_record
 from lesions.models import Lesion
 from sharing import tasks
 from sharing.models import PhysicianNote, ShareAccess, ShareLink
@@ -26,7 +29,43 @@ MIN_EXPIRY_DAYS = 1
 MAX_EXPIRY_DAYS = 90
 MESSAGE_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 4000
+PATIENT_NAME_MAX_LENGTH = 100
 EXPIRY_NOT_A_NUMBER = "Enter a whole number of days."
+PATIENT_NAME_REQUIRED = "Enter the name the physician should see (your email address is never shown)."
+EMAIL_NOT_CONFIRMED = (
+    "Confirm your email address before sharing a report: open the link we emailed you, "
+    "or ask for a new one on your account page (/accounts/settings/)."
+)
+
+
+class EmailNotConfirmed(ValidationError):
+    """The account's address is not confirmed yet, so Skinsite sends no email in its name."""
+
+    def __init__(self) -> None:
+        super().__init__(EMAIL_NOT_CONFIRMED, code="email_not_confirmed")
+
+
+class ShareLimitReached(ValidationError):
+    """Too many links, or too many different physicians, in the last 24 hours (429 on the web)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="share_limit")
+
+
+def _check_daily_limits(*, owner: User, physician_email: str) -> None:
+    # Counted in the database, not the cache: a cap on email sent in a patient's name must
+    # survive a cache restart. Revoked links count too, or revoke-and-resend would dodge it.
+    recent = ShareLink.objects.filter(owner=owner, created_at__gte=timezone.now() - timedelta(days=1))
+    if recent.count() >= settings.SHARE_LINKS_PER_DAY:
+        raise ShareLimitReached(
+            f"You can share at most {settings.SHARE_LINKS_PER_DAY} reports a day. Try again tomorrow."
+        )
+    recipients = set(recent.values_list("physician_email", flat=True))
+    if physician_email not in recipients and len(recipients) >= settings.SHARE_RECIPIENTS_PER_DAY:
+        raise ShareLimitReached(
+            f"You can share with at most {settings.SHARE_RECIPIENTS_PER_DAY} different physicians a day. "
+            "Try again tomorrow."
+        )
 
 
 def share_link_create(
@@ -37,15 +76,30 @@ def share_link_create(
     expires_in_days: int = DEFAULT_EXPIRY_DAYS,
     message: str = "",
     notify_on_new_analysis: bool = False,
+    patient_name: str | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[ShareLink, str]:
     """Share `lesion` (None: all of `owner`'s lesions) with a physician and email them the link.
 
-    Returns the link and its raw token, which is not stored anywhere and so cannot be shown
-    again. Raises ValidationError (by field) for a bad email address, expiry or message.
+    `patient_name` is what the physician sees (None or blank: the display name; required when
+    there is none, so the email address is never shown). Returns the link and its raw token,
+    which is not stored anywhere and so cannot be shown again. Raises EmailNotConfirmed until the
+    owner's address is confirmed, ShareLimitReached past the daily caps (SHARE_LINKS_PER_DAY,
+    SHARE_RECIPIENTS_PER_DAY), and ValidationError (by field) for a bad address, name, expiry or
+    message. The owner's security log notes the new link.
     """
+    if not account_can_send_email(owner):
+        raise EmailNotConfirmed()
     physician_email = physician_email.strip().lower()
     message = message.strip()
+    patient_name = (patient_name or "").strip() or owner.display_name.strip()
     errors: dict[str, str] = {}
+    if not patient_name:
+        errors["patient_name"] = PATIENT_NAME_REQUIRED
+    elif len(patient_name) > PATIENT_NAME_MAX_LENGTH:
+        errors["patient_name"] = f"Keep the name under {PATIENT_NAME_MAX_LENGTH} characters."
+    elif "@" in patient_name:
+        errors["patient_name"] = "Enter a name, not an email address."
     try:
         validate_email(physician_email)
     except ValidationError:
@@ -61,12 +115,14 @@ def share_link_create(
     if lesion is not None and lesion.owner_id != owner.pk:
         # Views look the lesion up by owner already; this keeps a future caller honest.
         raise Http404("No such lesion.")
+    _check_daily_limits(owner=owner, physician_email=physician_email)
 
     token = secrets.token_urlsafe(32)
     share = ShareLink.objects.create(
         owner=owner,
         lesion=lesion,
         physician_email=physician_email,
+        patient_name=patient_name,
         token_hash=token_hash(token),
         message=message,
         expires_at=timezone.now() + timedelta(days=expires_in_days),
@@ -74,15 +130,29 @@ def share_link_create(
     )
     # The raw token rides in the task message: the email is the one place it must reach.
     transaction.on_commit(partial(tasks.send_share_created_email.delay, share.pk, token))
+    security_event_record(
+        user=owner, kind=SecurityEvent.Kind.SHARE_LINK_CREATED, request=request, detail=physician_email
+    )
     return share, token
 
 
-def share_link_revoke(*, share: ShareLink) -> ShareLink:
-    """Kill the link now; its report answers 410 from the next request on. Idempotent."""
+def share_link_revoke(*, share: ShareLink, request: HttpRequest | None = None) -> ShareLink:
+    """Kill the link now; its report answers 410 from the next request on. Idempotent (and
+    logged once in the owner's security log)."""
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
+        security_event_record(
+            user=share.owner, kind=SecurityEvent.Kind.SHARE_LINK_REVOKED, request=request, detail=share.physician_email
+        )
     return share
+
+
+def share_link_opened(*, share: ShareLink, request: HttpRequest | None = None) -> None:
+    """Note in the owner's security log that the physician opened the link (once per report session)."""
+    security_event_record(
+        user=share.owner, kind=SecurityEvent.Kind.SHARE_LINK_OPENED, request=request, detail=share.physician_email
+    )
 
 
 def share_access_record(*, share: ShareLink, kind: str = ShareAccess.Kind.REPORT) -> ShareAccess:

@@ -8,6 +8,7 @@ before an upgrade still find their task.
 
 from celery import shared_task
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from sharing import emails
 from sharing.models import PhysicianNote, ShareLink
@@ -21,6 +22,8 @@ def send_share_created_email(share_id: int, token: str) -> bool:
     share = ShareLink.objects.select_related("owner", "lesion").filter(pk=share_id).first()
     if share is None or not share.is_active:
         return False  # revoked before the mail went out: do not send a dead link
+    if not account_can_send_email(share.owner):
+        return False  # no email in the name of an unconfirmed (or closed) account
     emails.share_created(share=share, url=share_link_url(token)).send()
     return True
 
@@ -32,6 +35,8 @@ def send_new_analysis_email(share_id: int, analysis_id: int) -> bool:
     analysis = Analysis.objects.select_related("photo__lesion").filter(pk=analysis_id).first()
     if share is None or analysis is None or not share.is_active or not share.notify_on_new_analysis:
         return False
+    if not account_can_send_email(share.owner):
+        return False
     if not shared_lesions(share=share).filter(pk=analysis.photo.lesion_id).exists():
         return False
     emails.new_analysis_for_physician(share=share, analysis=analysis).send()
@@ -42,7 +47,7 @@ def send_new_analysis_email(share_id: int, analysis_id: int) -> bool:
 def send_note_email(note_id: int) -> bool:
     """Tell the patient a physician left a note on one of their lesions."""
     note = PhysicianNote.objects.select_related("lesion__owner").filter(pk=note_id).first()
-    if note is None:
-        return False
+    if note is None or not account_can_send_email(note.lesion.owner):
+        return False  # gone, or the patient's address is not confirmed
     emails.note_left(note=note).send()
     return True

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import account_can_send_email
 from lesions import selectors as lesion_selectors
 from lesions.models import Lesion
 from sharing import selectors, services
@@ -18,19 +19,31 @@ from sharing.pdf import report_pdf_build
 
 
 def _share_create(request: HttpRequest, lesion: Lesion | None) -> HttpResponse:
-    form = ShareForm(request.POST or None, initial={"expires_in_days": services.DEFAULT_EXPIRY_DAYS})
-    if request.method == "POST" and form.is_valid():
-        try:
-            share, token = services.share_link_create(owner=request.user, lesion=lesion, **form.cleaned_data)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            # Rendered, not redirected: the link is shown this once and never goes into a cookie.
-            context = {"share": share, "url": selectors.share_link_url(token), "lesion": lesion}
-            return render(request, "sharing/share_created.html", context)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "sharing/share_form.html", {"form": form, "lesion": lesion}, status=status)
+    initial = {"expires_in_days": services.DEFAULT_EXPIRY_DAYS, "patient_name": request.user.display_name}
+    form = ShareForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                share, token = services.share_link_create(
+                    owner=request.user, lesion=lesion, request=request, **form.cleaned_data
+                )
+            except services.EmailNotConfirmed as exc:
+                form.add_error(None, exc.messages)
+                status = 403
+            except services.ShareLimitReached as exc:
+                form.add_error(None, exc.messages)
+                status = 429
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                # Rendered, not redirected: the link is shown this once and never goes into a cookie.
+                context = {"share": share, "url": selectors.share_link_url(token), "lesion": lesion}
+                return render(request, "sharing/share_created.html", context)
+    context = {"form": form, "lesion": lesion, "can_send_email": account_can_send_email(request.user)}
+    return render(request, "sharing/share_form.html", context, status=status)
 
 
 @login_required
@@ -58,7 +71,7 @@ def share_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
     share = selectors.share_get(user=request.user, share_id=share_id)
-    services.share_link_revoke(share=share)
+    services.share_link_revoke(share=share, request=request)
     messages.success(request, f"The link for {share.physician_email} no longer works.")
     return redirect("sharing:shares")
 

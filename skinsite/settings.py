@@ -330,7 +330,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inference.tasks.sweep_stale_analyses",
         "schedule": env.int("ANALYSIS_SWEEP_INTERVAL", default=120),
     },
+    # Remove stored files no row names (a failed delete, a failed commit), once a day.
+    "reconcile-storage": {
+        "task": "lesions.tasks.reconcile_storage",
+        "schedule": crontab(hour=env.int("STORAGE_RECONCILE_HOUR", default=3), minute=30),
+    },
 }
+# A stored file no row names is an orphan only once it is this old (a file written by a
+# transaction still in flight has no row yet).
+STORAGE_ORPHAN_GRACE_HOURS = env.int("STORAGE_ORPHAN_GRACE_HOURS", default=24)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -414,6 +422,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Physicians' report links (/r/<token>/): requests a minute per client address and per link.
 REPORT_RATE_LIMIT_PER_MINUTE = env.int("REPORT_RATE_LIMIT_PER_MINUTE", default=30)
 REPORT_PHOTO_RATE_LIMIT_PER_MINUTE = env.int("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE", default=600)
+# Opening a report link exchanges its token for this many minutes of report session (then the
+# address bar, history and access logs hold no token); revocation and expiry still end it at once.
+REPORT_SESSION_MINUTES = env.int("REPORT_SESSION_MINUTES", default=60)
+# Sharing sends email in the patient's name: at most this many links, and this many different
+# physicians' addresses, per account in any 24 hours.
+SHARE_LINKS_PER_DAY = env.int("SHARE_LINKS_PER_DAY", default=10)
+SHARE_RECIPIENTS_PER_DAY = env.int("SHARE_RECIPIENTS_PER_DAY", default=5)
 
 # --- Security -------------------------------------------------------------------------------
 # HTTPS everywhere unless this is a debug run or the site is only served on this machine

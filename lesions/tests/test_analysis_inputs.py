@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from conftest import finish_analysis
+from conftest import finish_analysis, open_report
 from inference.models import Analysis
 
 pytestmark = pytest.mark.django_db
@@ -68,10 +68,10 @@ def test_the_patient_is_pointed_to_the_settings_while_age_or_sex_is_missing(clie
 
 def test_the_physicians_report_and_pdf_say_what_the_model_was_told(client, share, photo):
     _told(photo, {"site": "back", "age": None, "sex": None})
-    html = client.get(f"/r/{share.token}/").content.decode()
+    html = client.get(f"{open_report(client, share.token)}").content.decode()
     assert TOLD_SITE_ONLY + "." in html
     assert "settings" not in html  # nothing in the report leads into the patient's account
-    assert TOLD_SITE_ONLY in _pdf_text(client.get(f"/r/{share.token}/report.pdf"))
+    assert TOLD_SITE_ONLY in _pdf_text(client.get(f"{open_report(client, share.token)}report.pdf"))
 
 
 def test_the_api_gives_the_inputs(api_alice, api_bob, photo):
@@ -92,7 +92,7 @@ def test_pending_and_older_analyses_have_no_inputs_and_still_show(client_alice, 
         assert response.status_code == 200
         html = response.content.decode()
         assert "Melanocytic nevus (mole)" in html and "The model was" not in html
-    report = client_alice.get(f"/r/{share.token}/")
+    report = client_alice.get(f"{open_report(client_alice, share.token)}")
     assert report.status_code == 200 and "The model was" not in report.content.decode()
-    text = _pdf_text(client_alice.get(f"/r/{share.token}/report.pdf"))
+    text = _pdf_text(client_alice.get(f"{open_report(client_alice, share.token)}report.pdf"))
     assert "Most likely: Melanocytic nevus (mole)" in text and "The model was" not in text

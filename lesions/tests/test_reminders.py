@@ -211,3 +211,38 @@ def test_dashboard_shows_due_lesions_first(client_alice, alice):
     page = client_alice.get("/lesions/").content.decode()
     order = re.findall(r"<strong>(Due a while|Newest, not due|Due just now)</strong>", page)
     assert order == ["Due a while", "Due just now", "Newest, not due"]
+
+
+class _OutsideTransactionBackend:
+    """A mail backend that notes whether it was called inside a database transaction."""
+
+    calls: list[bool] = []
+    fail = False
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        from django.db import connection
+
+        _OutsideTransactionBackend.calls.append(connection.in_atomic_block)
+        if _OutsideTransactionBackend.fail:
+            raise ConnectionError("the mail server hung up")
+        return len(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_digest_is_sent_after_the_commit_and_a_failure_leaves_it_owed(alice, settings):
+    # A slow mail server must not hold the user's row (on SQLite, the database) locked.
+    settings.EMAIL_BACKEND = f"{__name__}._OutsideTransactionBackend"
+    _lesion(alice, "Back", months=1, added_days_ago=60)
+    _OutsideTransactionBackend.calls, _OutsideTransactionBackend.fail = [], True
+    with pytest.raises(ConnectionError):
+        _digest(alice.pk)
+    alice.refresh_from_db()
+    assert alice.last_reminder_sent_at is None  # still owed: the retry sends it
+    _OutsideTransactionBackend.fail = False
+    assert _digest(alice.pk) is True
+    assert _OutsideTransactionBackend.calls == [False, False]
+    alice.refresh_from_db()
+    assert alice.last_reminder_sent_at is not None

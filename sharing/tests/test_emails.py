@@ -48,8 +48,10 @@ def test_physician_gets_the_link_when_a_report_is_shared(
         assert "Since May it itches." in body
         assert share.expires_at.strftime("%Y") in body
         assert "Left shoulder" in body
-    # The physician opens the link from the email.
-    assert client.get(url.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    # The physician opens the link from the email, and ends up on an address without the token.
+    report = client.get(url.removeprefix("http://127.0.0.1:8000"), follow=True)
+    assert report.status_code == 200
+    assert report.redirect_chain == [(f"/report/{share.pk}/", 302)]
 
 
 def test_no_email_for_a_link_revoked_before_it_went_out(alice, lesion, django_capture_on_commit_callbacks):

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from conftest import jpeg_bytes, upload
+from conftest import jpeg_bytes, open_report, upload
 from lesions import services
 from sharing import services as sharing_services
 from sharing.models import PhysicianNote, ShareAccess
@@ -18,9 +18,9 @@ def test_physician_leaves_a_note_that_the_patient_sees(
 ):
     physician = client.__class__()
     with django_capture_on_commit_callbacks(execute=True):
-        response = physician.post(f"/r/{share.token}/lesions/{lesion.pk}/notes/", {"body": NOTE})
+        response = physician.post(f"{open_report(physician, share.token)}lesions/{lesion.pk}/notes/", {"body": NOTE})
     assert response.status_code == 302
-    assert response["Location"] == f"/r/{share.token}/#lesion-{lesion.pk}"
+    assert response["Location"] == f"/report/{share.pk}/#lesion-{lesion.pk}"
     note = PhysicianNote.objects.get()
     assert (note.lesion, note.share, note.author_email, note.body) == (lesion, share, "dr@clinic.example", NOTE)
     assert share.accesses.filter(kind=ShareAccess.Kind.NOTE).exists()
@@ -34,20 +34,21 @@ def test_physician_leaves_a_note_that_the_patient_sees(
 
 
 def test_an_empty_note_is_refused_with_a_message(client, share, lesion):
-    response = client.post(f"/r/{share.token}/lesions/{lesion.pk}/notes/", {"body": "   "})
+    response = client.post(f"{open_report(client, share.token)}lesions/{lesion.pk}/notes/", {"body": "   "})
     assert response.status_code == 400
     assert "Write the note before sending it." in response.content.decode()
     assert not PhysicianNote.objects.exists()
 
 
 def test_a_dead_link_takes_no_note(client, share, lesion):
+    report = open_report(client, share.token)
     sharing_services.share_link_revoke(share=share)
-    assert client.post(f"/r/{share.token}/lesions/{lesion.pk}/notes/", {"body": NOTE}).status_code == 410
+    assert client.post(f"{report}lesions/{lesion.pk}/notes/", {"body": NOTE}).status_code == 410
     assert not PhysicianNote.objects.exists()
 
 
 def test_notes_need_post(client, share, lesion):
-    assert client.get(f"/r/{share.token}/lesions/{lesion.pk}/notes/").status_code == 405
+    assert client.get(f"{open_report(client, share.token)}lesions/{lesion.pk}/notes/").status_code == 405
 
 
 def test_bobs_note_cannot_land_on_alices_lesion_except_through_her_link(
@@ -61,12 +62,15 @@ def test_bobs_note_cannot_land_on_alices_lesion_except_through_her_link(
             owner=bob, lesion=bobs_lesion, physician_email="bob@example.com"
         )
     client.force_login(bob)
-    response = client.post(f"/r/{bobs_token}/lesions/{lesion.pk}/notes/", {"body": "mine now"})
+    response = client.post(f"{open_report(client, bobs_token)}lesions/{lesion.pk}/notes/", {"body": "mine now"})
     assert response.status_code == 404
     # A link to all of bob's lesions does not reach alice's either.
     with django_capture_on_commit_callbacks():
         _, bobs_all = sharing_services.share_link_create(owner=bob, physician_email="bob@example.com")
-    assert client.post(f"/r/{bobs_all}/lesions/{lesion.pk}/notes/", {"body": "mine now"}).status_code == 404
+    assert (
+        client.post(f"{open_report(client, bobs_all)}lesions/{lesion.pk}/notes/", {"body": "mine now"}).status_code
+        == 404
+    )
     assert not PhysicianNote.objects.filter(lesion=lesion).exists()
 
 
@@ -77,5 +81,5 @@ def test_the_report_shows_only_the_notes_left_through_this_link(
         other, _ = sharing_services.share_link_create(owner=alice, lesion=lesion, physician_email="b@clinic.example")
     PhysicianNote.objects.create(lesion=lesion, share=other, author_email=other.physician_email, body="From B")
     PhysicianNote.objects.create(lesion=lesion, share=share, author_email=share.physician_email, body="From A")
-    page = client.get(f"/r/{share.token}/").content.decode()
+    page = client.get(f"{open_report(client, share.token)}").content.decode()
     assert "From A" in page and "From B" not in page

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import finish_analysis, jpeg_bytes, upload
+from conftest import finish_analysis, jpeg_bytes, open_report, upload
 from lesions import services
 from sharing import services as sharing_services
 from sharing.models import ShareAccess
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_report_shows_the_patient_lesion_photos_analyses_chart_and_notice(client, share, done_photo):
-    response = client.get(f"/r/{share.token}/")
+    response = client.get(f"{open_report(client, share.token)}")
     assert response.status_code == 200
     page = response.content.decode()
     assert "Skin lesion report: Alice" in page
@@ -27,29 +27,32 @@ def test_report_shows_the_patient_lesion_photos_analyses_chart_and_notice(client
     assert f"model {analysis.model_version}" in page
     assert "Not a diagnosis." in page
     assert 'src="data:image/svg+xml;base64,' in page  # the probability chart
-    assert f"/r/{share.token}/photos/{done_photo.pk}/thumbnail/" in page
-    assert f"/r/{share.token}/report.pdf" in page
+    assert f"/report/{share.pk}/photos/{done_photo.pk}/thumbnail/" in page
+    assert f"/report/{share.pk}/report.pdf" in page
+    assert share.token not in page
 
 
 def test_report_is_kept_out_of_search_engines(client, share):
-    response = client.get(f"/r/{share.token}/")
+    response = client.get(f"{open_report(client, share.token)}")
     assert '<meta name="robots" content="noindex' in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["Referrer-Policy"] == "no-referrer"
 
 
 def test_report_has_no_way_into_the_patients_account(client, share, done_photo):
-    page = client.get(f"/r/{share.token}/").content.decode()
+    page = client.get(f"{open_report(client, share.token)}").content.decode()
     links = re.findall(r'(?:href|action|src)="([^"]+)"', page)
     # Besides the report's own URLs: the home page and the public guide to the lesion types.
-    inside = [link for link in links if link.startswith("/") and not link.startswith(("/r/", "/static/", "/learn/"))]
+    inside = [
+        link for link in links if link.startswith("/") and not link.startswith(("/report/", "/static/", "/learn/"))
+    ]
     assert inside == ["/"]
     assert '"/lesions/' not in page and '"/accounts/' not in page
 
 
-def test_photos_are_served_through_the_token(client, share, done_photo):
+def test_photos_are_served_through_the_report_session(client, share, done_photo):
     for kind in ("image", "thumbnail"):
-        response = client.get(f"/r/{share.token}/photos/{done_photo.pk}/{kind}/")
+        response = client.get(f"{open_report(client, share.token)}photos/{done_photo.pk}/{kind}/")
         assert response.status_code == 200
         assert response["Content-Type"] == "image/jpeg"
         assert response["X-Robots-Tag"] == "noindex, nofollow"
@@ -62,14 +65,14 @@ def test_nothing_outside_the_shared_lesion_is_reachable(client, alice, bob, shar
     other_photo = services.photo_create(lesion=other_lesion, upload=upload(jpeg_bytes()))
     bobs_lesion = services.lesion_create(owner=bob, name="Bob's mole")
     bobs_photo = services.photo_create(lesion=bobs_lesion, upload=upload(jpeg_bytes()))
-    page = client.get(f"/r/{share.token}/").content.decode()
+    page = client.get(f"{open_report(client, share.token)}").content.decode()
     assert "Right calf" not in page and "Bob" not in page
     for photo in (other_photo, bobs_photo):
-        assert client.get(f"/r/{share.token}/photos/{photo.pk}/image/").status_code == 404
-        assert client.get(f"/r/{share.token}/photos/{photo.pk}/thumbnail/").status_code == 404
+        assert client.get(f"{open_report(client, share.token)}photos/{photo.pk}/image/").status_code == 404
+        assert client.get(f"{open_report(client, share.token)}photos/{photo.pk}/thumbnail/").status_code == 404
     note = {"body": "hello"}
-    assert client.post(f"/r/{share.token}/lesions/{other_lesion.pk}/notes/", note).status_code == 404
-    assert client.post(f"/r/{share.token}/lesions/{bobs_lesion.pk}/notes/", note).status_code == 404
+    assert client.post(f"{open_report(client, share.token)}lesions/{other_lesion.pk}/notes/", note).status_code == 404
+    assert client.post(f"{open_report(client, share.token)}lesions/{bobs_lesion.pk}/notes/", note).status_code == 404
 
 
 def test_a_link_to_all_lesions_shows_each_of_them(
@@ -80,15 +83,15 @@ def test_a_link_to_all_lesions_shows_each_of_them(
     finish_analysis(calf_photo, nv=0.3, mel=0.6, bkl=0.1)
     with django_capture_on_commit_callbacks():
         _, token = sharing_services.share_link_create(owner=alice, physician_email="dr@clinic.example")
-    page = client.get(f"/r/{token}/").content.decode()
+    page = client.get(f"{open_report(client, token)}").content.decode()
     assert "Left shoulder" in page and "Right calf" in page
     assert page.count('src="data:image/svg+xml;base64,') == 2
-    assert client.get(f"/r/{token}/photos/{calf_photo.pk}/image/").status_code == 200
+    assert client.get(f"{open_report(client, token)}photos/{calf_photo.pk}/image/").status_code == 200
 
 
 def test_opening_the_report_is_logged(client, share):
-    client.get(f"/r/{share.token}/")
-    client.get(f"/r/{share.token}/")
+    client.get(f"{open_report(client, share.token)}")
+    client.get(f"{open_report(client, share.token)}")
     assert list(share.accesses.values_list("kind", flat=True)) == [ShareAccess.Kind.REPORT] * 2
 
 
@@ -99,42 +102,57 @@ def test_a_wrong_token_is_404(client, share):
 
 
 def test_an_expired_link_is_410_and_shows_nothing(client, share, done_photo):
+    report = open_report(client, share.token)  # a session opened earlier ends with the link
     share.expires_at = timezone.now() - timedelta(seconds=1)
     share.save()
     for path in ("", "report.pdf", f"photos/{done_photo.pk}/image/", f"photos/{done_photo.pk}/thumbnail/"):
-        response = client.get(f"/r/{share.token}/{path}")
+        response = client.get(f"{report}{path}")
         assert response.status_code == 410, path
+    assert client.get(f"/r/{share.token}/").status_code == 410
     page = response.content.decode()
     assert "no longer valid" in page and "expired" in page
     assert "Left shoulder" not in page and "Alice" not in page
-    assert client.post(f"/r/{share.token}/lesions/{share.lesion_id}/notes/", {"body": "hi"}).status_code == 410
+    assert client.post(f"{report}lesions/{share.lesion_id}/notes/", {"body": "hi"}).status_code == 410
     assert not share.accesses.exists()
 
 
 def test_a_revoked_link_is_410(client, share, done_photo):
+    report = open_report(client, share.token)
     sharing_services.share_link_revoke(share=share)
-    response = client.get(f"/r/{share.token}/")
+    assert client.get(f"/r/{share.token}/").status_code == 410
+    response = client.get(report)
     assert response.status_code == 410
     assert "withdrawn" in response.content.decode()
-    assert client.get(f"/r/{share.token}/photos/{done_photo.pk}/image/").status_code == 410
+    assert client.get(f"{report}photos/{done_photo.pk}/image/").status_code == 410
 
 
 def test_a_deleted_lesion_takes_its_links_with_it(client, share, lesion):
     services.lesion_delete(lesion=lesion)
-    assert client.get(f"/r/{share.token}/").status_code == 404
+    assert client.get(f"{open_report(client, share.token)}").status_code == 404
 
 
-def test_report_pages_are_rate_limited_per_token(client, settings, share):
+def test_report_pages_are_rate_limited_per_link(client, settings, share):
     settings.REPORT_RATE_LIMIT_PER_MINUTE = 3
-    codes = [client.get(f"/r/{share.token}/", REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(5)]
+    report = open_report(client, share.token)
+    codes = [client.get(report, REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+
+
+def test_behind_a_proxy_each_physician_has_their_own_count(client, settings):
+    # The address comes from the trusted proxy count, as for the API throttles: not the proxy's.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.REPORT_RATE_LIMIT_PER_MINUTE = 3
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesses = [client.get(f"/r/guess{i}/", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code for i in range(4)]
+    assert guesses == [404, 404, 404, 429]
+    assert client.get("/r/another/", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 404
 
 
 def test_report_pages_are_rate_limited_per_address(client, settings, share):
     settings.REPORT_RATE_LIMIT_PER_MINUTE = 3
     guesses = [client.get(f"/r/guess{i}/", REMOTE_ADDR="10.0.0.9").status_code for i in range(4)]
     assert guesses == [404, 404, 404, 429]
-    response = client.get(f"/r/{share.token}/", REMOTE_ADDR="10.0.0.9")
+    response = client.get(f"{open_report(client, share.token)}", REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
-    assert client.get(f"/r/{share.token}/", REMOTE_ADDR="10.0.0.10").status_code == 200
+    assert client.get(f"{open_report(client, share.token)}", REMOTE_ADDR="10.0.0.10").status_code == 200

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from conftest import open_report
 from sharing.models import ShareLink
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_share_all_lesions(api_alice, alice):
 
 
 def test_list_shows_recipient_expiry_status_and_access_log(api_alice, client, share):
-    client.get(f"/r/{share.token}/")
+    client.get(f"{open_report(client, share.token)}")
     rows = api_alice.get("/api/shares/").json()["results"]
     assert len(rows) == 1
     row = rows[0]
@@ -100,12 +101,12 @@ def test_list_shows_recipient_expiry_status_and_access_log(api_alice, client, sh
 
 
 def test_delete_revokes_and_the_report_then_answers_410(api_alice, client, share):
-    assert client.get(f"/r/{share.token}/").status_code == 200
+    assert client.get(f"{open_report(client, share.token)}").status_code == 200
     response = api_alice.delete(f"/api/shares/{share.pk}/")
     assert response.status_code == 204
     share.refresh_from_db()
     assert share.revoked_at is not None
-    assert client.get(f"/r/{share.token}/").status_code == 410
+    assert client.get(f"{open_report(client, share.token)}").status_code == 410
     assert api_alice.get(f"/api/shares/{share.pk}/").json()["status"] == "revoked"
     assert api_alice.delete(f"/api/shares/{share.pk}/").status_code == 204  # idempotent
 
@@ -116,7 +117,7 @@ def test_bob_cannot_see_list_or_revoke_alices_shares(api_bob, client, share):
     assert api_bob.delete(f"/api/shares/{share.pk}/").status_code == 404
     share.refresh_from_db()
     assert share.revoked_at is None
-    assert client.get(f"/r/{share.token}/").status_code == 200
+    assert client.get(f"{open_report(client, share.token)}").status_code == 200
 
 
 def test_the_api_needs_a_login(client, lesion, share):

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from conftest import open_report
 from sharing.models import ShareLink
 
 pytestmark = pytest.mark.django_db
@@ -69,8 +70,8 @@ def test_share_all_lesions(client_alice, alice, django_capture_on_commit_callbac
 
 def test_list_shows_recipient_expiry_and_when_it_was_opened(client_alice, share):
     physician = Client()
-    physician.get(f"/r/{share.token}/")
-    physician.get(f"/r/{share.token}/report.pdf")
+    physician.get(f"{open_report(physician, share.token)}")
+    physician.get(f"{open_report(physician, share.token)}report.pdf")
     page = client_alice.get("/lesions/shares/").content.decode()
     assert "dr@clinic.example" in page
     assert "Active until" in page
@@ -107,4 +108,4 @@ def test_sharing_pages_need_a_login(client, lesion, share):
     assert revoke.status_code == 302 and revoke["Location"].startswith("/accounts/login/?next=")
     share.refresh_from_db()
     assert share.revoked_at is None
-    assert client.get(f"/r/{share.token}/").status_code == 200
+    assert client.get(f"{open_report(client, share.token)}").status_code == 200

@@ -62,11 +62,14 @@ def test_api_answers_files_and_the_export_are_not_stored(api_alice, heatmapped):
 
 def test_report_links_are_not_stored(client, heatmapped, share_token):
     photo = heatmapped
+    opening = client.get(f"/r/{share_token}/")  # trades the token for a report session
+    assert opening.status_code == 302 and opening["Cache-Control"] == NO_STORE
+    report = opening["Location"]
     for url in (
-        f"/r/{share_token}/",
-        f"/r/{share_token}/report.pdf",
-        f"/r/{share_token}/photos/{photo.pk}/image/",
-        f"/r/{share_token}/photos/{photo.pk}/heatmap/",
+        report,
+        f"{report}report.pdf",
+        f"{report}photos/{photo.pk}/image/",
+        f"{report}photos/{photo.pk}/heatmap/",
     ):
         response = client.get(url)
         assert response.status_code == 200, url

@@ -1,0 +1,25 @@
+"""Service errors reach API clients through the project's one exception handler
+(skinsite.api.exception_handler), in the same shape as a serializer's: 400, messages by field."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_weak_password_and_a_taken_address_answer_400_by_field(alice):
+    client = APIClient()
+    weak = client.post("/api/auth/register/", {"email": "new@example.com", "password": "1234"}, format="json")
+    assert weak.status_code == 400
+    assert list(weak.json()) == ["password"] and "too short" in weak.json()["password"][0]
+    taken = client.post(
+        "/api/auth/register/", {"email": "alice@example.com", "password": "another-Good-pass-42"}, format="json"
+    )
+    assert taken.status_code == 400
+    assert list(taken.json()) == ["email"]
+
+
+def test_a_profile_the_model_refuses_answers_400_by_field(api_alice):
+    answer = api_alice.patch("/api/account/", {"sex": "martian"}, format="json")
+    assert answer.status_code == 400
+    assert "sex" in answer.json()
