@@ -26,7 +26,9 @@ def main(argv: list[str]) -> None:
         emails = [f"{prefix}{n}@example.org" for n in range(count)]
         for n, email in enumerate(emails):
             if not User.objects.filter(email=email).exists():
-                User.objects.create_user(email=email, password=PASSWORD, display_name=f"Patient {n}")
+                User.objects.create_user(
+                    email=email, password=PASSWORD, display_name=f"Patient {n}", email_confirmed=True
+                )
         print(json.dumps(emails))
     elif command == "seed":
         from pathlib import Path
@@ -39,7 +41,9 @@ def main(argv: list[str]) -> None:
         images = sorted((Path(__file__).resolve().parent.parent / "testdata" / "ham10000").glob("*.jpg"))
         emails = [f"{prefix}{n}@example.org" for n in range(count)]
         for n, email in enumerate(emails):
-            user = User.objects.create_user(email=email, password=PASSWORD, display_name=f"Patient {n}")
+            user = User.objects.create_user(
+                email=email, password=PASSWORD, display_name=f"Patient {n}", email_confirmed=True
+            )
             for k in range(lesions_each):
                 lesion = services.lesion_create(owner=user, name=f"Mole {k + 1}", body_site="back")
                 image = images[(n * lesions_each + k) % len(images)]

@@ -89,7 +89,7 @@ class Patient(HttpUser):
             self.shared = True
             answer = self.client.post(
                 f"/api/lesions/{self.lesion_ids[0]}/shares/",
-                json={"physician_email": "dr.load@example.org", "expires_in_days": 7},
+                json={"physician_email": "dr.load@example.org", "expires_in_days": 7, "patient_name": "Load Patient"},
                 headers=self.api,
                 name="POST /api/lesions/<id>/shares/",
             )
@@ -134,20 +134,32 @@ class Patient(HttpUser):
 
 
 class Physician(HttpUser):
-    """Opens a shared report (page and photos) from a link a patient sent."""
+    """Opens a shared report (page and photos) from a link a patient sent.
+
+    The emailed link `/r/<token>/` is followed once: it opens a report session and redirects to
+    `/report/<id>/`, which the physician then reloads (no token in any later URL).
+    """
 
     weight = 1
     wait_time = between(2, 5)
 
+    def on_start(self) -> None:
+        self.reports: dict[str, str] = {}  # emailed link -> the report URL it redirected to
+
     @task
     def open_report(self) -> None:
         with _lock:
-            path = random.choice(_shares) if _shares else None
-        if path is None:
+            link = random.choice(_shares) if _shares else None
+        if link is None:
             return
-        page = self.client.get(path, name="GET /r/<token>/ (report)")
-        for image in re.findall(r'src="(/r/[^"]+/thumbnail/)"', page.text)[:4]:
-            self.client.get(image, name="GET /r/<token>/photos/<id>/thumbnail/")
+        if link in self.reports:
+            page = self.client.get(self.reports[link], name="GET /report/<id>/ (report)")
+        else:
+            page = self.client.get(link, name="GET /r/<token>/ (opens the report)")
+            if page.status_code == 200:
+                self.reports[link] = re.sub(r"^https?://[^/]+", "", page.url)
+        for image in re.findall(r'src="(/report/[^"]+/thumbnail/)"', page.text)[:4]:
+            self.client.get(image, name="GET /report/<id>/photos/<id>/thumbnail/")
 
 
 @events.quitting.add_listener
