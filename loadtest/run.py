@@ -184,7 +184,8 @@ def _markdown(r: dict) -> str:
     lines = [
         "# Load test",
         "",
-        f"`make load` (`python -m loadtest.run --users {r['users']} --seconds {r['seconds']} --spawn-rate {r['spawn_rate']:g}`), {r['date']}, on "
+        f"`make load` (`python -m loadtest.run --users {r['users']} --seconds {r['seconds']} "
+        f"--spawn-rate {r['spawn_rate']:g}`), {r['date']}, on "
         f"{r['machine']}. "
         + (
             "The machine was shared with other work while it ran (a model training and other test suites), "
