@@ -7,6 +7,15 @@ from lesions.models import Lesion
 
 
 class LesionForm(forms.ModelForm):
+    # Set by static/lesions/bodymap.js when the patient taps the body map; empty without
+    # JavaScript (the site list alone). Never prefilled, so a site changed without JavaScript
+    # cannot disagree with an old tap: lesions.services places the dot.
+    map_view = forms.ChoiceField(
+        choices=[("", ""), ("front", "front"), ("back", "back")], required=False, widget=forms.HiddenInput
+    )
+    map_x = forms.FloatField(required=False, widget=forms.HiddenInput)
+    map_y = forms.FloatField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = Lesion
         fields = ["name", "body_site", "notes"]

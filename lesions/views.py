@@ -63,9 +63,13 @@ def capture(request: HttpRequest) -> HttpResponse:
 def lesion_create(request: HttpRequest) -> HttpResponse:
     form = LesionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        lesion = services.lesion_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"“{lesion.name}” was added. Now upload its first photo.")
-        return redirect(lesion)
+        try:
+            lesion = services.lesion_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"“{lesion.name}” was added. Now upload its first photo.")
+            return redirect(lesion)
     return render(request, "lesions/lesion_form.html", {"form": form})
 
 
