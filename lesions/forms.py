@@ -18,7 +18,7 @@ class LesionForm(forms.ModelForm):
 
     class Meta:
         model = Lesion
-        fields = ["name", "body_site", "notes"]
+        fields = ["name", "notes", "body_site"]  # the site last, just above the body map
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
