@@ -41,7 +41,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Lesions due for a new photo first, longest overdue first; the rest keep their order.
     due = {d.lesion.pk: d.due_at for d in reminders.due_lesions_for_user(user=request.user)}
     rows.sort(key=lambda row: (row[0].pk not in due, due.get(row[0].pk, timezone.now())))
-    return render(request, "lesions/dashboard.html", {"rows": rows, "form": LesionForm()})
+    dots = selectors.body_map_dots(rows=rows, due_ids=set(due))
+    return render(request, "lesions/dashboard.html", {"rows": rows, "dots": dots, "form": LesionForm()})
 
 
 @login_required
