@@ -134,12 +134,13 @@ def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[in
     """
     dots = []
     for lesion, analysis in rows:
-        position = (lesion.map_view, lesion.map_x, lesion.map_y)
-        if not lesion.map_view or lesion.map_x is None or lesion.map_y is None:
-            fallback = default_position(lesion.body_site) if lesion.body_site in SITES else None
-            if fallback is None:
-                continue
-            position = fallback
+        position: tuple[str, float, float] | None
+        if lesion.map_view and lesion.map_x is not None and lesion.map_y is not None:
+            position = (lesion.map_view, lesion.map_x, lesion.map_y)
+        else:
+            position = default_position(lesion.body_site) if lesion.body_site in SITES else None
+        if position is None:
+            continue
         view, x, y = position
         dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=risk_band(analysis), due=lesion.pk in due_ids))
     return dots
