@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from conftest import jpeg_bytes
 from lesions.change.bodymap import site_at
 from lesions.models import Lesion
 from lesions.tests.flows.conftest import browser_marks
@@ -78,3 +79,25 @@ def test_without_javascript_the_site_list_alone_places_the_lesion(browser_page, 
     lesion = Lesion.objects.get(owner=alice, name="Freckle on the cheek")
     assert (lesion.body_site, lesion.map_view) == ("face", "front")
     assert site_at(lesion.map_x, lesion.map_y, "front") == "face"
+
+
+def test_the_phone_capture_flow_places_a_new_lesion_by_a_tap(phone, live_server, alice, tmp_path):
+    image = tmp_path / "mole.jpg"
+    image.write_bytes(jpeg_bytes())
+    page = phone
+    page.goto(f"{live_server.url}/lesions/capture/")
+    page.locator("#capture-input").set_input_files(str(image))
+    page.locator("#capture-preview").wait_for(state="visible")
+    page.select_option("#capture-lesion", "new")
+    page.fill("#capture-name", "Mole on the neck")
+    picker = page.locator("#capture-new [data-bodymap-picker]")
+    picker.get_by_role("button", name="Back", exact=True).tap()
+    box = page.locator("#capture-pick-back-neck").bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert page.locator("#capture-site").input_value() == "neck"
+
+    page.get_by_role("button", name="Upload photo").tap()
+    page.locator('#capture-lesion-link[href^="/lesions/"]').wait_for(state="attached")  # the lesion exists
+    lesion = Lesion.objects.get(owner=alice, name="Mole on the neck")
+    assert (lesion.body_site, lesion.map_view) == ("neck", "back")
+    assert site_at(lesion.map_x, lesion.map_y, "back") == "neck"
