@@ -254,7 +254,10 @@ class _UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 class PhotoFilter(django_filters.FilterSet):
     # A plain number, not a choice among lesions: a choice field would answer "not a valid
     # choice" only for lesions that do not exist, telling bob which ids alice has.
-    lesion = django_filters.NumberFilter(field_name="lesion_id", help_text="Only this lesion's photos.")
+    # Bounded to what a database id can be: a larger number was a server error (SQLite's overflow).
+    lesion = django_filters.NumberFilter(
+        field_name="lesion_id", min_value=-(2**63), max_value=2**63 - 1, help_text="Only this lesion's photos."
+    )
     taken_after = _UtcDateTimeFilter(
         field_name="taken_at", lookup_expr="gte", help_text="Taken at or after (ISO 8601)."
     )
