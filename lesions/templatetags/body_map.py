@@ -18,6 +18,8 @@ register = template.Library()
 
 _ID = re.compile(r'\b(id|aria-labelledby)="([^"]+)"')
 _UNKNOWN_BOX = re.compile(r'<g id="[^"]*site-unknown".*?</g>\s*', re.DOTALL)
+OVERVIEW_DESC = "A human body seen from the front and from the back, with a dot for each of your lesions."
+_DESC = re.compile(r"(<desc[^>]*>).*?(</desc>)", re.DOTALL)
 _VIEW_OFFSET = re.compile(r'data-view="(\w+)" transform="translate\(([-\d.]+),([-\d.]+)\)"')
 
 
@@ -42,6 +44,7 @@ def body_map_svg(prefix: str, dots=None, css_class: str = "") -> SafeString:
     if dots is not None:
         # The "not sure" button means nothing on a map of placed lesions.
         svg = _UNKNOWN_BOX.sub("", svg)
+        svg = _DESC.sub(rf"\g<1>{OVERVIEW_DESC}\g<2>", svg)
         views = [(view, x, y, [d for d in dots if d.view == view]) for view, (x, y) in view_offsets().items()]
         layer = render_to_string("lesions/_bodymap_dots.svg", {"views": views})
         head, _, tail = svg.rpartition("</svg>")

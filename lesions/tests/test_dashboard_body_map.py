@@ -87,3 +87,11 @@ def test_a_lesion_saved_before_the_body_map_sits_at_its_sites_centre(client_alic
 def test_no_map_without_placed_lesions(client_alice, alice):
     services.lesion_create(owner=alice, name="Somewhere")
     assert "Where your lesions are" not in client_alice.get("/lesions/").content.decode()
+
+
+def test_the_maps_on_one_page_share_no_ids(client_alice, alice):
+    services.lesion_create(owner=alice, name="Shoulder", body_site="back")
+    page = client_alice.get("/lesions/").content.decode()
+    assert page.count("<svg") == 3  # the dots, the phone flow's picker, the add-a-lesion form's picker
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
