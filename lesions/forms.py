@@ -1,6 +1,6 @@
 from django import forms
 
-from lesions.models import Lesion
+from lesions.models import MAP_VIEWS, Lesion
 
 # The forms parse; lesions.services checks the values (a date in the future...) and the views put
 # its ValidationError next to the field it names.
@@ -10,9 +10,7 @@ class LesionForm(forms.ModelForm):
     # Set by static/lesions/bodymap.js when the patient taps the body map; empty without
     # JavaScript (the site list alone). Never prefilled, so a site changed without JavaScript
     # cannot disagree with an old tap: lesions.services places the dot.
-    map_view = forms.ChoiceField(
-        choices=[("", ""), ("front", "front"), ("back", "back")], required=False, widget=forms.HiddenInput
-    )
+    map_view = forms.ChoiceField(choices=[("", ""), *MAP_VIEWS], required=False, widget=forms.HiddenInput)
     map_x = forms.FloatField(required=False, widget=forms.HiddenInput)
     map_y = forms.FloatField(required=False, widget=forms.HiddenInput)
 

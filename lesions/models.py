@@ -24,6 +24,8 @@ BODY_SITES = [
     ("upper extremity", "Arm (upper extremity)"),
     ("unknown", "Other / unknown"),
 ]
+# The two outlines of the body map (static/lesions/bodymap.svg).
+MAP_VIEWS = [("front", "Front"), ("back", "Back")]
 
 
 class Lesion(models.Model):
@@ -41,9 +43,7 @@ class Lesion(models.Model):
     )
     # Where the lesion's dot sits on the body map (static/lesions/bodymap.svg, lesions.change.bodymap):
     # a view and that view's own coordinates, x 0-200 and y 0-440. Null when the site is unknown.
-    map_view = models.CharField(
-        "body map view", max_length=5, choices=[("front", "Front"), ("back", "Back")], blank=True, default=""
-    )
+    map_view = models.CharField("body map view", max_length=5, choices=MAP_VIEWS, blank=True, default="")
     map_x = models.FloatField("body map x", null=True, blank=True)
     map_y = models.FloatField("body map y", null=True, blank=True)
 

@@ -45,11 +45,10 @@ def _map_position(
     agree with the one that was. A site chosen from the list alone puts the dot at the centre of
     that site (none for "unknown").
     """
-    given = [value not in (None, "") for value in (map_view, map_x, map_y)]
+    given = [bool(map_view), map_x is not None, map_y is not None]
     if any(given) and not all(given):
         raise ValidationError({"map_view": MAP_INCOMPLETE})
-    if all(given):
-        assert map_view is not None and map_x is not None and map_y is not None
+    if map_view and map_x is not None and map_y is not None:
         inside = (
             map_view in bodymap.VIEWS
             and 0 <= map_x <= MAP_WIDTH
@@ -110,8 +109,11 @@ def lesion_update(
     """
     if name is not None:
         lesion.name = name.strip()
-    if body_site == lesion.body_site and map_view in (None, "") and lesion.map_view:
-        body_site = None  # nothing moved: keep the dot where it was tapped
+    if body_site is not None and not map_view and lesion.map_view:
+        # Compared with the stored site: a ModelForm has already set the new one on `lesion`.
+        stored_site = Lesion.objects.filter(pk=lesion.pk).values_list("body_site", flat=True).first()
+        if body_site == stored_site:
+            body_site = None  # nothing moved: keep the dot where it was tapped
     placed = _map_position(body_site=body_site, map_view=map_view, map_x=map_x, map_y=map_y)
     if placed is not None:
         _place(lesion, *placed)

@@ -95,3 +95,20 @@ def test_the_form_and_the_api_place_the_lesion(client_alice, api_alice, alice):
     response = api_alice.post("/api/lesions/", {"name": "API", "map_view": "front", "map_x": 1, "map_y": 1})
     assert response.status_code == 400
     assert "map_x" in str(response.json())
+
+
+def test_the_edit_form_shows_the_dot_and_keeps_it_when_the_site_stays(client_alice, alice):
+    lesion = services.lesion_create(owner=alice, name="Mole", map_view="back", map_x=90, map_y=150)
+    page = client_alice.get(f"/lesions/{lesion.pk}/edit/").content.decode()
+    assert 'data-view="back" data-x="90" data-y="150"' in page
+    # The hidden fields start empty: a site changed without JavaScript cannot contradict an old tap.
+    assert '<input type="hidden" name="map_x" id="id_map_x">' in page
+
+    form = {"name": "Mole, renamed", "body_site": "back", "notes": "", "map_view": "", "map_x": "", "map_y": ""}
+    assert client_alice.post(f"/lesions/{lesion.pk}/edit/", form).status_code == 302
+    lesion.refresh_from_db()
+    assert (lesion.name, lesion.map_view, lesion.map_x, lesion.map_y) == ("Mole, renamed", "back", 90, 150)
+
+    assert client_alice.post(f"/lesions/{lesion.pk}/edit/", form | {"body_site": "scalp"}).status_code == 302
+    lesion.refresh_from_db()
+    assert (lesion.body_site, lesion.map_view, lesion.map_x, lesion.map_y) == ("scalp", *default_position("scalp"))
