@@ -182,8 +182,29 @@ class LesionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lesion
-        fields = ["id", "name", "body_site", "notes", "created_at", "photo_count", "latest_analysis"]
+        fields = [
+            "id",
+            "name",
+            "body_site",
+            "map_view",
+            "map_x",
+            "map_y",
+            "notes",
+            "created_at",
+            "photo_count",
+            "latest_analysis",
+        ]
         read_only_fields = ["id", "created_at", "photo_count", "latest_analysis"]
+        extra_kwargs = {
+            "map_view": {
+                "help_text": "Which body-map outline the lesion's dot is on; empty when the site is unknown. "
+                "Send map_view, map_x and map_y together (a tap on the map): the tap gives the body site, "
+                "and must agree with body_site when both are sent. A body_site alone puts the dot at the "
+                "centre of that site."
+            },
+            "map_x": {"help_text": "Across the view's outline, 0-200 (the body's midline is 100); null when unknown."},
+            "map_y": {"help_text": "Down the view's outline, 0 (top of the head) to 440; null when unknown."},
+        }
 
     @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_latest_analysis(self, lesion: Lesion) -> dict | None:
@@ -233,7 +254,10 @@ class _UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 class PhotoFilter(django_filters.FilterSet):
     # A plain number, not a choice among lesions: a choice field would answer "not a valid
     # choice" only for lesions that do not exist, telling bob which ids alice has.
-    lesion = django_filters.NumberFilter(field_name="lesion_id", help_text="Only this lesion's photos.")
+    # Bounded to what a database id can be: a larger number was a server error (SQLite's overflow).
+    lesion = django_filters.NumberFilter(
+        field_name="lesion_id", min_value=-(2**63), max_value=2**63 - 1, help_text="Only this lesion's photos."
+    )
     taken_after = _UtcDateTimeFilter(
         field_name="taken_at", lookup_expr="gte", help_text="Taken at or after (ISO 8601)."
     )

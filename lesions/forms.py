@@ -1,15 +1,22 @@
 from django import forms
 
-from lesions.models import Lesion
+from lesions.models import MAP_VIEWS, Lesion
 
 # The forms parse; lesions.services checks the values (a date in the future...) and the views put
 # its ValidationError next to the field it names.
 
 
 class LesionForm(forms.ModelForm):
+    # Set by static/lesions/bodymap.js when the patient taps the body map; empty without
+    # JavaScript (the site list alone). Never prefilled, so a site changed without JavaScript
+    # cannot disagree with an old tap: lesions.services places the dot.
+    map_view = forms.ChoiceField(choices=[("", ""), *MAP_VIEWS], required=False, widget=forms.HiddenInput)
+    map_x = forms.FloatField(required=False, widget=forms.HiddenInput)
+    map_y = forms.FloatField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = Lesion
-        fields = ["name", "body_site", "notes"]
+        fields = ["name", "notes", "body_site"]  # the site last, just above the body map
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -24,6 +24,8 @@ BODY_SITES = [
     ("upper extremity", "Arm (upper extremity)"),
     ("unknown", "Other / unknown"),
 ]
+# The two outlines of the body map (static/lesions/bodymap.svg).
+MAP_VIEWS = [("front", "Front"), ("back", "Back")]
 
 
 class Lesion(models.Model):
@@ -39,6 +41,11 @@ class Lesion(models.Model):
         default=0,
         help_text="You get an email when it is time to photograph this lesion again.",
     )
+    # Where the lesion's dot sits on the body map (static/lesions/bodymap.svg, lesions.change.bodymap):
+    # a view and that view's own coordinates, x 0-200 and y 0-440. Null when the site is unknown.
+    map_view = models.CharField("body map view", max_length=5, choices=MAP_VIEWS, blank=True, default="")
+    map_x = models.FloatField("body map x", null=True, blank=True)
+    map_y = models.FloatField("body map y", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

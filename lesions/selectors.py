@@ -12,7 +12,11 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from inference.models import Analysis
 from inference.services import current_model_version
+from lesions.change.bodymap import SITES, default_position
 from lesions.models import Lesion, Photo
+
+RISK_BANDS = ("low", "medium", "high")
+RISK_BAND_NAMES = {"low": "low risk", "medium": "medium risk", "high": "high risk", None: "no result yet"}
 
 
 def _latest_photos() -> QuerySet[Photo]:
@@ -93,3 +97,50 @@ def latest_analysis(*, lesion: Lesion) -> Analysis | None:
         .first()
     )
     return current_analysis(photo) if photo else None
+
+
+def risk_band(analysis: Analysis | None) -> str | None:
+    """The advice's risk band ("low", "medium", "high") of an analysis, or None when it has none.
+
+    Read defensively: analyses made before advice existed (or an `advice` that is not a mapping)
+    have no band, and the dashboard shows them grey.
+    """
+    advice = getattr(analysis, "advice", None)
+    band = advice.get("band") if isinstance(advice, dict) else None
+    return band if band in RISK_BANDS else None
+
+
+@dataclass(frozen=True)
+class BodyMapDot:
+    lesion: Lesion
+    view: str
+    x: float
+    y: float
+    band: str | None
+    due: bool
+
+    @property
+    def label(self) -> str:
+        """The dot's accessible name: what it is, its risk band, and whether a photo is due."""
+        due = ", due for a photo" if self.due else ""
+        return f"{self.lesion.name} ({self.lesion.get_body_site_display()}): {RISK_BAND_NAMES[self.band]}{due}"
+
+
+def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[int]) -> list[BodyMapDot]:
+    """One dot per placed lesion, for the dashboard's body map; no query of its own.
+
+    `rows` are (lesion, latest analysis); `due_ids` the lesions due for a photo (lesions.reminders).
+    A lesion saved before the body map existed sits at its site's centre; "unknown" has no dot.
+    """
+    dots = []
+    for lesion, analysis in rows:
+        position: tuple[str, float, float] | None
+        if lesion.map_view and lesion.map_x is not None and lesion.map_y is not None:
+            position = (lesion.map_view, lesion.map_x, lesion.map_y)
+        else:
+            position = default_position(lesion.body_site) if lesion.body_site in SITES else None
+        if position is None:
+            continue
+        view, x, y = position
+        dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=risk_band(analysis), due=lesion.pk in due_ids))
+    return dots

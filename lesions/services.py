@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inference.services import analysis_request
+from lesions.change import bodymap
 from lesions.imaging import InvalidImage, process_upload
 from lesions.models import Lesion, Photo
 
@@ -23,6 +24,11 @@ __all__ = [
 ]
 
 TAKEN_IN_THE_FUTURE = "The date a photo was taken cannot be in the future."
+# Each view of the body map has its own coordinates (lesions.change.bodymap).
+MAP_WIDTH, MAP_HEIGHT = 200, 440
+MAP_INCOMPLETE = "A place on the body map needs a view (front or back), x and y."
+MAP_OUTSIDE = "That place is not on the body outline: tap inside it, or choose the site from the list."
+MAP_SITE_MISMATCH = "The body site ({site}) is not where the map was tapped ({tapped})."
 
 
 def _check_taken_at(taken_at: datetime | None) -> None:
@@ -30,22 +36,87 @@ def _check_taken_at(taken_at: datetime | None) -> None:
         raise ValidationError({"taken_at": TAKEN_IN_THE_FUTURE})
 
 
-def lesion_create(*, owner: User, name: str, body_site: str = "unknown", notes: str = "") -> Lesion:
-    """Register a new lesion for `owner`."""
-    lesion = Lesion(owner=owner, name=name.strip(), body_site=body_site, notes=notes)
+def _map_position(
+    *, body_site: str | None, map_view: str | None, map_x: float | None, map_y: float | None
+) -> tuple[str, tuple[str, float, float] | None] | None:
+    """The site and body-map position a form or API call asks for, or None when it names neither.
+
+    A tap (view, x, y) must land on the outline; it gives the site when none was chosen, and must
+    agree with the one that was. A site chosen from the list alone puts the dot at the centre of
+    that site (none for "unknown").
+    """
+    given = [bool(map_view), map_x is not None, map_y is not None]
+    if any(given) and not all(given):
+        raise ValidationError({"map_view": MAP_INCOMPLETE})
+    if map_view and map_x is not None and map_y is not None:
+        inside = (
+            map_view in bodymap.VIEWS
+            and 0 <= map_x <= MAP_WIDTH
+            and 0 <= map_y <= MAP_HEIGHT
+            and (tapped := bodymap.site_at(map_x, map_y, map_view)) != bodymap.UNKNOWN
+        )
+        if not inside:
+            raise ValidationError({"map_x": MAP_OUTSIDE})
+        if body_site is not None and body_site != tapped:
+            raise ValidationError({"body_site": MAP_SITE_MISMATCH.format(site=body_site, tapped=tapped)})
+        return tapped, (map_view, round(map_x, 1), round(map_y, 1))
+    if body_site is None:
+        return None
+    return body_site, bodymap.default_position(body_site) if body_site in bodymap.SITES else None
+
+
+def _place(lesion: Lesion, site: str, position: tuple[str, float, float] | None) -> None:
+    lesion.body_site = site
+    lesion.map_view, lesion.map_x, lesion.map_y = position if position else ("", None, None)
+
+
+def lesion_create(
+    *,
+    owner: User,
+    name: str,
+    body_site: str | None = None,
+    notes: str = "",
+    map_view: str | None = None,
+    map_x: float | None = None,
+    map_y: float | None = None,
+) -> Lesion:
+    """Register a new lesion for `owner`, placed on the body map by a tap or by its site.
+
+    Raises ValidationError by field: a tap off the outline, or one that disagrees with `body_site`.
+    """
+    lesion = Lesion(owner=owner, name=name.strip(), notes=notes)
+    placed = _map_position(body_site=body_site, map_view=map_view, map_x=map_x, map_y=map_y)
+    _place(lesion, *(placed or ("unknown", None)))
     lesion.full_clean()
     lesion.save()
     return lesion
 
 
 def lesion_update(
-    *, lesion: Lesion, name: str | None = None, body_site: str | None = None, notes: str | None = None
+    *,
+    lesion: Lesion,
+    name: str | None = None,
+    body_site: str | None = None,
+    notes: str | None = None,
+    map_view: str | None = None,
+    map_x: float | None = None,
+    map_y: float | None = None,
 ) -> Lesion:
-    """Change a lesion's name, body site or notes (None: leave it). Raises ValidationError by field."""
+    """Change a lesion's name, body site, body-map place or notes (None: leave it).
+
+    The same site without a new tap keeps the dot where it was; a new site alone moves it to that
+    site's centre. Raises ValidationError by field.
+    """
     if name is not None:
         lesion.name = name.strip()
-    if body_site is not None:
-        lesion.body_site = body_site
+    if body_site is not None and not map_view and lesion.map_view:
+        # Compared with the stored site: a ModelForm has already set the new one on `lesion`.
+        stored_site = Lesion.objects.filter(pk=lesion.pk).values_list("body_site", flat=True).first()
+        if body_site == stored_site:
+            body_site = None  # nothing moved: keep the dot where it was tapped
+    placed = _map_position(body_site=body_site, map_view=map_view, map_x=map_x, map_y=map_y)
+    if placed is not None:
+        _place(lesion, *placed)
     if notes is not None:
         lesion.notes = notes
     lesion.full_clean()

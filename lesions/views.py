@@ -41,7 +41,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Lesions due for a new photo first, longest overdue first; the rest keep their order.
     due = {d.lesion.pk: d.due_at for d in reminders.due_lesions_for_user(user=request.user)}
     rows.sort(key=lambda row: (row[0].pk not in due, due.get(row[0].pk, timezone.now())))
-    return render(request, "lesions/dashboard.html", {"rows": rows, "form": LesionForm()})
+    dots = selectors.body_map_dots(rows=rows, due_ids=set(due))
+    return render(request, "lesions/dashboard.html", {"rows": rows, "dots": dots, "form": LesionForm()})
 
 
 @login_required
@@ -63,9 +64,13 @@ def capture(request: HttpRequest) -> HttpResponse:
 def lesion_create(request: HttpRequest) -> HttpResponse:
     form = LesionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        lesion = services.lesion_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"“{lesion.name}” was added. Now upload its first photo.")
-        return redirect(lesion)
+        try:
+            lesion = services.lesion_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"“{lesion.name}” was added. Now upload its first photo.")
+            return redirect(lesion)
     return render(request, "lesions/lesion_form.html", {"form": form})
 
 

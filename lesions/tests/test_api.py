@@ -69,12 +69,25 @@ def test_lesion_crud(api_alice):
     )
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == {"id", "name", "body_site", "notes", "created_at", "photo_count", "latest_analysis"}
+    assert set(body) == {
+        "id",
+        "name",
+        "body_site",
+        "map_view",
+        "map_x",
+        "map_y",
+        "notes",
+        "created_at",
+        "photo_count",
+        "latest_analysis",
+    }
     assert body["photo_count"] == 0 and body["latest_analysis"] is None
+    assert body["map_view"] == "back"  # the back's centre on the body map
 
     lesion_id = body["id"]
     patched = api_alice.patch(f"/api/lesions/{lesion_id}/", {"body_site": "chest"}, format="json")
     assert patched.status_code == 200 and patched.json()["body_site"] == "chest"
+    assert patched.json()["map_view"] == "front"  # a new site alone moves the dot to it
     assert [item["id"] for item in api_alice.get("/api/lesions/").json()["results"]] == [lesion_id]
 
     assert api_alice.patch(f"/api/lesions/{lesion_id}/", {"body_site": "moon"}, format="json").status_code == 400

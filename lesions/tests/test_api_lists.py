@@ -113,3 +113,9 @@ def test_a_lesions_photos_and_history_are_paginated_in_taken_at_order(api_alice,
 def test_a_photo_is_found_by_id_whatever_the_query_string(api_alice, photos):
     # Filters narrow lists only; they never turn a detail request into a 404.
     assert api_alice.get(f"/api/photos/{photos['jan'].pk}/?status=done").status_code == 200
+
+
+def test_a_lesion_filter_beyond_any_id_is_a_bad_request_not_a_server_error(api_alice):
+    response = api_alice.get("/api/photos/", {"lesion": "-5.851417236461237e+232"})
+    assert response.status_code == 400
+    assert "lesion" in response.json()

@@ -98,9 +98,16 @@
 
   async function chosenLesionId() {
     if (lesionSelect.value !== "new") return lesionSelect.value;
+    // Where the body map was tapped (static/lesions/bodymap.js), if it was: the API checks it.
+    const place = {};
+    for (const name of ["map_view", "map_x", "map_y"]) {
+      const input = newFields.querySelector(`input[name="${name}"]`);
+      if (input && input.value) place[name] = name === "map_view" ? input.value : Number(input.value);
+    }
     const { response, data } = await api("POST", root.dataset.lesionsUrl, {
       name: nameInput.value.trim(),
       body_site: siteSelect.value,
+      ...place,
     });
     if (response.status !== 201) throw new Error(messageFrom(data, "The lesion could not be created."));
     // Later photos in this visit can go to the same lesion without typing its name again.
