@@ -118,6 +118,12 @@ def main() -> int:
         uploads = json.loads((work / "uploads.json").read_text()) if (work / "uploads.json").exists() else []
         result = _summarise(args, stack, _read_stats(work / "stats_stats.csv"), uploads, photos, len(seeded), ran)
         result["locust_exit_status"] = locust.returncode
+        # What each failed request was (status code or exception), so an error can be read, not guessed.
+        failures = work / "stats_failures.csv"
+        result["failures"] = [
+            {"call": f"{row['Method']} {row['Name']}", "error": row["Error"], "occurrences": int(row["Occurrences"])}
+            for row in (_read_stats(failures) if failures.exists() else [])
+        ]
     finally:
         stack.destroy()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -222,6 +228,10 @@ def _markdown(r: dict) -> str:
             f"{c['p95_ms']:.0f} | {c['p99_ms']:.0f} |"
         )
     lines += ["", "`FLOW upload → analysed` is the time from sending a photo to seeing its result.", ""]
+    if r.get("failures"):
+        lines += ["Failed requests:", ""]
+        lines += [f"- {f['call']}: {f['error']} ({f['occurrences']}×)" for f in r["failures"]]
+        lines.append("")
     return "\n".join(lines)
 
 
