@@ -292,6 +292,11 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
             raise RetryableAnalysisError(str(exc)) from exc
         return _fail(analysis, f"The model could not analyse this photo ({exc}).")
 
+    if Photo.objects.filter(pk=photo_id).values_list("photo_type", flat=True).first() != context.photo_type:
+        # The patient corrected the photo type while this ran: analysis_rerun reset the row to
+        # pending and queued it again, and that run writes the result with the type they gave.
+        logger.info("Photo %s changed type during its analysis; the queued re-run answers", photo_id)
+        return None
     for code in CLASSES:
         setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
     analysis.predicted_class = prediction.predicted_class

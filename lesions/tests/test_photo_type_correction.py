@@ -158,3 +158,30 @@ def test_pdf_report_says_the_photo_type(done_photo, share):
     assert response.status_code == 200
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Photo type: phone camera (detected)" in text
+
+
+def test_a_correction_during_a_running_analysis_is_not_overwritten(
+    photo, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """The run that started before the correction must not finish the row with the old type."""
+    from inference import engine
+    from inference.services import analysis_run
+
+    classifier = engine.get_classifier(settings.MODEL_DIR)
+    real_predict = classifier.predict
+
+    def predict_then_correct(image, context):
+        result = real_predict(image, context)
+        services.photo_type_set(photo=Photo.objects.get(pk=photo.pk), photo_type="clinical")
+        return result
+
+    monkeypatch.setattr(classifier, "predict", predict_then_correct)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert analysis_run(photo_id=photo.pk) is None
+    analysis = photo.analyses.get()
+    assert analysis.status == "pending" and analysis.probabilities is None  # left for the queued re-run
+    assert len(callbacks) == 1
+    monkeypatch.setattr(classifier, "predict", real_predict)
+    rerun = analysis_run(photo_id=photo.pk)
+    assert rerun.status == "done"
+    assert rerun.inputs["photo_type"] == "clinical" and rerun.inputs["photo_type_given"] is True
