@@ -34,7 +34,7 @@ class PhotoUploadForm(forms.Form):
         help_text="Leave empty to use the date stored in the photo, or now.",
     )
     photo_type = forms.ChoiceField(
-        label="Taken",
+        label="How it was taken",
         choices=[("", "I don't know (the model tells)"), *PHOTO_TYPES],
         required=False,
         help_text="Through a dermatoscope attachment or with the plain phone camera.",
