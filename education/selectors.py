@@ -127,6 +127,37 @@ class HeldOutMetrics:
         return self.balanced_accuracy is not None or self.malignant_roc_auc is not None
 
 
+# Presentation only: the card names sources by key. Where each set comes from and what kind of
+# photos it holds (see training/sources.py and ../shared/data/external/README.md).
+SOURCE_NAMES = {
+    "ham10000": ("HAM10000 (Vienna and Queensland)", "dermoscopy"),
+    "derm7pt": ("Derm7pt (Italy)", "dermoscopy"),
+    "isic2017": ("ISIC 2017 challenge (almost all benign)", "dermoscopy"),
+    "ph2": ("PH2 (Portugal)", "dermoscopy"),
+    "pad_ufes20": ("PAD-UFES-20 (Brazil)", "phone camera"),
+}
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    """One source's figures from the card (`metrics.validation_per_source`, `metrics.ham10000_test`)."""
+
+    key: str
+    name: str
+    photo_kind: str  # "dermoscopy", "phone camera", or "" when the source is not one we know
+    split: str  # "validation" or "test"
+    n_images: int | None
+    n_malignant: int | None
+    malignant_roc_auc: float | None
+    sensitivity_at_80_specificity: float | None
+    sensitivity_at_90_specificity: float | None
+    malignant_calibration_error: float | None
+    # Share of that source's lesion photos refused as not assessable, when the card records it.
+    refused: float | None
+    refused_benign: float | None
+    refused_malignant: float | None
+
+
 @dataclass(frozen=True)
 class InstalledModel:
     """What the public page says about the installed model. Only `version` is sure to be set."""
@@ -141,8 +172,12 @@ class InstalledModel:
     images_per_split: dict[str, int]
     input_size: int | None
     test: HeldOutMetrics
-    uses_metadata: bool
+    uses_metadata: bool  # age, sex and body site change the result (not merely accepted)
+    accepts_metadata: bool  # the model takes them as an input, used or not
     metadata_description: str
+    per_source: list[SourceFigures]
+    detects_photo_type: bool
+    photo_type_accuracy: float | None  # the detector's, on validation photos of every source
     views_per_photo: int  # test-time augmentation: 1 when each photo is scored once
     intended_use: str
     licence: str
@@ -175,6 +210,50 @@ def _created(value: Any) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def _source_figures(key: str, figures: dict, split: str) -> SourceFigures:
+    name, kind = SOURCE_NAMES.get(key, (key, ""))
+    return SourceFigures(
+        key=key,
+        name=name,
+        photo_kind=kind,
+        split=split,
+        n_images=_count(figures.get("n_images")),
+        n_malignant=_count(figures.get("n_malignant")),
+        malignant_roc_auc=_number(figures.get("malignant_roc_auc")),
+        sensitivity_at_80_specificity=_number(figures.get("sensitivity_at_80_specificity")),
+        sensitivity_at_90_specificity=_number(figures.get("sensitivity_at_90_specificity")),
+        malignant_calibration_error=_number(figures.get("malignant_calibration_error")),
+        refused=_number(figures.get("refused")),
+        refused_benign=_number(figures.get("refused_benign")),
+        refused_malignant=_number(figures.get("refused_malignant")),
+    )
+
+
+def _per_source(card: dict) -> list[SourceFigures]:
+    """Each source's validation figures, then the HAM10000 test split's; empty for a single-source card."""
+    metrics = _mapping(card.get("metrics"))
+    rows = [
+        _source_figures(str(key), figures, "validation")
+        for key, figures in _mapping(metrics.get("validation_per_source")).items()
+        if isinstance(figures, dict)
+    ]
+    test = metrics.get("ham10000_test")
+    if isinstance(test, dict):
+        rows.append(_source_figures("ham10000", test, "test"))
+    return rows
+
+
+def _metadata_used(metadata: Any) -> bool:
+    """Whether age, sex and site change the result: a card may say its metadata input is used by nothing.
+
+    Cards before multi-source training had no `used_by`: their metadata input was used.
+    """
+    if not isinstance(metadata, dict) or not metadata:
+        return False
+    used_by = _text(metadata.get("used_by")).lower()
+    return not used_by.startswith("nothing")
 
 
 def _test_metrics(card: dict) -> HeldOutMetrics:
@@ -242,8 +321,12 @@ def installed_model() -> InstalledModel | None:
         },
         input_size=_count(card.get("input_size")),
         test=_test_metrics(card),
-        uses_metadata=bool(metadata),
+        uses_metadata=_metadata_used(metadata),
+        accepts_metadata=bool(metadata),
         metadata_description=_text(_mapping(metadata).get("description")),
+        per_source=_per_source(card),
+        detects_photo_type=bool(_mapping(card.get("photo_type")).get("types")),
+        photo_type_accuracy=_number(_mapping(card.get("photo_type")).get("validation_accuracy")),
         views_per_photo=max(_count(card.get("test_time_augmentation")) or 1, 1),
         intended_use=_text(card.get("intended_use")),
         licence=_text(card.get("licence")),

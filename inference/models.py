@@ -13,6 +13,9 @@ def _heatmap_path(analysis: "Analysis", filename: str) -> str:
     return f"heatmaps/{uuid.uuid4().hex}.jpg"
 
 
+PHOTO_TYPE_WORDS = {"dermoscopy": "through a dermatoscope", "clinical": "phone camera"}
+
+
 def _lowercase_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -122,6 +125,26 @@ class Analysis(models.Model):
         if missing:
             sentence += "; no " + _join_or(missing) + " given"
         return sentence
+
+    def _photo_type_words(self, who: str) -> str:
+        if not isinstance(self.inputs, dict) or not self.inputs.get("photo_type"):
+            return ""
+        kind = PHOTO_TYPE_WORDS.get(self.inputs["photo_type"], self.inputs["photo_type"])
+        source = f"{who} said so" if self.inputs.get("photo_type_given") else "detected"
+        return f"Photo type: {kind} ({source})"
+
+    @property
+    def photo_type_sentence(self) -> str:
+        """How the photo was taken as the model scored it, and who said so; "" when not recorded.
+
+        "Photo type: phone camera (detected)", "Photo type: through a dermatoscope (you said so)".
+        """
+        return self._photo_type_words("you")
+
+    @property
+    def photo_type_sentence_for_physician(self) -> str:
+        """The same for the shared report: "(the patient said so)"."""
+        return self._photo_type_words("the patient")
 
     @property
     def inputs_missing_from_settings(self) -> list[str]:

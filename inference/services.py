@@ -105,6 +105,37 @@ def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analy
     return analysis
 
 
+def analysis_rerun(*, photo: Photo) -> Analysis:
+    """Analyse `photo` again with the installed model, e.g. after the patient corrected its photo type.
+
+    One row per photo and model version: the current model's row is reset to pending (its old
+    probabilities and heatmap go, they answered another question) and queued after commit.
+    Analyses by earlier model versions are left as they are.
+    """
+    version = current_model_version()
+    with transaction.atomic():
+        analysis, created = Analysis.objects.select_for_update().get_or_create(
+            photo=photo, model_version=version, defaults={"queued_at": timezone.now()}
+        )
+        if not created:
+            if analysis.heatmap:
+                analysis.heatmap.delete(save=False)
+            for code in CLASSES:
+                setattr(analysis, f"p_{code}", None)
+            analysis.predicted_class = ""
+            analysis.malignant_probability = None
+            analysis.inputs = None
+            analysis.status = Analysis.Status.PENDING
+            analysis.error = ""
+            analysis.attempts = 0
+            analysis.queued_at = timezone.now()
+            analysis.started_at = None
+            analysis.finished_at = None
+            analysis.save()
+        _enqueue(photo.pk, version)
+    return analysis
+
+
 def _finish_without_result(analysis: Analysis, status: str, reason: str) -> Analysis:
     """End an analysis with a reason the patient can read instead of probabilities."""
     analysis.status = status
@@ -191,6 +222,7 @@ def analysis_context(photo: Photo) -> "Context":
         age=owner.age_on(photo.taken_at.date()),
         sex=owner.sex or None,
         site=lesion.body_site if lesion.body_site != "unknown" else None,
+        photo_type=photo.photo_type or None,
     )
 
 
@@ -206,11 +238,12 @@ def _heatmap_jpeg(classifier: "Classifier", image: Image.Image, context: "Contex
 
 
 def _load_photo(photo: Photo) -> Image.Image:
+    # A 12 MP phone JPEG is decoded at 1/2..1/8 scale (still larger than the model needs), not in full.
+    from training.preprocessing import open_image
+
     try:
         with photo.image.open("rb") as fh:
-            image = Image.open(fh)
-            image.load()
-            return image
+            return open_image(fh)
     except FileNotFoundError:
         raise ValueError("The photo file is missing from storage.") from None
     except (UnidentifiedImageError, OSError) as exc:
@@ -259,12 +292,25 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
             raise RetryableAnalysisError(str(exc)) from exc
         return _fail(analysis, f"The model could not analyse this photo ({exc}).")
 
+    if Photo.objects.filter(pk=photo_id).values_list("photo_type", flat=True).first() != context.photo_type:
+        # The patient corrected the photo type while this ran: analysis_rerun reset the row to
+        # pending and queued it again, and that run writes the result with the type they gave.
+        logger.info("Photo %s changed type during its analysis; the queued re-run answers", photo_id)
+        return None
     for code in CLASSES:
         setattr(analysis, f"p_{code}", float(prediction.probabilities[code]))
     analysis.predicted_class = prediction.predicted_class
     analysis.malignant_probability = float(prediction.malignant_probability)
     # Recorded with the result: the probabilities are the model's answer given exactly these.
-    analysis.inputs = {"site": context.site, "age": context.age, "sex": context.sex}
+    analysis.inputs = {
+        "site": context.site,
+        "age": context.age,
+        "sex": context.sex,
+        # As scored; what the model saw; whether the patient's word overrode it (None: no photo type).
+        "photo_type": prediction.photo_type,
+        "photo_type_detected": prediction.photo_type_detected,
+        "photo_type_given": prediction.photo_type_given,
+    }
     overlay = _heatmap_jpeg(classifier, image, context, prediction.predicted_class)
     if overlay is not None:
         analysis.heatmap.save("heatmap.jpg", ContentFile(overlay), save=False)

@@ -26,7 +26,7 @@ from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import selectors, services
 from lesions.files import private_file_response
-from lesions.models import BODY_SITES, Lesion, Photo
+from lesions.models import BODY_SITES, PHOTO_TYPES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
 from skinsite.lib.urls import absolute_url
 
@@ -72,6 +72,20 @@ class AnalysisInputsSerializer(serializers.Serializer):
     )
     sex = serializers.ChoiceField(
         choices=User._meta.get_field("sex").choices, allow_null=True, help_text="Null if not given."
+    )
+    # Absent from analyses made before photo types: read as null / false.
+    photo_type = serializers.ChoiceField(
+        choices=PHOTO_TYPES,
+        allow_null=True,
+        default=None,
+        help_text="How the photo was taken as the model scored it: `dermoscopy` or `clinical`; null for a model "
+        "without photo types. The patient's `photo_type` on the photo wins over the detection.",
+    )
+    photo_type_detected = serializers.ChoiceField(
+        choices=PHOTO_TYPES, allow_null=True, default=None, help_text="What the model saw, even when overridden."
+    )
+    photo_type_given = serializers.BooleanField(
+        default=False, help_text="True when the patient said the photo type (it overrode the detection)."
     )
 
 
@@ -146,9 +160,17 @@ class PhotoSerializer(serializers.ModelSerializer):
             "height",
             "image_url",
             "thumbnail_url",
+            "photo_type",
             "analysis",
         ]
         read_only_fields = ["id", "lesion", "uploaded_at", "width", "height"]
+        extra_kwargs = {
+            "photo_type": {
+                "help_text": "How it was taken, as the patient said: `dermoscopy` (through a dermatoscope) or "
+                "`clinical` (plain camera); null when not said (the model detects it, see "
+                "`analysis.inputs.photo_type`). Setting it with PATCH analyses the photo again with that type."
+            }
+        }
 
     def _absolute(self, name: str, photo: Photo) -> str:
         return absolute_url(reverse(name, args=[photo.pk]), self.context.get("request"))
@@ -171,6 +193,13 @@ class PhotoUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="JPEG, PNG or HEIC, at most MAX_UPLOAD_MB.")
     taken_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When it was taken; default: from EXIF, else now."
+    )
+    photo_type = serializers.ChoiceField(
+        choices=PHOTO_TYPES,
+        required=False,
+        allow_null=True,
+        help_text="`dermoscopy` (through a dermatoscope attachment) or `clinical` (plain camera); "
+        "leave it out and the model detects it.",
     )
 
 
@@ -349,7 +378,10 @@ class LesionViewSet(viewsets.ModelViewSet):
         upload.is_valid(raise_exception=True)
         # A photo the service refuses is a ValidationError by field (`image`, `taken_at`): 400.
         photo = services.photo_create(
-            lesion=lesion, upload=upload.validated_data["image"], taken_at=upload.validated_data.get("taken_at")
+            lesion=lesion,
+            upload=upload.validated_data["image"],
+            taken_at=upload.validated_data.get("taken_at"),
+            photo_type=upload.validated_data.get("photo_type"),
         )
         photo = _photo_queryset(Photo.objects.filter(pk=photo.pk)).get()
         # 202: the photo is stored, its analysis is still to come.
@@ -376,7 +408,11 @@ _PHOTO_BYTES = {
 @extend_schema_view(
     list=extend_schema(summary="Your photos, across lesions", description="Filter by lesion, date range, status."),
     retrieve=extend_schema(summary="One photo with its current analysis"),
-    partial_update=extend_schema(summary="Correct the date a photo was taken"),
+    partial_update=extend_schema(
+        summary="Correct the date a photo was taken or its photo type",
+        description="Setting `photo_type` (`dermoscopy` or `clinical`) analyses the photo again with that type: "
+        "the analysis goes back to `pending`; poll until it is finished.",
+    ),
     destroy=extend_schema(summary="Delete a photo (its files leave storage)"),
 )
 class PhotoViewSet(
@@ -386,7 +422,7 @@ class PhotoViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Photos: list and filter them, read one, correct `taken_at`, delete, or fetch the image bytes."""
+    """Photos: list and filter them, read one, correct `taken_at` or `photo_type`, delete, or fetch the image bytes."""
 
     queryset = Photo.objects.none()  # for the schema generator, as on LesionViewSet
     serializer_class = PhotoSerializer
@@ -406,6 +442,8 @@ class PhotoViewSet(
     def perform_update(self, serializer: PhotoSerializer) -> None:
         if "taken_at" in serializer.validated_data:
             services.photo_update(photo=serializer.instance, taken_at=serializer.validated_data["taken_at"])
+        if "photo_type" in serializer.validated_data:
+            services.photo_type_set(photo=serializer.instance, photo_type=serializer.validated_data["photo_type"])
 
     def perform_destroy(self, instance: Photo) -> None:
         services.photo_delete(photo=instance)

@@ -1,6 +1,6 @@
 from django import forms
 
-from lesions.models import MAP_VIEWS, Lesion
+from lesions.models import MAP_VIEWS, PHOTO_TYPES, Lesion
 
 # The forms parse; lesions.services checks the values (a date in the future...) and the views put
 # its ValidationError next to the field it names.
@@ -40,6 +40,16 @@ class PhotoUploadForm(forms.Form):
         widget=DateTimeLocalInput(),
         help_text="Leave empty to use the date stored in the photo, or now.",
     )
+    photo_type = forms.ChoiceField(
+        label="How it was taken",
+        choices=[("", "I don't know (the model tells)"), *PHOTO_TYPES],
+        required=False,
+        help_text="Through a dermatoscope attachment or with the plain phone camera.",
+    )
+
+
+class PhotoTypeForm(forms.Form):
+    photo_type = forms.ChoiceField(label="How was this photo taken?", choices=PHOTO_TYPES, widget=forms.RadioSelect)
 
 
 class PhotoDateForm(forms.Form):

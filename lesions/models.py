@@ -58,6 +58,13 @@ class Lesion(models.Model):
         return reverse("lesions:detail", args=[self.pk])
 
 
+# How the photo was taken: the model scores the two kinds differently (inference.engine.Context).
+PHOTO_TYPES = [
+    ("dermoscopy", "Through a dermatoscope"),
+    ("clinical", "Phone camera"),
+]
+
+
 def _photo_path(photo: "Photo", filename: str) -> str:
     # Random names: nothing about the patient or the lesion can be read from a storage key.
     return f"photos/{uuid.uuid4().hex}.jpg"
@@ -76,6 +83,9 @@ class Photo(models.Model):
     sha256 = models.CharField(max_length=64, help_text="Of the original upload, before EXIF was stripped.")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
+    # What the patient said (at upload or as a correction); null: not said, the model detects it.
+    # Null rather than "": the API and analysis.inputs say null for "not said" too.
+    photo_type = models.CharField(max_length=20, choices=PHOTO_TYPES, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["taken_at", "id"]

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from inference.services import analysis_request
+from inference.services import analysis_request, analysis_rerun
 from lesions.change import bodymap
 from lesions.imaging import InvalidImage, process_upload
-from lesions.models import Lesion, Photo
+from lesions.models import PHOTO_TYPES, Lesion, Photo
 
 __all__ = [
     "InvalidImage",
@@ -20,6 +20,7 @@ __all__ = [
     "lesion_update",
     "photo_create",
     "photo_delete",
+    "photo_type_set",
     "photo_update",
 ]
 
@@ -29,11 +30,17 @@ MAP_WIDTH, MAP_HEIGHT = 200, 440
 MAP_INCOMPLETE = "A place on the body map needs a view (front or back), x and y."
 MAP_OUTSIDE = "That place is not on the body outline: tap inside it, or choose the site from the list."
 MAP_SITE_MISMATCH = "The body site ({site}) is not where the map was tapped ({tapped})."
+UNKNOWN_PHOTO_TYPE = "Say “dermoscopy” (through a dermatoscope) or “clinical” (plain phone camera)."
 
 
 def _check_taken_at(taken_at: datetime | None) -> None:
     if taken_at is not None and taken_at > timezone.now():
         raise ValidationError({"taken_at": TAKEN_IN_THE_FUTURE})
+
+
+def _check_photo_type(photo_type: str | None) -> None:
+    if photo_type is not None and photo_type not in dict(PHOTO_TYPES):
+        raise ValidationError({"photo_type": UNKNOWN_PHOTO_TYPE})
 
 
 def _map_position(
@@ -129,13 +136,16 @@ def lesion_delete(*, lesion: Lesion) -> None:
     lesion.delete()
 
 
-def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None) -> Photo:
+def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None, photo_type: str | None = None) -> Photo:
     """Store a verified, EXIF-free copy of `upload` and queue its analysis.
 
-    `taken_at` wins over the EXIF capture time, which wins over now. Raises `InvalidImage` (a
-    ValidationError under `image`) if the file is not a usable photo, ValidationError under
-    `taken_at` for a date in the future; either way nothing is stored.
+    `taken_at` wins over the EXIF capture time, which wins over now. `photo_type` ("dermoscopy"
+    or "clinical") is what the patient said; None lets the model detect it. Raises `InvalidImage`
+    (a ValidationError under `image`) if the file is not a usable photo, ValidationError under
+    `taken_at` for a date in the future or `photo_type` for an unknown type; either way nothing
+    is stored.
     """
+    _check_photo_type(photo_type)
     processed = process_upload(upload)
     _check_taken_at(taken_at)
     with transaction.atomic():
@@ -145,6 +155,7 @@ def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None) ->
             sha256=processed.sha256,
             width=processed.width,
             height=processed.height,
+            photo_type=photo_type,
         )
         photo.image.save("photo.jpg", ContentFile(processed.jpeg), save=False)
         photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
@@ -164,6 +175,23 @@ def photo_update(*, photo: Photo, taken_at: datetime) -> Photo:
     _check_taken_at(taken_at)
     photo.taken_at = taken_at
     photo.save(update_fields=["taken_at"])
+    return photo
+
+
+def photo_type_set(*, photo: Photo, photo_type: str) -> Photo:
+    """Record how the photo was taken, as the patient says, and analyse it again with that type.
+
+    Setting the type it already has changes nothing and queues nothing.
+    """
+    if photo_type is None:
+        raise ValidationError({"photo_type": UNKNOWN_PHOTO_TYPE})
+    _check_photo_type(photo_type)
+    if photo.photo_type == photo_type:
+        return photo
+    with transaction.atomic():
+        photo.photo_type = photo_type
+        photo.save(update_fields=["photo_type"])
+        analysis_rerun(photo=photo)
     return photo
 
 

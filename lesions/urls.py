@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:lesion_id>/delete/", views.lesion_delete, name="delete"),
     path("<int:lesion_id>/photos/", views.photo_upload, name="photo-upload"),
     path("photos/<int:photo_id>/", views.photo_detail, name="photo"),
+    path("photos/<int:photo_id>/photo-type/", views.photo_type, name="photo-type"),
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo-delete"),
     path("photos/<int:photo_id>/image/", views.photo_image, name="photo-image"),
     path("photos/<int:photo_id>/thumbnail/", views.photo_thumbnail, name="photo-thumbnail"),

@@ -14,7 +14,7 @@ from lesions import reminders, selectors, services
 from lesions.api import UploadThrottle
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
-from lesions.forms import LesionForm, PhotoDateForm, PhotoUploadForm, RecheckForm
+from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -135,7 +135,10 @@ def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.photo_create(
-                lesion=lesion, upload=form.cleaned_data["image"], taken_at=form.cleaned_data["taken_at"]
+                lesion=lesion,
+                upload=form.cleaned_data["image"],
+                taken_at=form.cleaned_data["taken_at"],
+                photo_type=form.cleaned_data["photo_type"] or None,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -159,8 +162,37 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
         else:
             messages.success(request, "The date was changed.")
             return redirect(photo.lesion)
+    return _photo_page(request, photo, form=form)
+
+
+def _photo_page(request: HttpRequest, photo, *, form=None, type_form=None, status: int = 200) -> HttpResponse:
     analysis = selectors.current_analysis(photo)
-    return render(request, "lesions/photo_detail.html", {"photo": photo, "analysis": analysis, "form": form})
+    # Not said yet: start from what the model detected, so a patient who agrees has nothing to change.
+    detected = analysis.inputs.get("photo_type") if analysis and isinstance(analysis.inputs, dict) else None
+    context = {
+        "photo": photo,
+        "analysis": analysis,
+        "form": form or PhotoDateForm(initial={"taken_at": photo.taken_at}),
+        "type_form": type_form or PhotoTypeForm(initial={"photo_type": photo.photo_type or detected}),
+    }
+    return render(request, "lesions/photo_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def photo_type(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The patient corrects how the photo was taken; the analysis runs again with that type."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoTypeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.photo_type_set(photo=photo, photo_type=form.cleaned_data["photo_type"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Thank you. The photo is being analysed again with that photo type.")
+            return redirect(photo)
+    return _photo_page(request, photo, type_form=form, status=400)
 
 
 @login_required

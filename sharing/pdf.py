@@ -238,6 +238,8 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
     ]
     if analysis.inputs_sentence:
         lines.append(f"{analysis.inputs_sentence}.")
+    if analysis.photo_type_sentence_for_physician:
+        lines.append(f"{analysis.photo_type_sentence_for_physician}.")
     lines.append(f"Model {analysis.model_version}")
     return [_p(line, styles["small" if i else "body"]) for i, line in enumerate(lines)]
 

@@ -396,6 +396,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AnalysisStatusEnum": "inference.models.Analysis.Status",
         "LesionClassEnum": "inference.classes.CLASS_LABELS.items",
+        "PhotoTypeEnum": "lesions.models.PHOTO_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -87,10 +87,19 @@ def test_shows_the_not_a_diagnosis_notice_and_the_limits(client, committed_model
     main = html.split("<main")[1].split("</main>")[0]  # not just the footer's copy
     assert "Not a diagnosis." in main
     assert "see a doctor" in main
+    # The committed card is multi-source: the single-source limits would be untrue of it.
+    assert "does better on some sources than on others" in main
+    assert "not phone photos" not in main and "never seen other clinics" not in main and "over-warns" not in main
+    assert '"not assessable"' in main
+
+
+def test_a_single_source_card_keeps_its_limits(client, settings, tmp_path):
+    install_card(settings, tmp_path, MINIMAL_CARD)
+    main = client.get(URL).content.decode().split("<main")[1].split("</main>")[0]
     assert "not phone photos" in main
     assert "never seen other clinics" in main
     assert "over-warns" in main
-    assert '"not assessable"' in main
+    assert "does better on some sources" not in main
 
 
 def test_no_installed_model_still_renders(client, settings, tmp_path):

@@ -61,7 +61,11 @@ def test_the_model_gets_the_lesions_site_and_the_patients_age_and_sex_when_known
 def test_the_analysis_records_what_the_model_was_told(photo, alice):
     analysis_run(photo_id=photo.pk)
     # No age or sex on the account: the model got the body site alone, and the row says so.
-    assert Analysis.objects.get(photo=photo).inputs == {"site": "back", "age": None, "sex": None}
+    inputs = Analysis.objects.get(photo=photo).inputs
+    assert {key: inputs[key] for key in ("site", "age", "sex")} == {"site": "back", "age": None, "sex": None}
+    # No photo type said: the model's detection is what it scored with.
+    assert inputs["photo_type"] == inputs["photo_type_detected"] and inputs["photo_type"] in ("dermoscopy", "clinical")
+    assert inputs["photo_type_given"] is False
 
 
 def test_the_analysis_records_the_age_and_sex_it_was_given(photo, alice):
@@ -69,7 +73,7 @@ def test_the_analysis_records_the_age_and_sex_it_was_given(photo, alice):
     alice.save()
     analysis_run(photo_id=photo.pk)
     inputs = Analysis.objects.get(photo=photo).inputs
-    assert inputs == {"site": "back", "age": 47, "sex": "female"}
+    assert {key: inputs[key] for key in ("site", "age", "sex")} == {"site": "back", "age": 47, "sex": "female"}
     assert isinstance(inputs["age"], int)
 
 

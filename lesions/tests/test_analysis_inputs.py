@@ -76,10 +76,19 @@ def test_the_physicians_report_and_pdf_say_what_the_model_was_told(client, share
 
 def test_the_api_gives_the_inputs(api_alice, api_bob, photo):
     _told(photo, {"site": "back", "age": 47, "sex": "female"})
+    # Recorded before photo types: those read as null / false.
+    expected = {
+        "site": "back",
+        "age": 47,
+        "sex": "female",
+        "photo_type": None,
+        "photo_type_detected": None,
+        "photo_type_given": False,
+    }
     body = api_alice.get(f"/api/photos/{photo.pk}/").json()
-    assert body["analysis"]["inputs"] == {"site": "back", "age": 47, "sex": "female"}
+    assert body["analysis"]["inputs"] == expected
     history = api_alice.get(f"/api/lesions/{photo.lesion_id}/history/").json()["results"]
-    assert history[0]["analysis"]["inputs"] == {"site": "back", "age": 47, "sex": "female"}
+    assert history[0]["analysis"]["inputs"] == expected
     assert api_bob.get(f"/api/photos/{photo.pk}/").status_code == 404
 
 

@@ -26,6 +26,9 @@
   const notice = $("capture-notice");
   const lesionLink = $("capture-lesion-link");
   const again = $("capture-again");
+  const typeFields = $("capture-type");
+  const typeKnown = $("capture-type-known");
+  const typeWords = $("capture-type-words");
   const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const POLL_MS = 2000;
   let file = null;
@@ -79,6 +82,45 @@
     lesionSelect.focus();
   });
 
+  // How the patient takes photos (dermatoscope attachment or plain camera): asked once, then
+  // remembered on this phone and sent with every upload as `photo_type` ("" lets the model tell).
+  const TYPE_KEY = "skinsite.photoType";
+  const TYPE_WORDS = {
+    dermoscopy: "through a dermatoscope attachment",
+    clinical: "with the plain phone camera",
+    "": "without saying how (the model tells)",
+  };
+  const storage = (() => { try { return window.localStorage; } catch (err) { return null; } })();
+  const radios = Array.from(typeFields.querySelectorAll("input[type=radio]"));
+
+  function rememberedType() {
+    const value = storage ? storage.getItem(TYPE_KEY) : null;
+    return value !== null && value in TYPE_WORDS ? value : null;
+  }
+
+  function showType() {
+    const value = rememberedType();
+    radios.forEach((radio) => { radio.checked = radio.value === (value || ""); });
+    show(typeFields, value === null);
+    show(typeKnown, value !== null);
+    if (value !== null) typeWords.textContent = TYPE_WORDS[value];
+  }
+
+  function chosenType() {
+    const checked = radios.find((radio) => radio.checked);
+    return checked ? checked.value : "";
+  }
+
+  radios.forEach((radio) => radio.addEventListener("change", () => {
+    if (storage) { try { storage.setItem(TYPE_KEY, radio.value); } catch (err) { /* private mode */ } }
+  }));
+  $("capture-type-change").addEventListener("click", () => {
+    show(typeKnown, false);
+    show(typeFields, true);
+    (radios.find((radio) => radio.checked) || radios[0]).focus();
+  });
+  showType();
+
   lesionSelect.addEventListener("change", () => {
     const isNew = lesionSelect.value === "new";
     show(newFields, isNew);
@@ -123,6 +165,8 @@
       const xhr = new XMLHttpRequest();
       const data = new FormData();
       data.append("image", file, file.name || "photo.jpg");
+      const photoType = chosenType();
+      if (photoType) data.append("photo_type", photoType);
       xhr.open("POST", url(root.dataset.uploadUrl, lesionId));
       xhr.setRequestHeader("X-CSRFToken", csrf);
       xhr.setRequestHeader("Accept", "application/json");
