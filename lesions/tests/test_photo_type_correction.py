@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from conftest import finish_analysis, upload
+from conftest import finish_analysis, open_report, upload
 from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import services
@@ -136,7 +136,8 @@ def test_given_type_reads_you_said_so_on_the_timeline_and_the_patient_said_so_in
     _done_with_type(done_photo, "dermoscopy", given=True)
     timeline = client_alice.get(f"/lesions/{done_photo.lesion_id}/").content.decode()
     assert "Photo type: through a dermatoscope (you said so)" in timeline
-    report = Client().get(f"/r/{share.token}/")
+    physician = Client()
+    report = physician.get(open_report(physician, share.token))
     assert report.status_code == 200
     assert "Photo type: through a dermatoscope (the patient said so)" in report.content.decode()
 
@@ -154,7 +155,8 @@ def test_pdf_report_says_the_photo_type(done_photo, share):
     from pypdf import PdfReader
 
     _done_with_type(done_photo, "clinical", given=False)
-    response = Client().get(f"/r/{share.token}/report.pdf")
+    physician = Client()
+    response = physician.get(open_report(physician, share.token) + "report.pdf")
     assert response.status_code == 200
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Photo type: phone camera (detected)" in text
