@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from lesions import emails, reminders
 from skinsite.lib.tasks import EMAIL_TASK
@@ -25,6 +26,19 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
     if not analysis.photo.lesion.owner.email_on_analysis:
         return False  # turned off between the analysis and this task
     emails.analysis_finished(analysis=analysis).send()
+    return True
+
+
+@shared_task(**EMAIL_TASK)
+def send_change_alert_email(analysis_id: int) -> bool:
+    """Tell the patient a new photo shows a measured change, if they want emails and may get them."""
+    analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
+    if analysis is None or not analysis.change_sentences:
+        return False
+    owner = analysis.photo.lesion.owner
+    if not owner.email_on_analysis or not account_can_send_email(owner):
+        return False  # turned off (or the address became unconfirmed) since the analysis
+    emails.change_alert(analysis=analysis).send()
     return True
 
 
