@@ -104,3 +104,11 @@ def test_analysis_api_has_measures_and_advice(api_alice, pair):
     assert analysis["measures"]["ok"] and len(analysis["measures"]["outline"]) > 10
     assert analysis["advice"]["notice"] and "band" in analysis["advice"]
     assert analysis["change"]["changed"] is True
+
+
+def test_measures_are_charted_beside_the_probabilities(client_alice, lesion, pair):
+    response = client_alice.get(f"/lesions/{lesion.pk}/")
+    measures = {m["code"]: m["values"] for m in response.context["chart"]["measures"]}
+    assert set(measures) == {"asymmetry", "border_irregularity", "colour_count"}
+    assert len(measures["asymmetry"]) == 2 and measures["asymmetry"][1] > measures["asymmetry"][0]
+    assert 'id="measures-chart"' in response.content.decode()
