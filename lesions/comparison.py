@@ -57,6 +57,8 @@ def photo_pair_get(*, user: User, lesion_id: int, a: Any, b: Any) -> PhotoPair:
         ids = {int(a), int(b)}
     except (TypeError, ValueError):
         raise Http404("Choose two photos of this lesion.") from None
+    if not all(0 < i < 2**63 for i in ids):  # beyond any database's integer: no such photo
+        raise Http404("Choose two photos of this lesion.")
     photos = list(lesion.photos.filter(pk__in=ids).order_by("taken_at", "id").prefetch_related("analyses"))
     if len(ids) != 2 or len(photos) != 2:
         raise Http404("Choose two photos of this lesion.")
@@ -76,12 +78,14 @@ def _image(photo: Photo) -> Image.Image:
 
 def _side(photo: Photo, analysis: Analysis | None, image: Image.Image, version: str | None) -> measuring.MeasuredPhoto:
     measures = analysis.measures if analysis is not None and analysis.measures else measuring.photo_measures(image)
-    done = analysis is not None and analysis.status == Analysis.Status.DONE
+    probability = None
+    if analysis is not None and analysis.status == Analysis.Status.DONE and analysis.model_version == version:
+        probability = analysis.malignant_probability
     return measuring.MeasuredPhoto(
         photo_id=photo.pk,
         taken_on=photo.taken_at.date(),
         measures=measures,
-        malignant_probability=analysis.malignant_probability if done and analysis.model_version == version else None,
+        malignant_probability=probability,
         features=measuring.features_of(image),
     )
 

@@ -112,3 +112,9 @@ def test_measures_are_charted_beside_the_probabilities(client_alice, lesion, pai
     assert set(measures) == {"asymmetry", "border_irregularity", "colour_count"}
     assert len(measures["asymmetry"]) == 2 and measures["asymmetry"][1] > measures["asymmetry"][0]
     assert 'id="measures-chart"' in response.content.decode()
+
+
+def test_ids_beyond_any_integer_column_are_404(api_alice, lesion):
+    huge = "-1783616796536962478505984"
+    assert api_alice.get(f"/api/lesions/{lesion.pk}/compare/?a={huge}&b=1").status_code == 404
+    assert api_alice.get(f"/api/lesions/{lesion.pk}/compare/image/?a=1&b={2**64}").status_code == 404

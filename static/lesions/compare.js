@@ -19,8 +19,9 @@
   document.querySelectorAll("[data-compare-layer]").forEach((box) => {
     box.addEventListener("change", () => {
       const layer = box.getAttribute("data-compare-layer");
+      // toggleAttribute, not .hidden: the outlines are SVG elements, which have no `hidden` property.
       document.querySelectorAll(".layer-" + layer).forEach((element) => {
-        element.hidden = !box.checked;
+        element.toggleAttribute("hidden", !box.checked);
       });
       if (layer === "heatmap") {
         // The heatmap is the photo with the map over it: hide the plain photo under it in the overlay.
