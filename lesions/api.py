@@ -50,6 +50,11 @@ class UploadThrottle(UserRateThrottle):
 # --- Serializers ------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.JSONField):
+    """A JSON object stored as it is (measures, change, advice), typed `object` in the schema."""
+
+
 class ProbabilitiesSerializer(serializers.Serializer):
     """One probability per HAM10000 class; they add up to 1."""
 
@@ -105,7 +110,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
         "owner's credentials only; null until done (and for analyses made before heatmaps existed)."
     )
 
-    measures = serializers.JSONField(
+    measures = JSONObjectField(
         read_only=True,
         allow_null=True,
         help_text="The lesion's outline and measures on this photo: `ok`, `reason` and `reason_text` (why there is "
@@ -113,14 +118,14 @@ class AnalysisSerializer(serializers.ModelSerializer):
         "null when not ok) and `outline` ([[x, y], ...] in fractions of the photo's width and height). Null until "
         "done and for analyses made before measuring existed.",
     )
-    change = serializers.JSONField(
+    change = JSONObjectField(
         read_only=True,
         allow_null=True,
         help_text="What changed against the previous and the first photo of the lesion: `changed`, `sentences` (in "
         "words) and `comparisons` (per earlier photo: photo_id, taken_on, alignment, relative_area, changes, "
         "sentences). Null for a lesion's first photo.",
     )
-    advice = serializers.JSONField(
+    advice = JSONObjectField(
         read_only=True,
         allow_null=True,
         help_text="What to do: `band` (low, medium, high, or null when the model card has no operating points), "
@@ -167,8 +172,8 @@ class ComparedPhotoSerializer(serializers.Serializer):
     taken_at = serializers.DateTimeField()
     image_url = serializers.URLField(help_text="The photo's JPEG, as taken (for the owner's credentials only).")
     heatmap_url = serializers.URLField(allow_null=True, help_text="Its heatmap JPEG; null when there is none.")
-    measures = serializers.JSONField(allow_null=True, help_text="As `analysis.measures`.")
-    advice = serializers.JSONField(allow_null=True, help_text="As `analysis.advice`; null without a done analysis.")
+    measures = JSONObjectField(allow_null=True, help_text="As `analysis.measures`.")
+    advice = JSONObjectField(allow_null=True, help_text="As `analysis.advice`; null without a done analysis.")
 
 
 class ComparisonSerializer(serializers.Serializer):
@@ -176,7 +181,7 @@ class ComparisonSerializer(serializers.Serializer):
 
     earlier = ComparedPhotoSerializer()
     later = ComparedPhotoSerializer()
-    alignment = serializers.JSONField(
+    alignment = JSONObjectField(
         help_text="`ok`, `reason` and `reason_text` (why the photos could not be aligned), `matrix` (3x3 similarity "
         "from later-photo pixels to earlier-photo pixels; null when not ok), `scale`, `rotation_degrees`, `shift`, "
         "`inliers`, `matches`."
@@ -184,7 +189,9 @@ class ComparisonSerializer(serializers.Serializer):
     relative_area = serializers.FloatField(
         allow_null=True, help_text="Later lesion area over the earlier, on aligned photos; null otherwise."
     )
-    changes = serializers.JSONField(help_text="The measures that changed beyond their thresholds.")
+    changes = serializers.ListField(
+        child=serializers.DictField(), help_text="The measures that changed beyond their thresholds."
+    )
     sentences = serializers.ListField(child=serializers.CharField(), help_text="What changed, in words.")
     aligned_later_url = serializers.URLField(
         allow_null=True, help_text="PNG of the later photo warped onto the earlier one; null when not aligned."

@@ -16,6 +16,7 @@ import numpy as np
 from django.core.cache import cache
 from django.http import Http404
 from PIL import Image
+from scipy import ndimage
 
 from accounts.models import User
 from inference import measuring
@@ -148,6 +149,8 @@ def aligned_later_png(comparison: Comparison, *, layer: str = "photo") -> bytes:
         mask = np.zeros((height, width), dtype=bool)
         rr, cc = polygon_perimeter(rows, cols, shape=mask.shape)
         mask[rr, cc] = True
+        # A one-pixel line would break up when resampled: draw it about 1% of the photo wide.
+        mask = ndimage.binary_dilation(mask, iterations=max(1, round(max(width, height) / 200)))
         warped = warp_to_earlier(mask, _alignment(comparison), (earlier_size[1], earlier_size[0]))
         rgba = np.zeros((*warped.shape, 4), dtype=np.uint8)
         rgba[warped] = (0, 229, 255, 255)
