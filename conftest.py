@@ -127,6 +127,35 @@ def upload(data: bytes, name: str = "mole.jpg", content_type: str = "image/jpeg"
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+CHANGE_PAIR = BASE_DIR / "testdata" / "change_pair" / "ISIC_0025555.jpg"  # a 2nd image of ISIC_0024317's lesion
+
+
+def grown_and_darkened(data: bytes) -> bytes:
+    """The photo edited as if its lesion had grown about seven-fold and darkened (for change alerts).
+
+    The lesion's outline (lesions.change.segmentation) is widened by 45 px with lobes, and the
+    lesion darkened to near black; the skin around it is untouched, so the photos still align.
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    from lesions.change.segmentation import segment_lesion
+
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    pixels = np.asarray(image).astype(float)
+    mask = segment_lesion(image).mask
+    rows, cols = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    angle = np.arctan2(rows - mask.shape[0] / 2, cols - mask.shape[1] / 2)
+    grown = (ndimage.binary_dilation(mask, iterations=45) & (np.sin(angle * 3) > -0.6)) | ndimage.binary_dilation(
+        mask, iterations=12
+    )
+    pixels[grown] *= 0.25
+    pixels[mask] *= 0.35 / 0.25
+    out = io.BytesIO()
+    Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
 @pytest.fixture
 def real_image_bytes() -> bytes:
     """A real dermoscopy image when the test images are present, else a plain JPEG."""

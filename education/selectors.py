@@ -21,6 +21,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from education.models import Condition, ExampleImage, Guide, Resource
+from inference.advice import HIGH_SPECIFICITY, MEDIUM_SENSITIVITY, operating_bands
 from inference.classes import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,10 @@ class InstalledModel:
     views_per_photo: int  # test-time augmentation: 1 when each photo is scored once
     intended_use: str
     licence: str
+    # The advice bands' operating points (inference.advice): {"medium": {...}, "high": {...}}, or
+    # None when the card has none; and what data the points were measured on.
+    bands: dict | None = None
+    operating_points_data: str = ""
 
     @property
     def network(self) -> str:
@@ -286,6 +291,9 @@ def _test_metrics(card: dict) -> HeldOutMetrics:
     )
 
 
+ADVICE_SENSITIVITY, ADVICE_SPECIFICITY = MEDIUM_SENSITIVITY, HIGH_SPECIFICITY
+
+
 def installed_model() -> InstalledModel | None:
     """The installed model as its card (`MODEL_DIR/model_card.json`) describes it; None without a readable card.
 
@@ -330,4 +338,6 @@ def installed_model() -> InstalledModel | None:
         views_per_photo=max(_count(card.get("test_time_augmentation")) or 1, 1),
         intended_use=_text(card.get("intended_use")),
         licence=_text(card.get("licence")),
+        bands=operating_bands(card),
+        operating_points_data=_text(_mapping(card.get("operating_points")).get("data")),
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from education import selectors
 from education.models import Condition, ExampleImage, Guide
+from lesions.change.thresholds import load_thresholds
 
 # Pages show the visitor's own menu (and a CSRF token), so they may be kept by the browser only.
 _fresh_page = cache_control(private=True, no_cache=True)
@@ -51,7 +52,16 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @_fresh_page
 def model_card(request: HttpRequest) -> HttpResponse:
     """What the installed model is and how well it does, from its card; a short notice when there is none."""
-    return render(request, "education/model.html", {"model": selectors.installed_model()})
+    thresholds = load_thresholds()
+    false_alarms = float(thresholds.provenance.get("false_alarm_rate_validation", 0))
+    context = {
+        "model": selectors.installed_model(),
+        "change_thresholds": thresholds,
+        "change_false_alarm_percent": round(100 * false_alarms, 1),
+        "advice_sensitivity": selectors.ADVICE_SENSITIVITY,
+        "advice_specificity": selectors.ADVICE_SPECIFICITY,
+    }
+    return render(request, "education/model.html", context)
 
 
 def _image_response(field: FieldFile) -> HttpResponse:

@@ -52,6 +52,16 @@ class Analysis(models.Model):
     # What the model was told besides the photo ({"site": "back", "age": 47, "sex": "female"}, None
     # for what was unknown), so a result can be read with it. Null: made before this was recorded.
     inputs = models.JSONField(null=True, blank=True)
+    # The lesion's outline and ABCD measures on this photo (inference.measuring.photo_measures):
+    # {"ok", "reason", "reason_text", "values": {...} or None, "outline": [[x, y], ...] in fractions
+    # of the photo}. Null: made before measuring existed. Lives in the row, so it goes with the photo.
+    measures = models.JSONField(null=True, blank=True)
+    # What changed against the previous and the first photo of the lesion (inference.services):
+    # {"changed", "sentences", "comparisons": [...]}. Null: nothing to compare with, or made before.
+    change = models.JSONField(null=True, blank=True)
+    # What to do, from the model card's operating points (inference.advice.advice_for):
+    # {"band": "low" | "medium" | "high" | None, "title", "text", "based_on", "changed", "notice"}.
+    advice = models.JSONField(null=True, blank=True)
     error = models.TextField(
         blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
     )
@@ -93,6 +103,23 @@ class Analysis(models.Model):
             for code in CLASSES
             if code in probabilities
         ]
+
+    @property
+    def change_sentences(self) -> list[str]:
+        """What changed, in words ("The lesion is about 400% larger than in March."); [] when nothing did."""
+        return list((self.change or {}).get("sentences") or [])
+
+    @property
+    def measure_values(self) -> dict | None:
+        """The ABCD measures when the outline was trusted, else None."""
+        measures = self.measures or {}
+        return measures.get("values") if measures.get("ok") else None
+
+    @property
+    def outline_points(self) -> str:
+        """The outline as an SVG `points` attribute in a 0-1000 box ("" when there is none)."""
+        outline = (self.measures or {}).get("outline") or []
+        return " ".join(f"{x * 1000:.1f},{y * 1000:.1f}" for x, y in outline)
 
     @property
     def predicted_label(self) -> str:

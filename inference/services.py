@@ -9,6 +9,7 @@ with a reason instead of looping forever.
 
 import json
 import logging
+import time
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -18,13 +19,16 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
+from inference import advice, measuring
 from inference.classes import CLASSES
 from inference.models import Analysis
 from inference.signals import analysis_finished
+from lesions.change.thresholds import load_thresholds
 from lesions.models import Photo
 
 if TYPE_CHECKING:
@@ -53,6 +57,21 @@ def current_model_version() -> str:
     except (OSError, KeyError, ValueError):
         logger.error("No readable model card at %s", card)
         return MODEL_MISSING_VERSION
+
+
+@lru_cache(maxsize=8)
+def _read_model_card(card_path: str, mtime: float) -> dict:
+    with open(card_path, encoding="utf-8") as fh:
+        return dict(json.load(fh))
+
+
+def installed_model_card() -> dict | None:
+    """The installed model's card (cheap, cached until the file changes); None when unreadable."""
+    card = Path(settings.MODEL_DIR) / "model_card.json"
+    try:
+        return _read_model_card(str(card), card.stat().st_mtime)
+    except (OSError, ValueError):
+        return None
 
 
 ANALYZE_PHOTO_TASK = "inference.tasks.analyze_photo"
@@ -250,6 +269,82 @@ def _load_photo(photo: Photo) -> Image.Image:
         raise ValueError(f"The stored photo could not be read ({exc}).") from None
 
 
+def _earlier_side(photo: Photo, model_version: str) -> measuring.MeasuredPhoto:
+    """An earlier photo's measures, probability (same model version only) and keypoints."""
+    done = photo.analyses.filter(status=Analysis.Status.DONE)
+    prior = done.filter(model_version=model_version).first() or done.first()
+    image = _load_photo(photo)
+    measures = prior.measures if prior is not None else None
+    if measures is None:  # analysed before measuring existed: measure it now, for this comparison
+        measures = measuring.photo_measures(image)
+    # Probabilities of two model versions are not on one scale: compare only like with like.
+    probability = prior.malignant_probability if prior is not None and prior.model_version == model_version else None
+    return measuring.MeasuredPhoto(
+        photo_id=photo.pk,
+        taken_on=photo.taken_at.date(),
+        measures=measures,
+        malignant_probability=probability,
+        features=measuring.features_of(image),
+    )
+
+
+def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
+    """What changed since the previous photo and since the first one (None: this is the first photo).
+
+    A change is called only beyond the thresholds of lesions/change/thresholds.json (measured on
+    same-lesion HAM10000 pairs, reports/change_detection.md).
+    """
+    photo = analysis.photo
+    earlier = list(
+        Photo.objects.filter(lesion_id=photo.lesion_id)
+        .filter(Q(taken_at__lt=photo.taken_at) | Q(taken_at=photo.taken_at, pk__lt=photo.pk))
+        .order_by("taken_at", "id")
+    )
+    if not earlier:
+        return None
+    started = time.perf_counter()
+    thresholds = load_thresholds()
+    later = measuring.MeasuredPhoto(
+        photo_id=photo.pk,
+        taken_on=photo.taken_at.date(),
+        measures=analysis.measures,
+        malignant_probability=analysis.malignant_probability,
+        features=measuring.features_of(image),
+    )
+    chosen = [("previous", earlier[-1])] + ([("first", earlier[0])] if len(earlier) > 1 else [])
+    comparisons = []
+    for kind, other in chosen:
+        try:
+            comparisons.append(
+                measuring.compare_measured(_earlier_side(other, analysis.model_version), later, thresholds, kind=kind)
+            )
+        except ValueError as exc:  # the earlier photo's file is unreadable
+            comparisons.append({"kind": kind, "photo_id": other.pk, "error": str(exc), "changes": [], "sentences": []})
+    sentences: list[str] = []
+    for comparison in comparisons:
+        sentences += [s for s in comparison["sentences"] if s not in sentences]
+    return {
+        "changed": bool(sentences),
+        "sentences": sentences,
+        "comparisons": comparisons,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _measure_and_advise(analysis: Analysis, image: Image.Image) -> None:
+    """Outline and measures, change against earlier photos, and advice; never fails the analysis."""
+    analysis.measures = measuring.photo_measures(image)
+    try:
+        analysis.change = _lesion_change(analysis, image)
+    except Exception as exc:
+        logger.exception("Change detection failed for analysis %s", analysis.pk)
+        analysis.change = {"changed": False, "sentences": [], "comparisons": [], "error": type(exc).__name__}
+    changed = bool((analysis.change or {}).get("changed"))
+    analysis.advice = advice.advice_for(
+        malignant_probability=analysis.malignant_probability, card=installed_model_card(), changed=changed
+    )
+
+
 def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis | None:
     """Run the CNN on one photo and store the probabilities. Called by the worker only.
 
@@ -314,6 +409,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     overlay = _heatmap_jpeg(classifier, image, context, prediction.predicted_class)
     if overlay is not None:
         analysis.heatmap.save("heatmap.jpg", ContentFile(overlay), save=False)
+    _measure_and_advise(analysis, image)
     analysis.status = Analysis.Status.DONE
     analysis.error = ""
     analysis.finished_at = timezone.now()

@@ -6,12 +6,18 @@ import django_filters
 from django import forms
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -24,7 +30,7 @@ from accounts.models import AGE_MAX, User
 from inference.classes import CLASS_LABELS
 from inference.models import Analysis
 from inference.services import current_model_version
-from lesions import selectors, services
+from lesions import comparison, selectors, services
 from lesions.files import private_file_response
 from lesions.models import BODY_SITES, PHOTO_TYPES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
@@ -42,6 +48,11 @@ class UploadThrottle(UserRateThrottle):
 
 
 # --- Serializers ------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.JSONField):
+    """A JSON object stored as it is (measures, change, advice), typed `object` in the schema."""
 
 
 class ProbabilitiesSerializer(serializers.Serializer):
@@ -113,6 +124,29 @@ class AnalysisSerializer(serializers.ModelSerializer):
         "owner's credentials only; null until done (and for analyses made before heatmaps existed)."
     )
 
+    measures = JSONObjectField(
+        read_only=True,
+        allow_null=True,
+        help_text="The lesion's outline and measures on this photo: `ok`, `reason` and `reason_text` (why there is "
+        "no outline), `values` (asymmetry, border_irregularity, colours, colour_count, colour_shares, area_pixels; "
+        "null when not ok) and `outline` ([[x, y], ...] in fractions of the photo's width and height). Null until "
+        "done and for analyses made before measuring existed.",
+    )
+    change = JSONObjectField(
+        read_only=True,
+        allow_null=True,
+        help_text="What changed against the previous and the first photo of the lesion: `changed`, `sentences` (in "
+        "words) and `comparisons` (per earlier photo: photo_id, taken_on, alignment, relative_area, changes, "
+        "sentences). Null for a lesion's first photo.",
+    )
+    advice = JSONObjectField(
+        read_only=True,
+        allow_null=True,
+        help_text="What to do: `band` (low, medium, high, or null when the model card has no operating points), "
+        "`title`, `text`, `based_on` (the card's threshold, sensitivity, specificity), `changed` (a measured change "
+        "raised the band) and `notice` (not a diagnosis). Null until done.",
+    )
+
     class Meta:
         model = Analysis
         fields = [
@@ -126,6 +160,9 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "finished_at",
             "inputs",
             "heatmap_url",
+            "measures",
+            "change",
+            "advice",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -142,6 +179,90 @@ class AnalysisSerializer(serializers.ModelSerializer):
         if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
             return None
         return absolute_url(reverse("api-photo-heatmap", args=[analysis.photo_id]), self.context.get("request"))
+
+
+class ComparedPhotoSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    taken_at = serializers.DateTimeField()
+    image_url = serializers.URLField(help_text="The photo's JPEG, as taken (for the owner's credentials only).")
+    heatmap_url = serializers.URLField(allow_null=True, help_text="Its heatmap JPEG; null when there is none.")
+    measures = JSONObjectField(allow_null=True, help_text="As `analysis.measures`.")
+    advice = JSONObjectField(allow_null=True, help_text="As `analysis.advice`; null without a done analysis.")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    """Two photos of a lesion, the later aligned to the earlier, and what changed between them."""
+
+    earlier = ComparedPhotoSerializer()
+    later = ComparedPhotoSerializer()
+    alignment = JSONObjectField(
+        help_text="`ok`, `reason` and `reason_text` (why the photos could not be aligned), `matrix` (3x3 similarity "
+        "from later-photo pixels to earlier-photo pixels; null when not ok), `scale`, `rotation_degrees`, `shift`, "
+        "`inliers`, `matches`."
+    )
+    relative_area = serializers.FloatField(
+        allow_null=True, help_text="Later lesion area over the earlier, on aligned photos; null otherwise."
+    )
+    changes = serializers.ListField(
+        child=serializers.DictField(), help_text="The measures that changed beyond their thresholds."
+    )
+    sentences = serializers.ListField(child=serializers.CharField(), help_text="What changed, in words.")
+    aligned_later_url = serializers.URLField(
+        allow_null=True, help_text="PNG of the later photo warped onto the earlier one; null when not aligned."
+    )
+    aligned_later_heatmap_url = serializers.URLField(
+        allow_null=True, help_text="PNG of the later photo's heatmap, warped likewise; null when not aligned or none."
+    )
+    aligned_later_outline_url = serializers.URLField(
+        allow_null=True, help_text="PNG (transparent) of the later outline, warped likewise; null when not aligned."
+    )
+
+
+def comparison_data(result: comparison.Comparison, request) -> dict:
+    """The compare API's answer (also used by the compare page's links)."""
+    pair = result.pair
+
+    def url(name: str, *args, query: str = "") -> str:
+        return absolute_url(reverse(name, args=args), request) + query
+
+    def side(photo: Photo, analysis: Analysis | None, measures: dict | None) -> dict:
+        done = analysis is not None and analysis.status == Analysis.Status.DONE
+        return {
+            "photo_id": photo.pk,
+            "taken_at": photo.taken_at,
+            "image_url": url("api-photo-image", photo.pk),
+            "heatmap_url": url("api-photo-heatmap", photo.pk) if done and analysis.heatmap else None,
+            "measures": measures,
+            "advice": analysis.advice if done else None,
+        }
+
+    query = f"?a={pair.earlier.pk}&b={pair.later.pk}"
+    aligned = result.aligned
+    has_heatmap = bool(pair.later_analysis and pair.later_analysis.heatmap)
+    has_outline = bool((result.later_measures or {}).get("outline"))
+    return {
+        "earlier": side(pair.earlier, pair.earlier_analysis, result.earlier_measures),
+        "later": side(pair.later, pair.later_analysis, result.later_measures),
+        "alignment": result.result["alignment"],
+        "relative_area": result.result["relative_area"],
+        "changes": result.result["changes"],
+        "sentences": result.result["sentences"],
+        "aligned_later_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=photo")
+        if aligned
+        else None,
+        "aligned_later_heatmap_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=heatmap")
+        if aligned and has_heatmap
+        else None,
+        "aligned_later_outline_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=outline")
+        if aligned and has_outline
+        else None,
+    }
+
+
+_PAIR_PARAMETERS = [
+    OpenApiParameter("a", int, required=True, description="One photo of the lesion (its id)."),
+    OpenApiParameter("b", int, required=True, description="Another photo of the lesion; their order does not matter."),
+]
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -386,6 +507,71 @@ class LesionViewSet(viewsets.ModelViewSet):
         photo = _photo_queryset(Photo.objects.filter(pk=photo.pk)).get()
         # 202: the photo is stored, its analysis is still to come.
         return Response(PhotoSerializer(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=_PAIR_PARAMETERS,
+        responses={
+            200: ComparisonSerializer,
+            404: OpenApiResponse(description="Not your lesion, or a and b are not two photos of it."),
+        },
+        summary="Compare two photos of the lesion",
+        description=(
+            "The later photo aligned to the earlier (ORB keypoints + RANSAC similarity; `alignment.ok` is false, "
+            "with the reason, when they cannot be matched, and then there is no aligned image), the measures of "
+            "both, and what changed beyond the thresholds of reports/change_detection.md."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="compare", url_name="compare", filter_backends=[])
+    def compare(self, request: Request, pk: str) -> Response:
+        pair = comparison.photo_pair_get(
+            user=request.user,
+            lesion_id=self._lesion_id(pk),
+            a=request.query_params.get("a"),
+            b=request.query_params.get("b"),
+        )
+        result = comparison.photo_pair_compare(pair)
+        return Response(ComparisonSerializer(comparison_data(result, request)).data)
+
+    @extend_schema(
+        parameters=[
+            *_PAIR_PARAMETERS,
+            OpenApiParameter(
+                "layer", str, enum=list(comparison.LAYERS), description="photo (default), heatmap or outline."
+            ),
+        ],
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The PNG, earlier photo's size."),
+            404: OpenApiResponse(description="Not your lesion or photos, not aligned, or no such layer."),
+        },
+        summary="The later photo aligned onto the earlier one",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="compare/image",
+        url_name="compare-image",
+        filter_backends=[],
+        content_negotiation_class=FileContentNegotiation,
+    )
+    def compare_image(self, request: Request, pk: str) -> HttpResponse:
+        pair = comparison.photo_pair_get(
+            user=request.user,
+            lesion_id=self._lesion_id(pk),
+            a=request.query_params.get("a"),
+            b=request.query_params.get("b"),
+        )
+        png = comparison.aligned_later_png(
+            comparison.photo_pair_compare(pair), layer=request.query_params.get("layer", "photo")
+        )
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @staticmethod
+    def _lesion_id(pk: str) -> int:
+        if not str(pk).isdigit():
+            raise Http404("No such lesion.")
+        return int(pk)
 
     @extend_schema(
         responses={200: HistoryEntrySerializer(many=True)},

@@ -23,4 +23,22 @@ def timeline_chart_data(history: list[TimelineEntry]) -> dict:
             for code in CLASSES
         ],
         "malignant": [round(e.analysis.malignant_probability, 4) for e in done],
+        # The outline's measures beside the probabilities; null where the photo could not be outlined
+        # (a gap in the line, not a zero).
+        "measures": [
+            {"code": key, "label": label, "values": [_measure(e.analysis, key) for e in done]}
+            for key, label in MEASURES
+        ],
     }
+
+
+MEASURES = (
+    ("asymmetry", "Asymmetry (0 = symmetric)"),
+    ("border_irregularity", "Border irregularity (1 = circle)"),
+    ("colour_count", "ABCD colours present"),
+)
+
+
+def _measure(analysis: Analysis, key: str) -> float | None:
+    values = analysis.measure_values
+    return None if values is None or values.get(key) is None else round(float(values[key]), 4)

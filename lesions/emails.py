@@ -17,6 +17,23 @@ def lesion_url(lesion_id: int) -> str:
     return absolute_url(reverse("lesions:detail", args=[lesion_id]))
 
 
+def change_alert(*, analysis: Analysis) -> EmailMultiAlternatives:
+    """To the patient: a new photo shows a measured change; the page says what (the email does not)."""
+    photo = analysis.photo
+    lesion = photo.lesion
+    return message(
+        "change-alert",
+        to=lesion.owner.email,
+        context={
+            "user": lesion.owner,
+            "lesion": lesion,
+            "photo": photo,
+            "url": lesion_url(lesion.pk),
+            "settings_url": absolute_url(reverse("account-settings")),
+        },
+    )
+
+
 def analysis_finished(*, analysis: Analysis) -> EmailMultiAlternatives:
     """To the patient: the analysis of their photo is ready (or could not be done)."""
     photo = analysis.photo

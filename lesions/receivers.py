@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from inference.signals import analysis_finished
 from lesions import tasks
@@ -36,3 +37,13 @@ def _email_the_patient(sender, analysis: Analysis, first_result: bool, **kwargs)
     """Queue the patient's email about a first result (or a failure), if they want it, after the commit."""
     if first_result and analysis.photo.lesion.owner.email_on_analysis:
         transaction.on_commit(partial(tasks.send_analysis_finished_email.delay, analysis.pk))
+
+
+@receiver(analysis_finished, dispatch_uid="lesions.email_the_change")
+def _email_the_change(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+    """Queue the patient's change alert when a new photo's result shows a measured change."""
+    if not first_result or analysis.status != Analysis.Status.DONE or not analysis.change_sentences:
+        return
+    owner = analysis.photo.lesion.owner
+    if owner.email_on_analysis and account_can_send_email(owner):
+        transaction.on_commit(partial(tasks.send_change_alert_email.delay, analysis.pk))

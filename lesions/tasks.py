@@ -32,6 +32,19 @@ def send_analysis_finished_email(analysis_id: int) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+def send_change_alert_email(analysis_id: int) -> bool:
+    """Tell the patient a new photo shows a measured change, if they want emails and may get them."""
+    analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
+    if analysis is None or not analysis.change_sentences:
+        return False
+    owner = analysis.photo.lesion.owner
+    if not owner.email_on_analysis or not account_can_send_email(owner):
+        return False  # turned off (or the address became unconfirmed) since the analysis
+    emails.change_alert(analysis=analysis).send()
+    return True
+
+
+@shared_task(**EMAIL_TASK)
 def send_reminder_digest(user_id: int) -> bool:
     """Send one patient today's re-check digest, if one is owed (at most one a day)."""
     return reminders.reminder_digest_send(user_id=user_id)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("capture/", views.capture, name="capture"),  # the phone flow: camera, lesion, upload, status
     path("<int:lesion_id>/", views.lesion_detail, name="detail"),
     path("<int:lesion_id>/timeline/", views.lesion_timeline, name="timeline"),
+    path("<int:lesion_id>/compare/", views.lesion_compare, name="compare"),
     path("<int:lesion_id>/edit/", views.lesion_edit, name="edit"),
     path("<int:lesion_id>/delete/", views.lesion_delete, name="delete"),
     path("<int:lesion_id>/photos/", views.photo_upload, name="photo-upload"),

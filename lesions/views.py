@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lesions import reminders, selectors, services
-from lesions.api import UploadThrottle
+from lesions import comparison, reminders, selectors, services
+from lesions.api import UploadThrottle, comparison_data
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
@@ -43,6 +43,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows.sort(key=lambda row: (row[0].pk not in due, due.get(row[0].pk, timezone.now())))
     dots = selectors.body_map_dots(rows=rows, due_ids=set(due))
     return render(request, "lesions/dashboard.html", {"rows": rows, "dots": dots, "form": LesionForm()})
+
+
+@login_required
+@require_GET
+def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
+    """Two photos of the lesion side by side and as an overlay (`?a=&b=`; default: the first and the last)."""
+    lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
+    photos = list(lesion.photos.order_by("taken_at", "id"))
+    context: dict = {"lesion": lesion, "photos": photos}
+    if len(photos) < 2:
+        return render(request, "lesions/compare.html", context)
+    a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
+    pair = comparison.photo_pair_get(user=request.user, lesion_id=lesion.pk, a=a, b=b)
+    result = comparison.photo_pair_compare(pair)
+    context |= {"pair": pair, "result": result, "data": comparison_data(result, request)}
+    return render(request, "lesions/compare.html", context)
 
 
 @login_required

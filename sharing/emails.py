@@ -37,6 +37,16 @@ def new_analysis_for_physician(*, share: ShareLink, analysis: Analysis) -> Email
     )
 
 
+def change_alert_for_physician(*, share: ShareLink, analysis: Analysis) -> EmailMultiAlternatives:
+    """To the physician: a new photo of a lesion they can see shows a measured change."""
+    photo = analysis.photo
+    return message(
+        "change-alert-physician",
+        to=share.physician_email,
+        context={"share": share, "patient_name": share.owner.name, "lesion": photo.lesion, "photo": photo},
+    )
+
+
 def note_left(*, note: PhysicianNote) -> EmailMultiAlternatives:
     """To the patient: a physician left a note on one of their lesions."""
     lesion = note.lesion

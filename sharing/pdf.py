@@ -222,6 +222,28 @@ def _heatmap(analysis: Analysis | None, styles: dict, width: float = 3.2 * cm) -
     ]
 
 
+def _measure_lines(analysis: Analysis) -> list[str]:
+    """The outline's measures, what changed and the advice, as on the report page."""
+    lines = []
+    values = analysis.measure_values
+    if values:
+        colours = ", ".join(values["colours"]) or "none"
+        lines.append(
+            f"Measured: asymmetry {values['asymmetry']:.2f}, border irregularity "
+            f"{values['border_irregularity']:.2f}, colours {values['colour_count']} ({colours})"
+        )
+    elif analysis.measures:
+        lines.append(f"Could not outline the lesion: {analysis.measures.get('reason_text') or 'no outline'}.")
+    if analysis.change_sentences:
+        lines.append("What changed: " + " ".join(analysis.change_sentences))
+    elif analysis.change:
+        lines.append("No measured change against the previous and first photos.")
+    if analysis.advice:
+        band = analysis.advice.get("band")
+        lines.append(f"Advice{f' ({band})' if band else ''}: {analysis.advice['title']}. {analysis.advice['text']}")
+    return lines
+
+
 def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
     if analysis is None:
         return [_p("Not analysed yet.", styles["small"])]
@@ -240,6 +262,7 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
         lines.append(f"{analysis.inputs_sentence}.")
     if analysis.photo_type_sentence_for_physician:
         lines.append(f"{analysis.photo_type_sentence_for_physician}.")
+    lines += _measure_lines(analysis)
     lines.append(f"Model {analysis.model_version}")
     return [_p(line, styles["small" if i else "body"]) for i, line in enumerate(lines)]
 

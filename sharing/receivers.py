@@ -5,6 +5,7 @@ from functools import partial
 from django.db import transaction
 from django.dispatch import receiver
 
+from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from inference.signals import analysis_finished
 from sharing import tasks
@@ -21,3 +22,14 @@ def _email_the_physicians(sender, analysis: Analysis, first_result: bool, **kwar
         return
     for share in share_links_to_notify(lesion=analysis.photo.lesion):
         transaction.on_commit(partial(tasks.send_new_analysis_email.delay, share.pk, analysis.pk))
+
+
+@receiver(analysis_finished, dispatch_uid="sharing.email_the_change")
+def _email_the_change(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+    """The physicians who asked for new-photo emails also hear when a new photo shows a measured change."""
+    if not first_result or analysis.status != Analysis.Status.DONE or not analysis.change_sentences:
+        return
+    if not account_can_send_email(analysis.photo.lesion.owner):
+        return
+    for share in share_links_to_notify(lesion=analysis.photo.lesion):
+        transaction.on_commit(partial(tasks.send_change_alert_email.delay, share.pk, analysis.pk))

@@ -43,6 +43,21 @@ def send_new_analysis_email(share_id: int, analysis_id: int) -> bool:
     return True
 
 
+@shared_task(**EMAIL_TASK)
+def send_change_alert_email(share_id: int, analysis_id: int) -> bool:
+    """Tell a physician who asked for new-photo emails that a shared lesion changed measurably."""
+    share = ShareLink.objects.select_related("owner").filter(pk=share_id).first()
+    analysis = Analysis.objects.select_related("photo__lesion").filter(pk=analysis_id).first()
+    if share is None or analysis is None or not share.is_active or not share.notify_on_new_analysis:
+        return False
+    if not analysis.change_sentences or not account_can_send_email(share.owner):
+        return False
+    if not shared_lesions(share=share).filter(pk=analysis.photo.lesion_id).exists():
+        return False
+    emails.change_alert_for_physician(share=share, analysis=analysis).send()
+    return True
+
+
 @shared_task(name="lesions.tasks.send_note_email", **EMAIL_TASK)
 def send_note_email(note_id: int) -> bool:
     """Tell the patient a physician left a note on one of their lesions."""

@@ -290,6 +290,8 @@ EMAIL_TASK_NAMES = [
     "lesions.tasks.send_analysis_finished_email",
     "lesions.tasks.send_note_email",
     "lesions.tasks.send_reminder_digest",
+    "lesions.tasks.send_change_alert_email",
+    "sharing.tasks.send_change_alert_email",
     "accounts.tasks.send_email_confirmation",
     "accounts.tasks.send_password_reset",
 ]

@@ -123,8 +123,20 @@ def test_no_module_imports_another_in_a_circle():
 
 
 def test_inference_uses_only_the_models_of_lesions():
+    """...and `lesions.change`, the Django-free library of outlines, measures and alignment."""
     graph = import_graph()
     for module, imports in graph.items():
         if module.startswith("inference.") and not module.startswith("inference.tests"):
-            reached = {m for m in imports if m.startswith("lesions.")}
+            reached = {m for m in imports if m.startswith("lesions.") and not m.startswith("lesions.change")}
             assert reached <= {"lesions", "lesions.models"}, (module, reached)
+
+
+def test_lesions_change_is_a_library_of_its_own():
+    """`lesions.change` imports no app and no Django, so inference (and a study script) may use it."""
+    apps = ("accounts", "lesions", "inference", "sharing", "education", "skinsite", "django", "rest_framework")
+    graph = import_graph()
+    for module, imports in graph.items():
+        if module.startswith("lesions.change"):
+            # The bare `lesions` package (an empty __init__) comes with any `lesions.change` import.
+            outside = {m for m in imports if m.startswith(apps) and not m.startswith("lesions.change")} - {"lesions"}
+            assert not outside, (module, outside)

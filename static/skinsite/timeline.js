@@ -9,6 +9,33 @@
     mel: "#c0392b", nv: "#2980b9", vasc: "#7f8c8d",
   };
   let chart = null;
+  let measuresChart = null;
+  const measureColours = { asymmetry: "#2980b9", border_irregularity: "#c0392b", colour_count: "#16a085" };
+
+  function drawMeasures(data) {
+    const canvas = document.getElementById("measures-chart");
+    if (measuresChart) { measuresChart.destroy(); measuresChart = null; }
+    if (!canvas || !data.measures) return;
+    measuresChart = new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: data.labels,
+        datasets: data.measures.map((m) => ({
+          label: m.label, data: m.values, borderColor: measureColours[m.code], backgroundColor: measureColours[m.code],
+          tension: 0.2, borderWidth: 2, pointRadius: 4, spanGaps: false,
+          yAxisID: m.code === "colour_count" ? "colours" : "y",
+        })),
+      },
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: {
+          y: { min: 0, title: { display: true, text: "asymmetry, border" } },
+          colours: { position: "right", min: 0, max: 6, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false },
+            title: { display: true, text: "colours" } },
+        },
+      },
+    });
+  }
 
   function draw() {
     const dataNode = document.getElementById("chart-data");
@@ -33,6 +60,7 @@
         plugins: { tooltip: { callbacks: { label: (ctx) => ctx.dataset.label + ": " + (ctx.parsed.y * 100).toFixed(1) + "%" } } },
       },
     });
+    drawMeasures(data);
   }
 
   async function refresh() {

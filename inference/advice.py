@@ -1,0 +1,119 @@
+"""What to do about a result, in plain words: a risk band from the model card's operating points.
+
+The bands come from the card's `operating_points` (sensitivity and specificity of the calibrated
+malignant probability at each threshold, on validation data), never from thresholds made up here:
+
+- "high" (show it to a doctor within a few weeks): at or above the lowest threshold whose
+  specificity is at least HIGH_SPECIFICITY;
+- "medium" (have a doctor look at it at your next visit): at or above the highest threshold whose
+  sensitivity is at least MEDIUM_SENSITIVITY;
+- "low" (looks like a common benign type; keep photographing it every 3 months): below both.
+
+A measured change between photos raises the band by one. A card without operating points gives
+no band at all (`band` is None) and says so. Pure: no Django, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HIGH_SPECIFICITY = 0.90
+MEDIUM_SENSITIVITY = 0.90
+BANDS = ("low", "medium", "high")
+
+NOTICE = (
+    "This is not a diagnosis. Skinsite's model can be wrong in both directions; only a doctor who "
+    "examines the skin can tell what a lesion is. See a doctor about any lesion that worries you, "
+    "whatever this says."
+)
+TITLES = {
+    "low": "Looks like a common benign type: keep photographing it every 3 months",
+    "medium": "Have a doctor look at it at your next visit, or in the next months",
+    "high": "Has features of a malignant type: show it to a doctor within a few weeks",
+    None: "No risk band is available for this result",
+}
+TEXTS = {
+    "low": (
+        "The model's chance of a malignant type is below the level at which it finds {sensitivity:.0%} of "
+        "malignant lesions on validation photos. Keep photographing it every 3 months so that any change shows."
+    ),
+    "medium": (
+        "The model's chance of a malignant type is at or above the level at which it finds {sensitivity:.0%} "
+        "of malignant lesions on validation photos (and {specificity:.0%} of benign ones are below it)."
+    ),
+    "high": (
+        "The model's chance of a malignant type is at or above the level that {specificity:.0%} of benign "
+        "lesions stay below on validation photos (it finds {sensitivity:.0%} of malignant ones there)."
+    ),
+    None: (
+        "The installed model's card gives no operating points (how often each threshold finds malignant "
+        "lesions and clears benign ones), so Skinsite does not turn this result into advice. "
+        "See a doctor if the lesion worries you or changes."
+    ),
+}
+# When a measured change raised the band: the title says why the advice is stricter than the numbers.
+CHANGED_TITLES = {
+    "medium": "It changed between photos: have a doctor look at it at your next visit",
+    "high": "It changed between photos: show it to a doctor within a few weeks",
+}
+CHANGE_TEXT = " The lesion also changed measurably between photos, which raises the advice by one level."
+
+
+def operating_bands(card: dict[str, Any] | None) -> dict[str, dict[str, float]] | None:
+    """The operating points that start the "medium" and "high" bands, or None without usable points."""
+    points = ((card or {}).get("operating_points") or {}).get("points") or []
+    try:
+        points = sorted(
+            (
+                {
+                    "threshold": float(p["threshold"]),
+                    "sensitivity": float(p["sensitivity"]),
+                    "specificity": float(p["specificity"]),
+                }
+                for p in points
+            ),
+            key=lambda p: p["threshold"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    sensitive = [p for p in points if p["sensitivity"] >= MEDIUM_SENSITIVITY]
+    specific = [p for p in points if p["specificity"] >= HIGH_SPECIFICITY]
+    if not sensitive or not specific:
+        return None
+    medium, high = sensitive[-1], specific[0]
+    if medium["threshold"] > high["threshold"]:  # a model that is both: one cut-off
+        medium = high
+    return {"medium": medium, "high": high}
+
+
+def advice_for(*, malignant_probability: float | None, card: dict[str, Any] | None, changed: bool = False) -> dict:
+    """The advice stored with an analysis: band, title, text, the operating point it rests on, notice."""
+    bands = operating_bands(card)
+    if bands is None or malignant_probability is None:
+        return {
+            "band": None,
+            "title": TITLES[None],
+            "text": TEXTS[None],
+            "based_on": None,
+            "changed": changed,
+            "notice": NOTICE,
+        }
+    if malignant_probability >= bands["high"]["threshold"]:
+        band = "high"
+    elif malignant_probability >= bands["medium"]["threshold"]:
+        band = "medium"
+    else:
+        band = "low"
+    point = bands["high"] if band == "high" else bands["medium"]
+    text = TEXTS[band].format(**point)
+    if changed:
+        band = BANDS[min(len(BANDS) - 1, BANDS.index(band) + 1)]
+        text += CHANGE_TEXT
+    return {
+        "band": band,
+        "title": CHANGED_TITLES[band] if changed else TITLES[band],
+        "text": text,
+        "based_on": point,
+        "changed": changed,
+        "notice": NOTICE,
+    }
