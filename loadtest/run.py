@@ -121,7 +121,7 @@ def main() -> int:
         # What each failed request was (status code or exception), so an error can be read, not guessed.
         failures = work / "stats_failures.csv"
         result["failures"] = [
-            {"call": f"{row['Method']} {row['Name']}", "error": row["Error"], "occurrences": int(row["Occurrences"])}
+            {"call": row["Name"], "error": row["Error"], "occurrences": int(row["Occurrences"])}
             for row in (_read_stats(failures) if failures.exists() else [])
         ]
     finally:
