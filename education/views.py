@@ -54,8 +54,12 @@ def model_card(request: HttpRequest) -> HttpResponse:
     """What the installed model is and how well it does, from its card; a short notice when there is none."""
     thresholds = load_thresholds()
     false_alarms = float(thresholds.provenance.get("false_alarm_rate_validation", 0))
+    model = selectors.installed_model()
+    study_model = str(thresholds.provenance.get("model_version", ""))
     context = {
-        "model": selectors.installed_model(),
+        "model": model,
+        # The probability threshold was set on one model's scores: say so when another is installed.
+        "change_study_model": study_model if model and study_model and study_model != model.version else "",
         "change_thresholds": thresholds,
         "change_false_alarm_percent": round(100 * false_alarms, 1),
         "advice_sensitivity": selectors.ADVICE_SENSITIVITY,

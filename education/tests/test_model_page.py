@@ -197,3 +197,14 @@ def test_the_page_does_not_import_tensorflow():
         check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == "200 False False"
+
+
+def test_page_says_when_the_change_threshold_was_set_on_another_model(client, committed_model):
+    """The change study's probability threshold rests on one model's scores; another installed model is named."""
+    from education.selectors import installed_model
+    from lesions.change.thresholds import load_thresholds
+
+    study_model = load_thresholds().provenance["model_version"]
+    html = client.get("/learn/model/").content.decode()
+    said = f"set on the scores of an earlier model ({study_model})" in html
+    assert said == (installed_model().version != study_model)
