@@ -92,6 +92,8 @@ def test_a_grown_and_darkened_lesion_is_a_change_and_is_emailed(
 def test_no_change_alert_email_when_the_address_is_not_confirmed(
     alice, lesion, eager_tasks, django_capture_on_commit_callbacks
 ):
+    alice.email_confirmed = False  # the fixture's address is confirmed
+    alice.save(update_fields=["email_confirmed"])
     original = ORIGINAL.read_bytes()
     _analysed(lesion, original, MARCH)
     mail.outbox.clear()

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import grown_and_darkened, lesion_image_paths, upload
+from conftest import grown_and_darkened, lesion_image_paths, open_report, upload
 from inference.services import analysis_run
 from lesions import services
 from sharing.tests.test_report_pdf import _pdf_text
@@ -28,13 +28,14 @@ def changed_lesion(lesion):
 
 def test_report_page_and_pdf_show_measures_change_and_advice(client, share, changed_lesion):
     analysis = changed_lesion
-    page = client.get(f"/r/{share.token}/").content.decode()
+    report = open_report(client, share.token)
+    page = client.get(report).content.decode()
     assert "larger than in March" in page
     assert "Measured on the outline: asymmetry" in page
     assert analysis.advice["title"] in page.replace("&#x27;", "'")
     assert "This is not a diagnosis" in page
 
-    text = " ".join(_pdf_text(client.get(f"/r/{share.token}/report.pdf")).split())
+    text = " ".join(_pdf_text(client.get(report + "report.pdf")).split())
     assert "What changed: " in text and "The lesion is about" in text and "larger than in March" in text
     assert "Measured: asymmetry" in text
     assert "Advice" in text
