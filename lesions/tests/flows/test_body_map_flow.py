@@ -4,6 +4,7 @@ that site → save → the dashboard shows the lesion's dot, which leads to the 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import jpeg_bytes
 from lesions.change.bodymap import site_at
@@ -92,9 +93,11 @@ def test_the_phone_capture_flow_places_a_new_lesion_by_a_tap(phone, live_server,
     page.fill("#capture-name", "Mole on the neck")
     picker = page.locator("#capture-new [data-bodymap-picker]")
     picker.get_by_role("button", name="Back", exact=True).tap()
-    box = page.locator("#capture-pick-back-neck").bounding_box()
-    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert page.locator("#capture-site").input_value() == "neck"
+    # Locator.tap waits until the region is visible and stable: the capture page may still be
+    # laying out (the photo-type question appears beside it), and a tap at a box measured before
+    # that would land elsewhere.
+    page.locator("#capture-pick-back-neck").tap()
+    expect(page.locator("#capture-site")).to_have_value("neck")
 
     page.get_by_role("button", name="Upload photo").tap()
     page.locator('#capture-lesion-link[href^="/lesions/"]').wait_for(state="attached")  # the lesion exists
