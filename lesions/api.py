@@ -4,6 +4,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -497,16 +498,20 @@ class LesionViewSet(viewsets.ModelViewSet):
             return self.get_paginated_response(PhotoSerializer(page, many=True, context={"request": request}).data)
         upload = PhotoUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        # A photo the service refuses is a ValidationError by field (`image`, `taken_at`): 400.
-        photo = services.photo_create(
-            lesion=lesion,
-            upload=upload.validated_data["image"],
-            taken_at=upload.validated_data.get("taken_at"),
-            photo_type=upload.validated_data.get("photo_type"),
-        )
-        photo = _photo_queryset(Photo.objects.filter(pk=photo.pk)).get()
+        # The answer is read before the commit: a database that fails after the photo was committed
+        # would otherwise answer 500 for a saved photo, and the app would upload it a second time.
+        with transaction.atomic():
+            # A photo the service refuses is a ValidationError by field (`image`, `taken_at`): 400.
+            photo = services.photo_create(
+                lesion=lesion,
+                upload=upload.validated_data["image"],
+                taken_at=upload.validated_data.get("taken_at"),
+                photo_type=upload.validated_data.get("photo_type"),
+            )
+            photo = _photo_queryset(Photo.objects.filter(pk=photo.pk)).get()
+            data = PhotoSerializer(photo, context={"request": request}).data
         # 202: the photo is stored, its analysis is still to come.
-        return Response(PhotoSerializer(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         parameters=_PAIR_PARAMETERS,
