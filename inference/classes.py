@@ -15,3 +15,26 @@ CLASS_LABELS: dict[str, str] = {
 }
 CLASSES: tuple[str, ...] = tuple(CLASS_LABELS)
 MALIGNANT_CLASSES: tuple[str, ...] = ("akiec", "bcc", "mel")
+
+# The HAM10000 `localization` vocabulary, with the words a patient reads. The app stores these
+# codes (lesions.models.Lesion.body_site), the body map draws them (lesions.change.bodymap) and
+# the model encodes them (training.preprocessing.LOCALIZATIONS: every code but "unknown", which
+# is encoded as no site), so a lesion's site means the same everywhere.
+UNKNOWN_SITE = "unknown"
+BODY_SITE_LABELS: dict[str, str] = {
+    "abdomen": "Abdomen",
+    "acral": "Acral (palms, soles, nails)",
+    "back": "Back",
+    "chest": "Chest",
+    "ear": "Ear",
+    "face": "Face",
+    "foot": "Foot",
+    "genital": "Genital",
+    "hand": "Hand",
+    "lower extremity": "Leg (lower extremity)",
+    "neck": "Neck",
+    "scalp": "Scalp",
+    "trunk": "Trunk",
+    "upper extremity": "Arm (upper extremity)",
+    UNKNOWN_SITE: "Other / unknown",
+}

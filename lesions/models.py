@@ -6,24 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from inference.classes import BODY_SITE_LABELS
+
 # The HAM10000 `localization` vocabulary, so a lesion's site means the same to the model.
-BODY_SITES = [
-    ("abdomen", "Abdomen"),
-    ("acral", "Acral (palms, soles, nails)"),
-    ("back", "Back"),
-    ("chest", "Chest"),
-    ("ear", "Ear"),
-    ("face", "Face"),
-    ("foot", "Foot"),
-    ("genital", "Genital"),
-    ("hand", "Hand"),
-    ("lower extremity", "Leg (lower extremity)"),
-    ("neck", "Neck"),
-    ("scalp", "Scalp"),
-    ("trunk", "Trunk"),
-    ("upper extremity", "Arm (upper extremity)"),
-    ("unknown", "Other / unknown"),
-]
+BODY_SITES = list(BODY_SITE_LABELS.items())
 # The two outlines of the body map (static/lesions/bodymap.svg).
 MAP_VIEWS = [("front", "Front"), ("back", "Back")]
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps
 from inference.classes import CLASS_LABELS as CLASS_NAMES  # noqa: F401  (re-exported)
 from inference.classes import CLASSES  # noqa: F401  (re-exported)
 from inference.classes import MALIGNANT_CLASSES as MALIGNANT  # noqa: F401  (re-exported)
+from inference.classes import BODY_SITE_LABELS, UNKNOWN_SITE
 
 DEFAULT_IMAGE_SIZE = 192  # the committed model's input; the model card is the authority
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
@@ -102,24 +103,9 @@ def prepare_batch(images: list[Image.Image], size: int = DEFAULT_IMAGE_SIZE) -> 
     return np.stack([prepare_image(image, size) for image in images]).astype(np.float32)
 
 
-# The HAM10000 `localization` vocabulary ("unknown" is encoded as no site); lesions.models.BODY_SITES
-# uses the same words, so a lesion's body site reaches the model unchanged.
-LOCALIZATIONS: tuple[str, ...] = (
-    "abdomen",
-    "acral",
-    "back",
-    "chest",
-    "ear",
-    "face",
-    "foot",
-    "genital",
-    "hand",
-    "lower extremity",
-    "neck",
-    "scalp",
-    "trunk",
-    "upper extremity",
-)
+# The HAM10000 `localization` vocabulary (inference.classes.BODY_SITE_LABELS) without "unknown",
+# which is encoded as no site.
+LOCALIZATIONS: tuple[str, ...] = tuple(site for site in BODY_SITE_LABELS if site != UNKNOWN_SITE)
 SEXES: tuple[str, ...] = ("female", "male")
 METADATA_SIZE = 2 + len(SEXES) + len(LOCALIZATIONS)
 METADATA_DESCRIPTION = (

@@ -14,26 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from inference.classes import BODY_SITE_LABELS, UNKNOWN_SITE
+
 SVG_FILE = Path(__file__).resolve().parents[2] / "static" / "lesions" / "bodymap.svg"
 VIEWS = ("front", "back")
-UNKNOWN = "unknown"
-SITES = (
-    "abdomen",
-    "acral",
-    "back",
-    "chest",
-    "ear",
-    "face",
-    "foot",
-    "genital",
-    "hand",
-    "lower extremity",
-    "neck",
-    "scalp",
-    "trunk",
-    "upper extremity",
-    UNKNOWN,
-)
+UNKNOWN = UNKNOWN_SITE
+SITES = tuple(BODY_SITE_LABELS)  # the HAM10000 vocabulary the app stores
 _SVG = "{http://www.w3.org/2000/svg}"
 _POINT = re.compile(r"[ML]\s*(-?[\d.]+)[ ,](-?[\d.]+)")
 
