@@ -1,7 +1,7 @@
 """Measure the variation between photos of unchanged lesions and set the change thresholds.
 
     python -m lesions.change.study --data ../shared/data/ham10000 --out reports \\
-        [--probabilities var/pair_probs.csv] [--max-lesions N] [--workers 2]
+        [--probabilities var/pair_probs.jsonl] [--max-lesions N] [--workers 2]
 
 HAM10000 lesions with two or more images (metadata.csv `lesion_id`: several views at one visit,
 or follow-up images of nevi judged unchanged) give same-lesion pairs. Every image is outlined,
@@ -11,8 +11,10 @@ that at most `--target` of the pairs exceed any threshold (the union, not each m
 validation half then measures the false-alarm rate of those thresholds on lesions not used to
 choose them. Writes reports/change_detection.json and lesions/change/thresholds.json.
 
-`--probabilities` is a CSV `image_id,malignant_probability` (the served model's outputs); with it
-a threshold for the rise in malignant probability is calibrated together with the others.
+`--probabilities` holds the served model's outputs for those images: the JSON lines of
+`python -m inference.predict --json` (how reports/change_detection.md makes them) or a CSV
+`image_id,malignant_probability`; with it a threshold for the change in malignant probability is
+calibrated together with the others.
 """
 
 from __future__ import annotations
@@ -90,6 +92,27 @@ def pair_differences(
     return diffs, facts
 
 
+def read_probabilities(path: Path) -> tuple[dict[str, float], str | None]:
+    """Malignant probability per image id, and the model version, from a CSV
+    (`image_id,malignant_probability[,model_version]`) or from the JSON lines that
+    `python -m inference.predict --json` prints (the image id is the file's stem). Images the served
+    check refuses as not assessable are left out, as the app would show no probability for them."""
+    probabilities: dict[str, float] = {}
+    model_version = None
+    with open(path, newline="", encoding="utf-8") as handle:
+        if path.suffix == ".jsonl":
+            for line in handle:
+                row = json.loads(line)
+                model_version = row.get("model_version", model_version)
+                if row.get("assessable", True):
+                    probabilities[Path(row["path"]).stem] = float(row["malignant_probability"])
+        else:
+            for row in csv.DictReader(handle):
+                probabilities[row["image_id"]] = float(row["malignant_probability"])
+                model_version = row.get("model_version", model_version)
+    return probabilities, model_version
+
+
 def _quantile_thresholds(pairs: list[dict[str, float | None]], measures: list[str], alpha: float) -> dict[str, float]:
     """Per measure, the smallest threshold that at most `alpha` of the measurable pairs exceed."""
     thresholds = {}
@@ -156,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="HAM10000 folder (metadata.csv, images/)")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--thresholds", type=Path, default=THRESHOLDS_FILE, help="where to write the thresholds")
-    parser.add_argument("--probabilities", type=Path, default=None, help="CSV image_id,malignant_probability")
+    parser.add_argument(
+        "--probabilities",
+        type=Path,
+        default=None,
+        help="inference.predict --json lines (.jsonl) or a CSV image_id,malignant_probability",
+    )
     parser.add_argument("--max-lesions", type=int, default=None, help="a seeded random subset of the lesions")
     parser.add_argument("--target", type=float, default=0.05, help="largest false-alarm rate allowed (any measure)")
     parser.add_argument(
@@ -184,10 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     probabilities: dict[str, float] = {}
     model_version = None
     if args.probabilities:
-        with open(args.probabilities, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                probabilities[row["image_id"]] = float(row["malignant_probability"])
-                model_version = row.get("model_version", model_version)
+        probabilities, model_version = read_probabilities(args.probabilities)
 
     jobs = [(str(args.data / "images" / f"{i}.jpg"), i, lesion) for lesion in lesions for i in images_of[lesion]]
     print(f"{len(lesions)} lesions, {len(jobs)} images", file=sys.stderr, flush=True)
