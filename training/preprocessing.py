@@ -16,10 +16,13 @@ import numpy as np
 from PIL import Image, ImageOps
 
 # Defined once for training and the web process (a module with no Django, numpy or TensorFlow).
+from inference.classes import (
+    BODY_SITE_LABELS,
+    CLASSES,  # noqa: F401  (re-exported)
+    UNKNOWN_SITE,
+)
 from inference.classes import CLASS_LABELS as CLASS_NAMES  # noqa: F401  (re-exported)
-from inference.classes import CLASSES  # noqa: F401  (re-exported)
 from inference.classes import MALIGNANT_CLASSES as MALIGNANT  # noqa: F401  (re-exported)
-from inference.classes import BODY_SITE_LABELS, UNKNOWN_SITE
 
 DEFAULT_IMAGE_SIZE = 192  # the committed model's input; the model card is the authority
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
