@@ -53,7 +53,12 @@ class Comparison:
 
 def photo_pair_get(*, user: User, lesion_id: int, a: Any, b: Any) -> PhotoPair:
     """The two photos of the user's lesion, earlier first; Http404 for anything else (or a == b)."""
-    lesion = lesion_get(user=user, lesion_id=lesion_id)
+    return photo_pair_of_lesion(lesion=lesion_get(user=user, lesion_id=lesion_id), a=a, b=b)
+
+
+def photo_pair_of_lesion(*, lesion: Lesion, a: Any, b: Any) -> PhotoPair:
+    """Photos `a` and `b` of a lesion the caller already checked access to (the owner's, or one a
+    share link covers), earlier first; Http404 for ids of any other photo, junk, or a == b."""
     try:
         ids = {int(a), int(b)}
     except (TypeError, ValueError):
