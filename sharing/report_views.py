@@ -231,8 +231,9 @@ def _compare_links(share: ShareLink) -> ComparisonLinks:
     return ComparisonLinks(
         photo=lambda photo: reverse("sharing:report-photo-image", args=[share.pk, photo.pk]),
         heatmap=lambda photo: reverse("sharing:report-photo-heatmap", args=[share.pk, photo.pk]),
-        aligned=lambda pair, layer: reverse("sharing:report-compare-image", args=[share.pk, pair.lesion.pk])
-        + pair_query(pair, layer),
+        aligned=lambda pair, layer: (
+            reverse("sharing:report-compare-image", args=[share.pk, pair.lesion.pk]) + pair_query(pair, layer)
+        ),
     )
 
 
