@@ -31,6 +31,8 @@ def _timeline_context(lesion) -> dict:
         "history": history,
         "chart": timeline_chart_data(history),
         "pending": any(e.analysis is None or not e.analysis.is_finished for e in history),
+        # Outlines stored on the analyses (inference.measuring), drawn as they are: none is computed here.
+        "outlines": any(e.analysis is not None and e.analysis.outline_points for e in history),
     }
 
 
