@@ -2,7 +2,8 @@
 
 Reads only (a selector module): the owner's lesion and photos or Http404, the stored measures of
 each photo's current analysis (measured here when an older analysis has none), and the alignment,
-kept in the cache for an hour because finding keypoints takes about a second a photo. The web
+kept in the cache for an hour because finding keypoints takes about a second a photo (and the
+keypoints of each photo for a day, inference.keypoints, for its other pairs). The web
 process uses scikit-image here, never TensorFlow.
 """
 
@@ -19,7 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from accounts.models import User
-from inference import measuring
+from inference import keypoints, measuring
 from inference.models import Analysis
 from lesions.change.alignment import Alignment, warp_to_earlier
 from lesions.change.thresholds import load_thresholds
@@ -92,7 +93,7 @@ def _side(photo: Photo, analysis: Analysis | None, image: Image.Image, version: 
         taken_on=photo.taken_at.date(),
         measures=measures,
         malignant_probability=probability,
-        features=measuring.features_of(image),
+        features=keypoints.photo_features_cached(photo, image),
     )
 
 
