@@ -24,7 +24,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
-from inference import advice, measuring
+from inference import advice, keypoints, measuring
 from inference.classes import CLASSES
 from inference.models import Analysis
 from inference.signals import analysis_finished
@@ -284,7 +284,7 @@ def _earlier_side(photo: Photo, model_version: str) -> measuring.MeasuredPhoto:
         taken_on=photo.taken_at.date(),
         measures=measures,
         malignant_probability=probability,
-        features=measuring.features_of(image),
+        features=keypoints.photo_features_cached(photo, image),
     )
 
 
@@ -309,7 +309,7 @@ def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
         taken_on=photo.taken_at.date(),
         measures=analysis.measures,
         malignant_probability=analysis.malignant_probability,
-        features=measuring.features_of(image),
+        features=keypoints.photo_features_cached(photo, image),
     )
     chosen = [("previous", earlier[-1])] + ([("first", earlier[0])] if len(earlier) > 1 else [])
     comparisons = []

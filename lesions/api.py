@@ -1,5 +1,7 @@
 """REST API for lesions, photos and their analyses (see the API section of README.md)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 
 import django_filters
@@ -219,25 +221,49 @@ class ComparisonSerializer(serializers.Serializer):
     )
 
 
-def comparison_data(result: comparison.Comparison, request) -> dict:
-    """The compare API's answer (also used by the compare page's links)."""
-    pair = result.pair
+@dataclass(frozen=True)
+class ComparisonLinks:
+    """Where a comparison's pictures are served. One answer shape serves every reader: the API (the
+    default, absolute URLs for a token), the patient's compare page, and a physician's report, whose
+    pictures must come from report URLs (the patient's need the patient's login)."""
 
+    photo: Callable[[Photo], str]
+    heatmap: Callable[[Photo], str]  # asked only for a photo whose analysis has a heatmap
+    aligned: Callable[[comparison.PhotoPair, str], str]  # the later photo on the earlier, by layer
+
+
+def pair_query(pair: comparison.PhotoPair, layer: str | None = None) -> str:
+    """`?a=<earlier>&b=<later>` (and `&layer=`): how every compare URL names its pair."""
+    return f"?a={pair.earlier.pk}&b={pair.later.pk}" + (f"&layer={layer}" if layer else "")
+
+
+def _api_links(request) -> ComparisonLinks:
     def url(name: str, *args, query: str = "") -> str:
         return absolute_url(reverse(name, args=args), request) + query
+
+    return ComparisonLinks(
+        photo=lambda photo: url("api-photo-image", photo.pk),
+        heatmap=lambda photo: url("api-photo-heatmap", photo.pk),
+        aligned=lambda pair, layer: url("api-lesion-compare-image", pair.lesion.pk, query=pair_query(pair, layer)),
+    )
+
+
+def comparison_data(result: comparison.Comparison, request, links: ComparisonLinks | None = None) -> dict:
+    """The compare API's answer, also the compare pages' (patient and physician), each with its `links`."""
+    pair = result.pair
+    links = links or _api_links(request)
 
     def side(photo: Photo, analysis: Analysis | None, measures: dict | None) -> dict:
         done = analysis is not None and analysis.status == Analysis.Status.DONE
         return {
             "photo_id": photo.pk,
             "taken_at": photo.taken_at,
-            "image_url": url("api-photo-image", photo.pk),
-            "heatmap_url": url("api-photo-heatmap", photo.pk) if done and analysis.heatmap else None,
+            "image_url": links.photo(photo),
+            "heatmap_url": links.heatmap(photo) if done and analysis.heatmap else None,
             "measures": measures,
             "advice": analysis.advice if done else None,
         }
 
-    query = f"?a={pair.earlier.pk}&b={pair.later.pk}"
     aligned = result.aligned
     has_heatmap = bool(pair.later_analysis and pair.later_analysis.heatmap)
     has_outline = bool((result.later_measures or {}).get("outline"))
@@ -248,15 +274,9 @@ def comparison_data(result: comparison.Comparison, request) -> dict:
         "relative_area": result.result["relative_area"],
         "changes": result.result["changes"],
         "sentences": result.result["sentences"],
-        "aligned_later_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=photo")
-        if aligned
-        else None,
-        "aligned_later_heatmap_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=heatmap")
-        if aligned and has_heatmap
-        else None,
-        "aligned_later_outline_url": url("api-lesion-compare-image", pair.lesion.pk, query=query + "&layer=outline")
-        if aligned and has_outline
-        else None,
+        "aligned_later_url": links.aligned(pair, "photo") if aligned else None,
+        "aligned_later_heatmap_url": links.aligned(pair, "heatmap") if aligned and has_heatmap else None,
+        "aligned_later_outline_url": links.aligned(pair, "outline") if aligned and has_outline else None,
     }
 
 

@@ -2,7 +2,8 @@
 
 Reads only (a selector module): the owner's lesion and photos or Http404, the stored measures of
 each photo's current analysis (measured here when an older analysis has none), and the alignment,
-kept in the cache for an hour because finding keypoints takes about a second a photo. The web
+kept in the cache for an hour because finding keypoints takes about a second a photo (and the
+keypoints of each photo for a day, inference.keypoints, for its other pairs). The web
 process uses scikit-image here, never TensorFlow.
 """
 
@@ -19,7 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from accounts.models import User
-from inference import measuring
+from inference import keypoints, measuring
 from inference.models import Analysis
 from lesions.change.alignment import Alignment, warp_to_earlier
 from lesions.change.thresholds import load_thresholds
@@ -53,7 +54,12 @@ class Comparison:
 
 def photo_pair_get(*, user: User, lesion_id: int, a: Any, b: Any) -> PhotoPair:
     """The two photos of the user's lesion, earlier first; Http404 for anything else (or a == b)."""
-    lesion = lesion_get(user=user, lesion_id=lesion_id)
+    return photo_pair_of_lesion(lesion=lesion_get(user=user, lesion_id=lesion_id), a=a, b=b)
+
+
+def photo_pair_of_lesion(*, lesion: Lesion, a: Any, b: Any) -> PhotoPair:
+    """Photos `a` and `b` of a lesion the caller already checked access to (the owner's, or one a
+    share link covers), earlier first; Http404 for ids of any other photo, junk, or a == b."""
     try:
         ids = {int(a), int(b)}
     except (TypeError, ValueError):
@@ -87,7 +93,7 @@ def _side(photo: Photo, analysis: Analysis | None, image: Image.Image, version: 
         taken_on=photo.taken_at.date(),
         measures=measures,
         malignant_probability=probability,
-        features=measuring.features_of(image),
+        features=keypoints.photo_features_cached(photo, image),
     )
 
 

@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lesions import comparison, reminders, selectors, services
-from lesions.api import UploadThrottle, comparison_data
+from lesions.api import ComparisonLinks, UploadThrottle, comparison_data, pair_query
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
@@ -30,6 +31,8 @@ def _timeline_context(lesion) -> dict:
         "history": history,
         "chart": timeline_chart_data(history),
         "pending": any(e.analysis is None or not e.analysis.is_finished for e in history),
+        # Outlines stored on the analyses (inference.measuring), drawn as they are: none is computed here.
+        "outlines": any(e.analysis is not None and e.analysis.outline_points for e in history),
     }
 
 
@@ -45,6 +48,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "lesions/dashboard.html", {"rows": rows, "dots": dots, "form": LesionForm()})
 
 
+# The page shows the owner's photos through the session's login (the API's URLs want a token),
+# and the aligned pictures through the API, which takes the session too.
+_COMPARE_PAGE_LINKS = ComparisonLinks(
+    photo=lambda photo: reverse("lesions:photo-image", args=[photo.pk]),
+    heatmap=lambda photo: reverse("lesions:photo-heatmap", args=[photo.pk]),
+    aligned=lambda pair, layer: reverse("api-lesion-compare-image", args=[pair.lesion.pk]) + pair_query(pair, layer),
+)
+
+
 @login_required
 @require_GET
 def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
@@ -55,9 +67,9 @@ def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
     if len(photos) < 2:
         return render(request, "lesions/compare.html", context)
     a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
-    pair = comparison.photo_pair_get(user=request.user, lesion_id=lesion.pk, a=a, b=b)
+    pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
     result = comparison.photo_pair_compare(pair)
-    context |= {"pair": pair, "result": result, "data": comparison_data(result, request)}
+    context |= {"pair": pair, "result": result, "data": comparison_data(result, request, _COMPARE_PAGE_LINKS)}
     return render(request, "lesions/compare.html", context)
 
 

@@ -24,7 +24,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from lesions import comparison
 from lesions import selectors as lesion_selectors
+from lesions.api import ComparisonLinks, comparison_data, pair_query
 from lesions.files import private_file_response
 from sharing import selectors, services
 from sharing.forms import NoteForm
@@ -222,3 +224,42 @@ def report_photo_heatmap(request: HttpRequest, share: ShareLink, photo_id: int) 
     if heatmap is None:
         raise Http404("No heatmap for this photo.")
     return private_file_response(heatmap)
+
+
+def _compare_links(share: ShareLink) -> ComparisonLinks:
+    """The compare page's pictures, all under this report's address (the patient's need a login)."""
+    return ComparisonLinks(
+        photo=lambda photo: reverse("sharing:report-photo-image", args=[share.pk, photo.pk]),
+        heatmap=lambda photo: reverse("sharing:report-photo-heatmap", args=[share.pk, photo.pk]),
+        aligned=lambda pair, layer: (
+            reverse("sharing:report-compare-image", args=[share.pk, pair.lesion.pk]) + pair_query(pair, layer)
+        ),
+    )
+
+
+@require_GET
+@report_session_required()
+def report_compare(request: HttpRequest, share: ShareLink, lesion_id: int) -> HttpResponse:
+    """Two photos of a shared lesion side by side and overlaid, as the patient sees them (`?a=&b=`;
+    default: the first and the last photo). Only lesions the link covers, only their photos."""
+    lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
+    photos = list(lesion.photos.order_by("taken_at", "id"))
+    context: dict = {"share": share, "patient_name": share.shown_name, "lesion": lesion, "photos": photos}
+    if len(photos) >= 2:
+        a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
+        pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
+        result = comparison.photo_pair_compare(pair)
+        context |= {"pair": pair, "result": result, "data": comparison_data(result, request, _compare_links(share))}
+    return render(request, "sharing/report_compare.html", context)
+
+
+# Counted as pages, not photos: each aligned picture is computed (a warp of the full photo), not a
+# stored file sent, so a leaked link gets the page rate of them, not the photo rate.
+@require_GET
+@report_session_required()
+def report_compare_image(request: HttpRequest, share: ShareLink, lesion_id: int) -> HttpResponse:
+    """The later photo (or its heatmap or outline: `layer`) aligned onto the earlier one, as PNG."""
+    lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
+    pair = comparison.photo_pair_of_lesion(lesion=lesion, a=request.GET.get("a"), b=request.GET.get("b"))
+    png = comparison.aligned_later_png(comparison.photo_pair_compare(pair), layer=request.GET.get("layer", "photo"))
+    return HttpResponse(png, content_type="image/png")

@@ -22,6 +22,12 @@ urlpatterns = [
     path("report/<int:share_id>/", report_views.report, name="report"),
     path("report/<int:share_id>/report.pdf", report_views.report_pdf, name="report-pdf"),
     path("report/<int:share_id>/lesions/<int:lesion_id>/notes/", report_views.report_note, name="report-note"),
+    path("report/<int:share_id>/lesions/<int:lesion_id>/compare/", report_views.report_compare, name="report-compare"),
+    path(
+        "report/<int:share_id>/lesions/<int:lesion_id>/compare/image/",
+        report_views.report_compare_image,
+        name="report-compare-image",
+    ),
     path(
         "report/<int:share_id>/photos/<int:photo_id>/image/", report_views.report_photo_image, name="report-photo-image"
     ),

@@ -1,4 +1,5 @@
-"""A Redis cache that fails open: the cache only holds rate-limit counts, never data.
+"""A Redis cache that fails open: it holds rate-limit counts and results that can be computed
+again (photo comparisons, keypoints), never data that exists nowhere else.
 
 With Redis down or hung, Django's RedisCache raises on every throttled request, so the whole API
 and the physicians' reports answer 500. Here each operation gives up (after the socket timeout in

@@ -415,8 +415,9 @@ SPECTACULAR_SETTINGS = {
 # redis://127.0.0.1:6379/1 (not the broker's database).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # The cache only holds rate-limit counts: if Redis is down, let requests through (fail open,
-    # logged) rather than answer 500, and give up on a dead or hung Redis within a second.
+    # The cache holds rate-limit counts and results that can be computed again: if Redis is down,
+    # let requests through (fail open, logged) rather than answer 500, and give up on a dead or
+    # hung Redis within a second.
     CACHES["default"]["BACKEND"] = "skinsite.cache.FailOpenRedisCache"
     _cache_timeout = env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
     CACHES["default"].setdefault("OPTIONS", {}).update(

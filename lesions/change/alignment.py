@@ -24,6 +24,9 @@ RESIDUAL_PIXELS = 3.0  # RANSAC inlier distance, in ALIGN_SIZE pixels
 MIN_INLIERS = 15
 MIN_INLIER_RATIO = 0.2
 MIN_SCALE, MAX_SCALE = 0.4, 2.5  # later photo's pixel size vs the earlier one's
+# Names the keypoints `photo_features` finds, for caches of them (inference.keypoints): change it
+# with anything that changes them (_grey, _keypoints, ALIGN_SIZE, KEYPOINTS).
+FEATURES_VERSION = f"orb{KEYPOINTS}-{ALIGN_SIZE}-v1"
 
 NOT_ENOUGH_FEATURES = "not_enough_features"
 NO_AGREEMENT = "no_agreement"

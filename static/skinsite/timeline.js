@@ -1,5 +1,6 @@
 // Draws the lesion's probability chart and, while analyses are running, refreshes the
-// timeline in place every few seconds so results appear without a page reload.
+// timeline in place every few seconds so results appear without a page reload. Also the
+// timeline's "Show outlines" switch.
 (function () {
   "use strict";
   const container = document.getElementById("timeline");
@@ -63,6 +64,24 @@
     drawMeasures(data);
   }
 
+  // "Show outlines": one switch for every photo card. The choice lives on the container, which
+  // refresh() keeps, so it survives the timeline's HTML being replaced; sync() re-offers the
+  // (new) switch and shows its state.
+  function syncOutlines() {
+    const on = container.classList.contains("show-outlines");
+    const wrapper = container.querySelector("[data-timeline-outlines-switch]");
+    const button = container.querySelector("[data-timeline-outlines]");
+    if (!wrapper || !button) return;
+    wrapper.hidden = false;
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = on ? "Hide outlines" : "Show outlines";
+  }
+  container.addEventListener("click", (event) => {
+    if (!event.target.closest("[data-timeline-outlines]")) return;
+    container.classList.toggle("show-outlines");
+    syncOutlines();
+  });
+
   async function refresh() {
     if (!container.querySelector("[data-pending]")) return;
     try {
@@ -70,6 +89,7 @@
       if (response.ok) {
         container.innerHTML = await response.text();
         draw();
+        syncOutlines();
       }
     } catch (err) {
       // Offline for a moment: try again on the next tick.
@@ -78,5 +98,6 @@
   }
 
   draw();
+  syncOutlines();
   setTimeout(refresh, 2500);
 })();
