@@ -19,6 +19,7 @@ Imports TensorFlow: use only where it is already wanted (training).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 AUGMENTATION_DESCRIPTION = (
     "per image: affine warp (any rotation, mirror, zoom 0.75-1.35, anisotropic stretch 0.9-1.1, shift ±10 %, "
@@ -35,6 +36,51 @@ def _gaussian_kernel(sigma):
     k = tf.exp(-(x**2) / (2.0 * sigma**2))
     k = k / tf.reduce_sum(k)
     return k
+
+
+def affine_warp(
+    x,
+    uniform: Callable,
+    *,
+    zoom: tuple[float, float],
+    shift: float,
+    stretch: tuple[float, float] | None = None,
+):
+    """One random affine warp per image of a float32 batch (both training recipes use it).
+
+    Any rotation (a lesion has no "up") and a mirror (with rotation, both flips), a zoom drawn from
+    `zoom` (> 1 zooms in), an anisotropic stretch from `stretch` if given, and a shift of up to
+    `shift` of the side. Folded into one warp: four times faster than chaining Keras's random
+    layers. `uniform(shape, low, high)` draws from the caller's generator, in the order angle,
+    zoom, stretch (only when given), mirror, shift: a seed gives the pixels it always gave.
+    """
+    import tensorflow as tf
+
+    n = tf.shape(x)[0]
+    height, width = tf.cast(tf.shape(x)[1], tf.float32), tf.cast(tf.shape(x)[2], tf.float32)
+    angle = uniform([n], -math.pi, math.pi)
+    zx = zy = uniform([n], *zoom)
+    if stretch is not None:
+        aspect = uniform([n], *stretch)
+        zx, zy = zx * aspect, zy / aspect
+    mirror = tf.where(uniform([n], 0.0, 1.0) < 0.5, -1.0, 1.0)
+    shift_x = uniform([n], -shift, shift) * width
+    shift_y = uniform([n], -shift, shift) * height
+    # The transform maps each output pixel to the input pixel it samples (about the centre).
+    a0, a1 = mirror * tf.cos(angle) / zx, -tf.sin(angle) / zx
+    b0, b1 = mirror * tf.sin(angle) / zy, tf.cos(angle) / zy
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    a2 = cx + shift_x - a0 * cx - a1 * cy
+    b2 = cy + shift_y - b0 * cx - b1 * cy
+    zeros = tf.zeros_like(a0)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=x,
+        transforms=tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1),
+        output_shape=tf.shape(x)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="REFLECT",  # mirrored skin, not black corners the model could learn from
+    )
 
 
 def robust_augmenter(seed: int):
@@ -68,29 +114,7 @@ def robust_augmenter(seed: int):
     def apply(images, *rest):
         x = tf.cast(images, tf.float32)
         n = tf.shape(x)[0]
-        height, width = tf.cast(tf.shape(x)[1], tf.float32), tf.cast(tf.shape(x)[2], tf.float32)
-        angle = uniform([n], -math.pi, math.pi)
-        zoom = uniform([n], 0.75, 1.35)
-        stretch = uniform([n], 0.9, 1.1)
-        zx, zy = zoom * stretch, zoom / stretch
-        mirror = tf.where(uniform([n], 0.0, 1.0) < 0.5, -1.0, 1.0)
-        shift_x = uniform([n], -0.1, 0.1) * width
-        shift_y = uniform([n], -0.1, 0.1) * height
-        # Maps each output pixel to the input pixel it samples, about the centre.
-        a0, a1 = mirror * tf.cos(angle) / zx, -tf.sin(angle) / zx
-        b0, b1 = mirror * tf.sin(angle) / zy, tf.cos(angle) / zy
-        cx, cy = (width - 1) / 2, (height - 1) / 2
-        a2 = cx + shift_x - a0 * cx - a1 * cy
-        b2 = cy + shift_y - b0 * cx - b1 * cy
-        zeros = tf.zeros_like(a0)
-        x = tf.raw_ops.ImageProjectiveTransformV3(
-            images=x,
-            transforms=tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1),
-            output_shape=tf.shape(x)[1:3],
-            fill_value=0.0,
-            interpolation="BILINEAR",
-            fill_mode="REFLECT",
-        )
+        x = affine_warp(x, uniform, zoom=(0.75, 1.35), stretch=(0.9, 1.1), shift=0.1)
         # Light and camera.
         x = x * uniform([n, 1, 1, 3], 0.8, 1.2)
         x = 255.0 * tf.pow(tf.clip_by_value(x / 255.0, 0.0, 1.0), uniform([n, 1, 1, 1], 0.7, 1.4))
