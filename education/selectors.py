@@ -11,10 +11,11 @@ engine (and so without numpy, let alone TensorFlow).
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -217,23 +218,26 @@ def _created(value: Any) -> datetime | None:
         return None
 
 
+# How a card section's figure is read, by the type of the field it fills.
+_READERS: dict[Any, Callable[[Any], Any]] = {int | None: _count, float | None: _number}
+
+Figures = TypeVar("Figures", SourceFigures, HeldOutMetrics)
+
+
+def _figures(kind: type[Figures], section: dict, **given: Any) -> Figures:
+    """`kind` filled from one card section: every field not `given` is read from the section's key of that name.
+
+    The fields' names are the card's keys, so each figure is named once (in the dataclass); a count
+    or a figure by its field's type, None where the card lacks it or holds something else.
+    """
+    hints = get_type_hints(kind)
+    read = {f.name: _READERS[hints[f.name]](section.get(f.name)) for f in fields(kind) if f.name not in given}
+    return kind(**given, **read)
+
+
 def _source_figures(key: str, figures: dict, split: str) -> SourceFigures:
     name, kind = SOURCE_NAMES.get(key, (key, ""))
-    return SourceFigures(
-        key=key,
-        name=name,
-        photo_kind=kind,
-        split=split,
-        n_images=_count(figures.get("n_images")),
-        n_malignant=_count(figures.get("n_malignant")),
-        malignant_roc_auc=_number(figures.get("malignant_roc_auc")),
-        sensitivity_at_80_specificity=_number(figures.get("sensitivity_at_80_specificity")),
-        sensitivity_at_90_specificity=_number(figures.get("sensitivity_at_90_specificity")),
-        malignant_calibration_error=_number(figures.get("malignant_calibration_error")),
-        refused=_number(figures.get("refused")),
-        refused_benign=_number(figures.get("refused_benign")),
-        refused_malignant=_number(figures.get("refused_malignant")),
-    )
+    return _figures(SourceFigures, figures, key=key, name=name, photo_kind=kind, split=split)
 
 
 def _per_source(card: dict) -> list[SourceFigures]:
@@ -268,15 +272,9 @@ def _test_metrics(card: dict) -> HeldOutMetrics:
     class_counts = _mapping(per_split_and_class.get("test"))
     malignant = card.get("malignant_classes")
     malignant = set(malignant) if isinstance(malignant, list) else set(MALIGNANT_CLASSES)
-    return HeldOutMetrics(
-        n_images=_count(test.get("n_images")),
-        balanced_accuracy=_number(test.get("balanced_accuracy")),
-        accuracy=_number(test.get("accuracy")),
-        malignant_roc_auc=_number(test.get("malignant_roc_auc")),
-        malignant_sensitivity_at_80_specificity=_number(test.get("malignant_sensitivity_at_80_specificity")),
-        malignant_sensitivity_at_90_specificity=_number(test.get("malignant_sensitivity_at_90_specificity")),
-        ece_after_calibration=_number(test.get("ece_after_calibration")),
-        malignant_ece_after_calibration=_number(test.get("malignant_ece_after_calibration")),
+    return _figures(
+        HeldOutMetrics,
+        test,
         # The site's seven classes and names, as on the result pages; the engine refuses a model with others.
         per_class=[
             ClassRecall(

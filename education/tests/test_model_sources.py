@@ -94,3 +94,23 @@ def test_a_single_source_card_has_no_sources_section(client, settings, tmp_path)
 def test_the_sources_section_carries_the_not_a_diagnosis_notice(client, card):
     sources = _main(client).split('id="sources"')[1].split("</section>")[0]
     assert "Not a diagnosis." in sources
+
+
+def test_a_malformed_figure_is_left_out_not_shown(client, card, settings, tmp_path):
+    # A count must be a whole number >= 0 and a figure a number: `true` is a broken card, not 100%.
+    broken = json.loads(json.dumps(card))
+    broken["metrics"]["validation_per_source"] = {
+        "ph2": {
+            "n_images": -3,
+            "n_malignant": 4.0,
+            "malignant_roc_auc": True,
+            "sensitivity_at_80_specificity": "0.9",
+            "sensitivity_at_90_specificity": 0.5,
+        }
+    }
+    install_card(settings, tmp_path, broken)
+    ph2 = re.sub(r"\s+", " ", _rows(_main(client))[0])
+    assert "PH2 (Portugal)</th>" in ph2
+    assert "<td>–</td> <td>–</td>" in ph2  # images (malignant), then the AUC
+    assert "1.00" not in ph2 and "100.0%" not in ph2 and "90.0%" not in ph2
+    assert percent(0.5) in ph2
