@@ -79,11 +79,13 @@ train: venv
 	$(PY) -m training.train_sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION)
 
 # Our model on the held-out test split, the sklesion reference on the same split (if installed),
-# then the served model source by source (reports/external.md).
+# the served model source by source (reports/external.md), then the not-assessable checks per set
+# (reports/not_assessable.md, copied into the model card; a missed target is reported, not fatal).
 evaluate: venv
 	$(PY) -m training.evaluate --data $(HAM10000_DIR) --images $(HAM10000_DIR)_320 --model $(MODEL_OUT) --out reports
 	$(PY) -m training.reference --data $(HAM10000_DIR) --out reports
 	$(PY) -m inference.evaluate_external --model-dir $(MODEL_OUT) --out reports
+	-$(PY) -m inference.evaluate_quality --data $(HAM10000_DIR) --out reports --card $(MODEL_OUT)/model_card.json
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache

@@ -47,7 +47,17 @@ def test_every_source_in_the_card_has_a_row_with_its_figures(client, card):
 
 
 def test_refusal_rates_are_shown_only_when_the_card_records_them(client, card, settings, tmp_path):
-    # The committed card records none: no column, no claim.
+    # The committed card records them (python -m inference.evaluate_quality --card), as measured.
+    test_figures = card["metrics"]["ham10000_test"]
+    html = _main(client)
+    assert "Refused as not assessable" in html
+    assert percent(test_figures["refused"]) in html
+    # A card that records none: no column, no claim.
+    without = json.loads(json.dumps(card))
+    for figures in [*without["metrics"]["validation_per_source"].values(), without["metrics"]["ham10000_test"]]:
+        for key in ("refused", "refused_benign", "refused_malignant"):
+            figures.pop(key, None)
+    install_card(settings, tmp_path, without)
     assert "Refused as not assessable" not in _main(client)
     with_refusals = json.loads(json.dumps(card))
     for figures in with_refusals["metrics"]["validation_per_source"].values():

@@ -1,10 +1,11 @@
 """The not-assessable checks: real lesions pass, blank, dark, blurry and non-lesion photos do not."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from conftest import lesion_image_paths
 from inference import quality
@@ -112,3 +113,43 @@ def test_the_web_process_can_use_the_checks_without_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+PHONE_PHOTO = Path(__file__).resolve().parents[2] / "testdata" / "pad_ufes20" / "PAT_1161_578_233.jpg"
+
+
+def _corners(image: Image.Image) -> list[Image.Image]:
+    """The four corners of a photo, a third of its shorter side each: skin beside the mole."""
+    width, height = image.size
+    side = min(width, height) // 3
+    return [image.crop((x, y, x + side, y + side)) for x in (0, width - side) for y in (0, height - side)]
+
+
+def test_a_phone_photo_of_a_mole_is_assessable_and_its_plain_skin_is_not():
+    photo = _open(PHONE_PHOTO)
+    whole = quality.assess(photo)
+    assert whole.ok, whole
+    assert whole.scores["lesion_contrast"] > quality.LESION_CONTRAST_BELOW
+    for corner in _corners(photo):
+        assessment = quality.assess(corner)
+        assert not assessment.ok
+        assert assessment.scores["lesion_contrast"] < quality.LESION_CONTRAST_BELOW
+    # The corners that pass every other check are refused for showing no lesion, with a reason
+    # that tells the patient what to do.
+    reasons = {quality.assess(corner).reason for corner in _corners(photo)}
+    assert quality.NO_LESION_VISIBLE in reasons
+    assert "centre the mole" in quality.NO_LESION_VISIBLE
+
+
+def test_lesion_contrast_ignores_hairs_but_not_a_small_mole(lesions):
+    skin = Image.new("RGB", (400, 400), (205, 160, 140))
+    hairy = skin.copy()
+    draw = ImageDraw.Draw(hairy)
+    for x in range(20, 400, 37):  # dark hairs, 2 px wide, across the whole frame
+        draw.line((x, 0, x + 60, 400), fill=(40, 30, 25), width=2)
+    assert quality.lesion_contrast(hairy) < quality.LESION_CONTRAST_BELOW
+    mole = skin.copy()
+    ImageDraw.Draw(mole).ellipse((185, 185, 215, 215), fill=(110, 70, 50))  # 30 px: under 1 % of the frame
+    assert quality.lesion_contrast(mole) > quality.LESION_CONTRAST_BELOW
+    # Every committed dermoscopy lesion stands out (the faintest, a benign keratosis, at about 17).
+    assert min(quality.lesion_contrast(image) for image in lesions) > quality.LESION_CONTRAST_BELOW
