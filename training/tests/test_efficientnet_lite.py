@@ -66,3 +66,24 @@ def test_a_pickle_with_code_is_refused(tmp_path):
         pickle.dump(print, fh)  # builtins.print: any class or function must be refused
     with pytest.raises(pickle.UnpicklingError):
         load_legacy_state_dict(path)
+
+
+def test_the_training_cli_can_fine_tune_lite0_as_a_lesion_classifier(state):
+    """`train_sources --backbone efficientnet_lite0`: the converted ImageNet network under the same
+    colour constancy and 7-logit head as MobileNetV2, recognised again when the card is written."""
+    from training.finish import backbone_of
+    from training.model import BACKBONES, DEFAULT_WEIGHTS_DIR, build_model
+
+    cnn, base = build_model(
+        BACKBONES["efficientnet_lite0"], 128, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True
+    )
+    assert cnn.output_shape == (None, 7)
+    assert base.name == "efficientnet_lite0"
+    # The ImageNet weights are in, not a random start.
+    np.testing.assert_allclose(
+        base.get_layer("conv_stem").get_weights()[0], state["_conv_stem.weight"].transpose(2, 3, 1, 0), atol=1e-6
+    )
+    assert backbone_of(cnn).key == "efficientnet_lite0"
+    assert "EfficientNet-Lite0" in backbone_of(cnn).description
+    logits = cnn.predict(np.full((2, 128, 128, 3), 128.0, dtype=np.float32), verbose=0)
+    assert logits.shape == (2, 7) and np.isfinite(logits).all()
