@@ -117,6 +117,11 @@ def lesion_image_paths() -> list[Path]:
     return sorted(TESTDATA.glob("*.jpg"))
 
 
+def lesion_image(name: str) -> bytes:
+    """One committed HAM10000 test image's bytes, by file name (`ISIC_0024314.jpg`)."""
+    return (TESTDATA / name).read_bytes()
+
+
 def jpeg_bytes(size=(200, 150), color=(180, 120, 100), exif=None) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="JPEG", **({"exif": exif} if exif is not None else {}))

@@ -6,7 +6,7 @@ and the patient is emailed. Two photos of one unchanged HAM10000 lesion: no aler
 
 import pytest
 
-from conftest import CHANGE_PAIR, grown_and_darkened, lesion_image_paths, upload
+from conftest import CHANGE_PAIR, grown_and_darkened, lesion_image, upload
 from inference.models import Analysis
 from inference.services import current_model_version
 from inference.tests.worker import wait_for
@@ -40,15 +40,11 @@ def _change_mail(celery_worker, lesion_id: int) -> list[str]:
     return [t for t in texts if "has changed since an earlier photo" in t and f"/lesions/{lesion_id}/" in t]
 
 
-def _image(name: str) -> bytes:
-    return next(p for p in lesion_image_paths() if p.name == name).read_bytes()
-
-
 def test_a_grown_and_darkened_lesion_is_shown_and_emailed(
     api_alice, client_alice, confirmed, shared_media, celery_worker
 ):
     lesion_id = api_alice.post("/api/lesions/", {"name": "Back mole", "body_site": "back"}, format="json").json()["id"]
-    original = _image("ISIC_0024314.jpg")
+    original = lesion_image("ISIC_0024314.jpg")
     first = _upload_and_wait(api_alice, lesion_id, original, "2026-03-02T10:00:00Z")
     assert first.status == "done" and first.change is None
     later = _upload_and_wait(api_alice, lesion_id, grown_and_darkened(original), "2026-09-02T10:00:00Z")
@@ -70,7 +66,7 @@ def test_two_photos_of_one_unchanged_ham10000_lesion_raise_no_alert(
     api_alice, client_alice, confirmed, shared_media, celery_worker
 ):
     lesion_id = api_alice.post("/api/lesions/", {"name": "Leg mole", "body_site": "back"}, format="json").json()["id"]
-    _upload_and_wait(api_alice, lesion_id, _image("ISIC_0024317.jpg"), "2026-03-02T10:00:00Z")
+    _upload_and_wait(api_alice, lesion_id, lesion_image("ISIC_0024317.jpg"), "2026-03-02T10:00:00Z")
     later = _upload_and_wait(api_alice, lesion_id, CHANGE_PAIR.read_bytes(), "2026-06-02T10:00:00Z")
     assert later.status == "done"
     assert later.change["changed"] is False, later.change

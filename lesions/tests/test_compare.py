@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from conftest import grown_and_darkened, lesion_image_paths, upload
+from conftest import grown_and_darkened, lesion_image, upload
 from inference.services import analysis_run
 from lesions import services
 
@@ -16,13 +16,9 @@ pytestmark = pytest.mark.django_db
 MARCH = timezone.make_aware(datetime(2026, 3, 2, 10, 0))
 
 
-def _image(name: str) -> bytes:
-    return next(p for p in lesion_image_paths() if p.name == name).read_bytes()
-
-
 @pytest.fixture
 def pair(lesion):
-    original = _image("ISIC_0024314.jpg")
+    original = lesion_image("ISIC_0024314.jpg")
     first = services.photo_create(lesion=lesion, upload=upload(original), taken_at=MARCH)
     later = services.photo_create(
         lesion=lesion, upload=upload(grown_and_darkened(original)), taken_at=MARCH + timedelta(days=180)
@@ -54,9 +50,9 @@ def test_compare_api_aligns_measures_and_says_what_changed(api_alice, lesion, pa
 
 
 def test_photos_that_cannot_be_aligned_get_no_overlay(api_alice, client_alice, lesion):
-    first = services.photo_create(lesion=lesion, upload=upload(_image("ISIC_0024314.jpg")), taken_at=MARCH)
+    first = services.photo_create(lesion=lesion, upload=upload(lesion_image("ISIC_0024314.jpg")), taken_at=MARCH)
     other = services.photo_create(
-        lesion=lesion, upload=upload(_image("ISIC_0025197.jpg")), taken_at=MARCH + timedelta(days=30)
+        lesion=lesion, upload=upload(lesion_image("ISIC_0025197.jpg")), taken_at=MARCH + timedelta(days=30)
     )
     body = api_alice.get(f"/api/lesions/{lesion.pk}/compare/?a={first.pk}&b={other.pk}").json()
     assert body["alignment"]["ok"] is False and body["alignment"]["reason_text"]
@@ -90,7 +86,7 @@ def test_another_users_lesion_or_photo_is_404(api_bob, client, bob, api_alice, l
 
     # Bob's own lesion with alice's photo ids: still 404, the photos must be of the lesion asked for.
     bobs = services.lesion_create(owner=bob, name="Bob's", body_site="back")
-    bob_photo = services.photo_create(lesion=bobs, upload=upload(_image("ISIC_0024317.jpg")))
+    bob_photo = services.photo_create(lesion=bobs, upload=upload(lesion_image("ISIC_0024317.jpg")))
     assert api_bob.get(f"/api/lesions/{bobs.pk}/compare/?a={bob_photo.pk}&b={first.pk}").status_code == 404
     assert api_alice.get(f"/api/lesions/{lesion.pk}/compare/?a={first.pk}&b={bob_photo.pk}").status_code == 404
     # One photo twice, or junk: 404 too.

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from conftest import finish_analysis, grown_and_darkened, lesion_image_paths, open_report, upload
+from conftest import finish_analysis, grown_and_darkened, lesion_image, open_report, upload
 from lesions import services
 from sharing import services as sharing_services
 
@@ -16,15 +16,11 @@ pytestmark = pytest.mark.django_db
 MARCH = timezone.make_aware(datetime(2026, 3, 2, 10, 0))
 
 
-def _image(name: str) -> bytes:
-    return next(p for p in lesion_image_paths() if p.name == name).read_bytes()
-
-
 @pytest.fixture
 def pair(lesion):
     """Two analysed photos of alice's lesion, the later one grown and darkened (no model run: the
     comparison measures photos whose analysis has no measures itself)."""
-    original = _image("ISIC_0024314.jpg")
+    original = lesion_image("ISIC_0024314.jpg")
     first = services.photo_create(lesion=lesion, upload=upload(original), taken_at=MARCH)
     later = services.photo_create(
         lesion=lesion, upload=upload(grown_and_darkened(original)), taken_at=MARCH + timedelta(days=180)
@@ -77,7 +73,7 @@ def test_the_physician_compares_from_the_report(client, share, lesion, pair):
 def test_a_chosen_pair_in_either_order(client, share, lesion, pair):
     _first, later = pair
     middle = services.photo_create(
-        lesion=lesion, upload=upload(_image("ISIC_0024314.jpg")), taken_at=MARCH + timedelta(days=30)
+        lesion=lesion, upload=upload(lesion_image("ISIC_0024314.jpg")), taken_at=MARCH + timedelta(days=30)
     )
     compare = _compare_url(open_report(client, share.token), lesion.pk)
     response = client.get(f"{compare}?a={later.pk}&b={middle.pk}")
@@ -89,11 +85,11 @@ def test_a_chosen_pair_in_either_order(client, share, lesion, pair):
 def test_photos_of_another_lesion_or_user_are_not_found(client, alice, bob, share, lesion, pair):
     first, later = pair
     other_lesion = services.lesion_create(owner=alice, name="Right calf", body_site="lower extremity")
-    alices_other = services.photo_create(lesion=other_lesion, upload=upload(_image("ISIC_0024317.jpg")))
-    services.photo_create(lesion=other_lesion, upload=upload(_image("ISIC_0024317.jpg")))
+    alices_other = services.photo_create(lesion=other_lesion, upload=upload(lesion_image("ISIC_0024317.jpg")))
+    services.photo_create(lesion=other_lesion, upload=upload(lesion_image("ISIC_0024317.jpg")))
     bobs_lesion = services.lesion_create(owner=bob, name="Bob's mole", body_site="back")
-    bobs_photo = services.photo_create(lesion=bobs_lesion, upload=upload(_image("ISIC_0024331.jpg")))
-    services.photo_create(lesion=bobs_lesion, upload=upload(_image("ISIC_0024331.jpg")))
+    bobs_photo = services.photo_create(lesion=bobs_lesion, upload=upload(lesion_image("ISIC_0024331.jpg")))
+    services.photo_create(lesion=bobs_lesion, upload=upload(lesion_image("ISIC_0024331.jpg")))
     report = open_report(client, share.token)
     compare = _compare_url(report, lesion.pk)
 
@@ -114,8 +110,8 @@ def test_a_link_to_all_lesions_compares_each_of_the_patients_lesions_only(
     client, alice, bob, lesion, pair, django_capture_on_commit_callbacks
 ):
     bobs_lesion = services.lesion_create(owner=bob, name="Bob's mole", body_site="back")
-    services.photo_create(lesion=bobs_lesion, upload=upload(_image("ISIC_0024331.jpg")))
-    services.photo_create(lesion=bobs_lesion, upload=upload(_image("ISIC_0024331.jpg")))
+    services.photo_create(lesion=bobs_lesion, upload=upload(lesion_image("ISIC_0024331.jpg")))
+    services.photo_create(lesion=bobs_lesion, upload=upload(lesion_image("ISIC_0024331.jpg")))
     with django_capture_on_commit_callbacks():
         _, token = sharing_services.share_link_create(owner=alice, physician_email="dr@clinic.example")
     report = open_report(client, token)
