@@ -32,11 +32,14 @@ browser_marks = [
 @pytest.fixture
 def browser_page(live_server, alice, tmp_path, monkeypatch):
     """Call with Playwright context options (viewport, is_mobile…) to get alice's logged-in page."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # still plain synchronous code, which Django would otherwise refuse here.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # expect() waits 5 s by default, not the pages' 20 s: too short on a loaded CI machine, where
+    # the live server may take longer to warp an aligned photo or answer a page.
+    expect.set_options(timeout=20_000)
     client = Client()
     client.force_login(alice)
     contexts = []
@@ -61,6 +64,7 @@ def browser_page(live_server, alice, tmp_path, monkeypatch):
         yield open_page
         for context in contexts:
             context.close()
+        expect.set_options(timeout=None)  # back to Playwright's default for whatever runs next
         # The test's ORM calls ran inside Playwright's greenlet, where Django keeps a connection of
         # its own; left open, it would stop the test database from being dropped.
         connections.close_all()
