@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from conftest import grown_and_darkened, lesion_image_paths, upload
 from inference.services import analysis_run
@@ -40,31 +41,34 @@ def test_compare_slider_on_a_phone(browser_page, live_server, changed_lesion):
     page.goto(f"{live_server.url}/lesions/{changed_lesion.pk}/")
     page.get_by_role("button", name="Compare two photos").click()
     page.wait_for_url(f"{live_server.url}/lesions/{changed_lesion.pk}/compare/")
-    assert page.get_by_text("larger than in March").first.is_visible()
+    expect(page.get_by_text("larger than in March").first).to_be_visible()
 
     top = page.locator("[data-compare-top] img.layer-photo")
     top.scroll_into_view_if_needed()
     # The aligned later photo (a PNG the server warped) has loaded.
     page.locator("[data-compare-top] img.layer-photo[src*='layer=photo']").wait_for()
-    assert page.evaluate("document.querySelector('[data-compare-top] img.layer-photo').naturalWidth") == 200
+    page.wait_for_function("document.querySelector('[data-compare-top] img.layer-photo').naturalWidth === 200")
 
     slider = page.locator("[data-compare-slider]")
-    assert slider.is_visible()
-    assert "50%" in page.evaluate("getComputedStyle(document.querySelector('[data-compare-top]')).clipPath")
+    expect(slider).to_be_visible()
+    # Waits (rather than reads once) for the clip to follow the slider, so a slow CI run cannot flake.
+    clip = "getComputedStyle(document.querySelector('[data-compare-top]')).clipPath.includes('{}%')"
+    page.wait_for_function(clip.format(50))
     slider.fill("10")
-    assert "10%" in page.evaluate("getComputedStyle(document.querySelector('[data-compare-top]')).clipPath")
+    page.wait_for_function(clip.format(10))
     slider.fill("90")
-    assert "90%" in page.evaluate("getComputedStyle(document.querySelector('[data-compare-top]')).clipPath")
+    page.wait_for_function(clip.format(90))
 
     # Heatmaps in both views, then outlines.
     overlay_heatmap = page.locator("[data-compare-top] img.layer-heatmap")
-    assert overlay_heatmap.is_hidden()
+    expect(overlay_heatmap).to_be_hidden()
     page.get_by_label("Heatmaps").check()
-    assert overlay_heatmap.is_visible() and page.locator(".compare-side img.layer-heatmap").first.is_visible()
-    assert page.locator("[data-compare-top] img.layer-photo").is_hidden()
+    expect(overlay_heatmap).to_be_visible()
+    expect(page.locator(".compare-side img.layer-heatmap").first).to_be_visible()
+    expect(page.locator("[data-compare-top] img.layer-photo")).to_be_hidden()
     page.get_by_label("Outlines").check()
-    assert page.locator("[data-compare-overlay] img.layer-outline").is_visible()
-    assert page.locator(".compare-side svg.layer-outline").first.is_visible()
+    expect(page.locator("[data-compare-overlay] img.layer-outline")).to_be_visible()
+    expect(page.locator(".compare-side svg.layer-outline").first).to_be_visible()
 
     # Fits the phone: nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
