@@ -68,13 +68,18 @@ def export_model(model, temperature: float, out_dir: Path) -> Path:
     return path
 
 
-def export_tflite(model, out_dir: Path) -> Path:
-    """Convert the exported (probabilities-out) Keras model to `model.tflite`, float32, no quantisation."""
+def export_tflite(model, out_dir: Path, *, float16: bool = False) -> Path:
+    """Convert the exported (probabilities-out) Keras model to `model.tflite`, float32, no quantisation;
+    with `float16`, its weights are stored as float16 (half the file; the CPU still computes in float32)."""
     import tensorflow as tf
 
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if float16:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
     # Keras prints every traced variable's spec while converting; keep training logs readable.
     with contextlib.redirect_stdout(io.StringIO()):
-        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+        flatbuffer = converter.convert()
     path = out_dir / TFLITE_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(flatbuffer)

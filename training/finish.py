@@ -110,6 +110,7 @@ def finish(
     fusion_metadata: bool = False,
     training: dict,
     detector_train_cap: int = 2500,
+    tflite_float16: bool = False,
 ) -> dict:
     """Fit detector and fusion, export `model.keras` + `model.tflite` + `model_card.json` to `out_dir`."""
     import keras
@@ -179,7 +180,7 @@ def finish(
     expected = calibration.probabilities(l1, t1)
     if not np.allclose(out[:, : len(CLASSES)], expected, atol=1e-3) or not np.allclose(out[:, -1], t1, atol=1e-3):
         raise SystemExit("the exported model does not reproduce the fitted detector and fusion")
-    tflite = export_tflite(reloaded, out_dir)
+    tflite = export_tflite(reloaded, out_dir, float16=tflite_float16)
 
     test_idx = np.array([i for i, s in enumerate(samples) if s.split == "test" and s.source == "ham10000"])
     test = [samples[i] for i in test_idx]
@@ -322,7 +323,9 @@ def finish(
             "file": tflite.name,
             "bytes": tflite.stat().st_size,
             "sha256": file_sha256(tflite),
-            "source": "converted from model.keras (float32, no quantisation); model.keras stays the source of truth",
+            "source": "converted from model.keras ("
+            + ("float16 weights, float32 arithmetic" if tflite_float16 else "float32, no quantisation")
+            + "); model.keras stays the source of truth",
             "test_time_augmentation": views,
         },
         "model_file": {

@@ -81,6 +81,29 @@ def test_export_tflite_replaces_the_file_atomically(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_a_float16_tflite_file_is_smaller_and_gives_the_same_probabilities(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    image = keras.Input((32, 32, 3), name="image")
+    x = keras.layers.Conv2D(64, 3, activation="relu")(keras.layers.Rescaling(1 / 255.0)(image))
+    x = keras.layers.Conv2D(64, 3, activation="relu")(x)
+    probabilities = keras.layers.Softmax()(keras.layers.Dense(7)(keras.layers.GlobalAveragePooling2D()(x)))
+    model = keras.Model(image, probabilities)
+    batch = np.random.default_rng(0).integers(0, 255, (1, 32, 32, 3)).astype(np.float32)
+    outputs = {}
+    for name, float16 in (("f32", False), ("f16", True)):
+        (tmp_path / name).mkdir()
+        path = export_tflite(model, tmp_path / name, float16=float16)
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], batch)
+        interpreter.invoke()
+        outputs[name] = (path.stat().st_size, interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+    assert outputs["f16"][0] < 0.6 * outputs["f32"][0]
+    np.testing.assert_allclose(outputs["f16"][1], outputs["f32"][1], atol=5e-3)
+    np.testing.assert_allclose(outputs["f32"][1], model.predict(batch, verbose=0), atol=1e-5)
+
+
 def test_the_fusion_layer_is_fitted_on_validation_and_served_as_one_model(tmp_path):
     from inference.heatmap import GradCam
     from training.export import export_and_score
