@@ -190,8 +190,11 @@ class InstalledModel:
 
     @property
     def network(self) -> str:
-        """The architecture's name without the technical detail: "MobileNetV2"."""
-        return self.architecture.split("(")[0].strip()
+        """The backbone's name without the technical detail ("MobileNetV2 0.5", "EfficientNet-Lite0"):
+        the first part of the architecture that is not the colour-constancy layer in front of it."""
+        parts = [part.strip() for part in self.architecture.split(", ")]
+        backbone = next((part for part in parts if not part.lower().startswith("shades-of-gray")), "")
+        return backbone.split("(")[0].strip()
 
 
 def _mapping(value: Any) -> dict:

@@ -124,3 +124,13 @@ def test_a_malformed_figure_is_left_out_not_shown(client, card, settings, tmp_pa
     assert "<td>–</td> <td>–</td>" in ph2  # images (malignant), then the AUC
     assert "1.00" not in ph2 and "100.0%" not in ph2 and "90.0%" not in ph2
     assert percent(0.5) in ph2
+
+
+def test_the_page_names_the_backbone_not_the_colour_layer_in_front_of_it(client, card):
+    # The committed card's architecture starts with the colour-constancy layer; the page's plain
+    # sentence names the network itself.
+    assert card["backbone"]["architecture"].startswith("Shades-of-Gray")
+    network = card["backbone"]["architecture"].split(", ")[1].split("(")[0].strip()
+    html = re.sub(r"\s+", " ", _main(client))
+    assert f"a {network} convolutional" in html
+    assert "a Shades-of-Gray colour constancy convolutional" not in html

@@ -1,4 +1,5 @@
-"""The served TFLite file gives the Keras model's probabilities (within 1e-3) on the committed lesions.
+"""The served TFLite file gives the Keras model's probabilities on the committed lesions (within 1e-3,
+or 5e-3 when the card says its weights are stored as float16).
 
 `model.keras` is the source of truth; `model.tflite` is converted from it by `training.export`
 and is what the worker runs (`make bench` measures both). This keeps them interchangeable: same
@@ -39,13 +40,14 @@ def test_the_card_serves_the_committed_tflite_file():
 
 def test_tflite_matches_keras_on_the_committed_lesions(runtimes):
     tflite, keras = runtimes["tflite"], runtimes["keras"]
+    tolerance = 5e-3 if "float16" in tflite.card["serving"]["source"] else 1e-3
     batch = _batch(keras)
     contexts = [None, Context(age=60, sex="male", site="back"), Context(site="face"), Context(age=35, sex="female")]
     for context in contexts:
         per_photo = [context] * len(batch)
         served, truth = tflite.probabilities(batch, per_photo), keras.probabilities(batch, per_photo)
         assert served.shape == truth.shape == (len(batch), 7)
-        assert np.abs(served - truth).max() < 1e-3, context
+        assert np.abs(served - truth).max() < tolerance, context
 
 
 def test_a_missing_tflite_file_is_a_clear_error(tmp_path):
