@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from training.model import BACKBONES
 from training.sources import (
     SHARED_DATA,
     SOURCES,
@@ -265,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         clean.set_weights(cnn.get_weights())
         clean.save(args.work_dir / "cnn.keras")
         (args.work_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n", "utf-8")
-    from training.finish import finish
+    from training.finish import backbone_of, finish
 
     finish(
         cnn,
@@ -278,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         tflite_float16=args.tflite_float16,
         training={
             "command": "python -m training.train_sources " + shlex.join(sys.argv[1:] if argv is None else argv),
-            "init_from": str(args.init_from) if args.init_from else f"ImageNet {BACKBONES[args.backbone].description}",
-            "backbone": args.backbone if not args.init_from else None,
+            # The CNN itself says which backbone it holds (a --cnn or --init-from run never built one).
+            "init_from": str(args.init_from) if args.init_from else f"ImageNet {backbone_of(cnn).description}",
+            "backbone": backbone_of(cnn).key,
             "epochs": args.epochs,
             "max_steps_per_epoch": args.max_steps or None,
             "lr": args.lr,
