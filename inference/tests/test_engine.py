@@ -101,8 +101,10 @@ def test_training_evaluation_and_engine_give_the_same_probabilities(classifier, 
     evaluated = predict_arrays(model, arrays, meta, views=classifier.views)
     served = classifier.predict_batch([_open(path) for path, _ in testdata])
     served_matrix = np.array([[p.probabilities[c] for c in CLASSES] for p in served])
-    # The served runtime (TFLite) agrees with Keras to ~1e-5; the parity test holds it to 1e-3.
-    np.testing.assert_allclose(served_matrix, evaluated, atol=1e-4)
+    # The served runtime (TFLite) agrees with Keras to ~1e-5, or ~1e-3 when its weights are stored
+    # as float16 (the card says so); the parity test holds it to 1e-3 and 5e-3.
+    float16 = "float16" in classifier.card["serving"]["source"]
+    np.testing.assert_allclose(served_matrix, evaluated, atol=5e-3 if float16 else 1e-4)
 
 
 def test_what_is_known_besides_the_photo_is_optional_and_used(classifier, testdata):
