@@ -3,7 +3,8 @@
 Grad-CAM (Selvaraju et al., 2017) weights each channel of the last convolutional feature map by
 the mean gradient of the predicted class's score with respect to it, sums the channels and keeps
 the positive part: the regions that pushed the model towards its answer. The map is as coarse as
-the last convolution (6 x 6 for a 192 px MobileNetV2), so it shows *where*, not fine detail.
+the last convolution (6 x 6 at 192 px, for MobileNetV2 and EfficientNet-Lite0 alike), so it
+shows *where*, not fine detail.
 
 TensorFlow is imported lazily (only the worker computes heatmaps). The model is walked as a
 chain of layers, nested models included: everything up to the last layer with a spatial (4-D)
@@ -83,7 +84,7 @@ class GradCam:
         import keras
 
         outer = _chain(model)
-        # Find the nested model holding the last spatial layer (MobileNetV2 inside our classifier).
+        # Find the nested model holding the last spatial layer (the backbone inside our classifier).
         self._before: list[Any] = []
         self._features: Any = None
         self._after: list[Any] = []
