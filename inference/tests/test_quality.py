@@ -153,3 +153,13 @@ def test_lesion_contrast_ignores_hairs_but_not_a_small_mole(lesions):
     assert quality.lesion_contrast(mole) > quality.LESION_CONTRAST_BELOW
     # Every committed dermoscopy lesion stands out (the faintest, a benign keratosis, at about 17).
     assert min(quality.lesion_contrast(image) for image in lesions) > quality.LESION_CONTRAST_BELOW
+
+
+def test_the_fast_hair_closing_gives_pillows_pixels():
+    """`lesion_contrast` closes hairs with numpy passes; the limit was chosen with Pillow's filters."""
+    pixels = np.random.default_rng(3).integers(0, 256, (40, 57, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    for size in (3, 5):
+        expected = image.filter(ImageFilter.MaxFilter(size)).filter(ImageFilter.MinFilter(size))
+        got = quality._rank_filter(quality._rank_filter(pixels, size, np.maximum), size, np.minimum)
+        np.testing.assert_array_equal(got, np.asarray(expected))
