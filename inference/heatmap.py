@@ -111,27 +111,19 @@ class GradCam:
             if inner:
                 # An input layer has a 4-D output too, but it is where a nested model starts.
                 spatial = [sub for sub in inner if _rank4(sub) and type(sub).__name__ != "InputLayer"]
-                if not spatial:
-                    # A wrapper whose only child is another model (a CNN fine-tuned again and
-                    # again nests one level deeper each time): look inside it.
-                    if self._find(_plain(inner), keras):
-                        self._before = layers[:index] + self._before
-                        self._after = self._after + layers[index + 1 :]
-                        return True
-                    continue
-                last = spatial[-1]
                 inner_chain = _plain(inner)
-                position = inner_chain.index(last)
-                tail = inner_chain[position + 1 :]
-                if any(_rank4(sub) for sub in tail) or not all(self._is_simple(sub) for sub in tail):
-                    # The nested model's tail is not a plain chain; recurse instead.
+                tail = inner_chain[inner_chain.index(spatial[-1]) + 1 :] if spatial else []
+                # Recurse when the last convolution is deeper down: a wrapper whose only child is
+                # another model (a CNN fine-tuned again and again nests one level deeper each
+                # time), or a nested model whose tail is not a plain chain.
+                if not spatial or any(_rank4(sub) for sub in tail) or not all(self._is_simple(sub) for sub in tail):
                     if self._find(inner_chain, keras):
                         self._before = layers[:index] + self._before
                         self._after = self._after + layers[index + 1 :]
                         return True
                     continue
                 self._before = list(layers[:index])
-                self._features = keras.Model(layer.inputs, last.output)
+                self._features = keras.Model(layer.inputs, spatial[-1].output)
                 self._after = tail + list(layers[index + 1 :])
                 return True
             elif _rank4(layer) and index < len(layers) - 1:
