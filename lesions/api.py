@@ -280,6 +280,20 @@ def comparison_data(result: comparison.Comparison, request, links: ComparisonLin
     }
 
 
+def compare_page_context(request, lesion: Lesion, links: ComparisonLinks) -> dict:
+    """What a compare page shows (the patient's, a physician's): the lesion's photos and, with two or
+    more, the pair `?a=&b=` (default: the first and the last photo) compared, pictures from `links`.
+    The caller has checked access to `lesion`; photos of any other lesion are Http404."""
+    photos = list(lesion.photos.order_by("taken_at", "id"))
+    context: dict = {"lesion": lesion, "photos": photos}
+    if len(photos) >= 2:
+        a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
+        pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
+        result = comparison.photo_pair_compare(pair)
+        context |= {"pair": pair, "result": result, "data": comparison_data(result, request, links)}
+    return context
+
+
 _PAIR_PARAMETERS = [
     OpenApiParameter("a", int, required=True, description="One photo of the lesion (its id)."),
     OpenApiParameter("b", int, required=True, description="Another photo of the lesion; their order does not matter."),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lesions import comparison, reminders, selectors, services
-from lesions.api import ComparisonLinks, UploadThrottle, comparison_data, pair_query
+from lesions import reminders, selectors, services
+from lesions.api import ComparisonLinks, UploadThrottle, compare_page_context, pair_query
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
@@ -62,15 +62,7 @@ _COMPARE_PAGE_LINKS = ComparisonLinks(
 def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
     """Two photos of the lesion side by side and as an overlay (`?a=&b=`; default: the first and the last)."""
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
-    photos = list(lesion.photos.order_by("taken_at", "id"))
-    context: dict = {"lesion": lesion, "photos": photos}
-    if len(photos) < 2:
-        return render(request, "lesions/compare.html", context)
-    a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
-    pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
-    result = comparison.photo_pair_compare(pair)
-    context |= {"pair": pair, "result": result, "data": comparison_data(result, request, _COMPARE_PAGE_LINKS)}
-    return render(request, "lesions/compare.html", context)
+    return render(request, "lesions/compare.html", compare_page_context(request, lesion, _COMPARE_PAGE_LINKS))
 
 
 @login_required

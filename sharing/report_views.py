@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lesions import comparison
 from lesions import selectors as lesion_selectors
-from lesions.api import ComparisonLinks, comparison_data, pair_query
+from lesions.api import ComparisonLinks, compare_page_context, pair_query
 from lesions.files import private_file_response
 from sharing import selectors, services
 from sharing.forms import NoteForm
@@ -243,13 +243,8 @@ def report_compare(request: HttpRequest, share: ShareLink, lesion_id: int) -> Ht
     """Two photos of a shared lesion side by side and overlaid, as the patient sees them (`?a=&b=`;
     default: the first and the last photo). Only lesions the link covers, only their photos."""
     lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
-    photos = list(lesion.photos.order_by("taken_at", "id"))
-    context: dict = {"share": share, "patient_name": share.shown_name, "lesion": lesion, "photos": photos}
-    if len(photos) >= 2:
-        a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
-        pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
-        result = comparison.photo_pair_compare(pair)
-        context |= {"pair": pair, "result": result, "data": comparison_data(result, request, _compare_links(share))}
+    context = compare_page_context(request, lesion, _compare_links(share))
+    context |= {"share": share, "patient_name": share.shown_name}
     return render(request, "sharing/report_compare.html", context)
 
 
