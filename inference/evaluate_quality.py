@@ -237,6 +237,9 @@ def evaluate(data_dir: Path, out_dir: Path, statistics: LesionStatistics | None 
     return report
 
 
+REFUSAL_KEYS = ("refused", "refused_benign", "refused_malignant")  # per set of real lesion photos
+
+
 def card_summary(report: dict) -> dict:
     """The refusal figures a model card carries: per set of real lesions, and for non-lesion photos.
 
@@ -247,7 +250,7 @@ def card_summary(report: dict) -> dict:
         "the lesion photos of every source)",
         "report": "reports/not_assessable.md",
         "real_lesions_refused": {
-            name: {k: g[k] for k in ("images", "refused", "refused_benign", "refused_malignant")}
+            name: {"images": g["images"], **{k: g[k] for k in REFUSAL_KEYS}}
             for name, g in report["lesions_by_set"].items()
         },
         "non_lesion_refused": {
@@ -269,13 +272,12 @@ def card_record(card_path: Path, report: dict) -> None:
     card["not_assessable"] = card_summary(report)
     # Beside the accuracy figures of the same photos, where /learn/model/ shows them per source.
     metrics = card.get("metrics", {})
+    rows = {f"{source} val": row for source, row in metrics.get("validation_per_source", {}).items()}
+    if "ham10000_test" in metrics:
+        rows["ham10000 test"] = metrics["ham10000_test"]
     for name, group in report["lesions_by_set"].items():
-        source, split = name.rsplit(" ", 1)
-        row = metrics.get("ham10000_test") if (source, split) == ("ham10000", "test") else None
-        if split == "val":
-            row = metrics.get("validation_per_source", {}).get(source)
-        if row is not None:
-            row.update({k: group[k] for k in ("refused", "refused_benign", "refused_malignant")})
+        if name in rows:
+            rows[name].update({k: group[k] for k in REFUSAL_KEYS})
     card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
