@@ -20,6 +20,12 @@ type when the user gave it (`[1, 1]` clinical, `[1, 0]` dermoscopy, `[0, 0]` det
 scoring uses instead of the detected one. Pass it as `Context(photo_type="clinical")`; every
 `Prediction` says which type was used and whether it was detected or given. Older models give
 `photo_type=None`.
+
+Feature checks. A model whose card has a `feature_checks` section has two more output columns,
+computed on the CNN's pooled features (`training.feature_checks`): the distance from the lesion
+photos it learnt from and the probability that the photo shows skin with no lesion. Above the
+card's limits the `Prediction` carries a `refusal` (the reason, worded for the patient, from
+`inference.quality`) and the callers store "not assessable" instead of the probabilities.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from inference.quality import NO_LESION_VISIBLE, NOT_LESION, Assessment, assess
 from training.preprocessing import (
     CLASSES,
     MALIGNANT,
@@ -70,6 +77,9 @@ class Prediction:
     photo_type_detected: str | None = None  # what the model saw, even when the user said otherwise
     photo_type_given: bool = False  # True when Context.photo_type overrode the detection
     clinical_probability: float | None = None  # the detector's probability that the photo is clinical
+    feature_distance: float | None = None  # distance from the training lesion photos (None: no feature checks)
+    no_lesion_probability: float | None = None  # the probability that it shows skin with no lesion
+    refusal: str = ""  # why the probabilities should not be shown (the feature checks); empty: they may be
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same fields."""
@@ -82,15 +92,21 @@ class Prediction:
             "photo_type_detected": self.photo_type_detected,
             "photo_type_given": self.photo_type_given,
             "clinical_probability": self.clinical_probability,
+            "feature_distance": self.feature_distance,
+            "no_lesion_probability": self.no_lesion_probability,
+            "refusal": self.refusal,
         }
 
 
 @dataclass(frozen=True)
 class Scores:
-    """Raw outputs for a batch: `(n, 7)` probabilities and `(n,)` clinical probabilities (NaN: no detector)."""
+    """Raw outputs for a batch: `(n, 7)` probabilities and `(n,)` clinical probabilities (NaN: no detector),
+    feature distances and no-lesion probabilities (NaN: no feature checks), each the mean over the views."""
 
     probabilities: np.ndarray
     clinical_probability: np.ndarray
+    feature_distance: np.ndarray | None = None
+    no_lesion_probability: np.ndarray | None = None
 
 
 def read_card(model_dir: Path) -> dict:
@@ -179,6 +195,7 @@ class Classifier:
         self.uses_metadata = bool(card.get("metadata_input"))
         self.views = int(card.get("test_time_augmentation", 1))
         self.detects_photo_type = bool(card.get("photo_type"))
+        self.feature_checks: dict | None = card.get("feature_checks") or None
         self.runtime = runtime
         self._served = served if served is not None else (lambda inputs: model.predict_on_batch(inputs))
         # Neither Keras nor TFLite documents thread safety; a worker thread pool must not interleave calls.
@@ -210,7 +227,10 @@ class Classifier:
             expected_in = [expected_in, (None, METADATA_SIZE)]
         if card.get("photo_type"):
             expected_in = [*expected_in, (None, PHOTO_TYPE_SIZE)]
-        expected_out = (None, len(CLASSES) + (1 if card.get("photo_type") else 0))
+        expected_out = (
+            None,
+            len(CLASSES) + (1 if card.get("photo_type") else 0) + (2 if card.get("feature_checks") else 0),
+        )
         found_in = [tuple(s) for s in model.input_shape] if isinstance(model.input_shape, list) else model.input_shape
         if tuple(found_in) != tuple(expected_in) or tuple(model.output_shape) != expected_out:
             raise ModelUnavailable(
@@ -257,10 +277,7 @@ class Classifier:
             return []
         contexts = contexts or [None] * len(images)
         scores = self.scores(self.inputs(images), contexts)
-        return [
-            self._prediction(row, clinical, context)
-            for row, clinical, context in zip(scores.probabilities, scores.clinical_probability, contexts, strict=True)
-        ]
+        return [self._prediction(scores, index, context) for index, context in enumerate(contexts)]
 
     def probabilities(self, batch: np.ndarray, contexts: list[Context | None] | None = None) -> np.ndarray:
         """`(n, 7)` float64 probabilities for a prepared batch, combined over the card's views."""
@@ -279,11 +296,36 @@ class Classifier:
             # eager call). TFLite: one interpreter call for all views.
             output = np.asarray(self._served(inputs), dtype=np.float64)
         probabilities = combine_views(output[:, : len(CLASSES)], self.views)
+        n = len(batch)
         if self.detects_photo_type:
-            clinical = output[:, len(CLASSES)].reshape(self.views, len(batch)).mean(axis=0)
+            clinical = output[:, len(CLASSES)].reshape(self.views, n).mean(axis=0)
         else:
-            clinical = np.full(len(batch), np.nan)
-        return Scores(probabilities, clinical)
+            clinical = np.full(n, np.nan)
+        distance = no_lesion = np.full(n, np.nan)
+        if self.feature_checks:
+            columns = self.feature_checks["columns"]
+            distance = output[:, columns["feature_distance"]].reshape(self.views, n).mean(axis=0)
+            no_lesion = output[:, columns["no_lesion_probability"]].reshape(self.views, n).mean(axis=0)
+        return Scores(probabilities, clinical, distance, no_lesion)
+
+    def assessment(self, image: Image.Image, refusal: str = "") -> Assessment:
+        """The whole not-assessable decision for a photo this model scored: the pixel checks of
+        `inference.quality` (their distance check only for a model without feature checks), then the
+        prediction's `refusal`."""
+        verdict = assess(image, distance_check=not self.feature_checks)
+        if verdict.ok and refusal:
+            return Assessment(False, refusal, verdict.scores)
+        return verdict
+
+    def refusal(self, feature_distance: float, no_lesion_probability: float) -> str:
+        """The feature checks' reason not to show a photo's probabilities ("" when they may be shown)."""
+        if not self.feature_checks:
+            return ""
+        if feature_distance > self.feature_checks["distance_above"]:
+            return NOT_LESION
+        if no_lesion_probability > self.feature_checks["no_lesion_above"]:
+            return NO_LESION_VISIBLE
+        return ""
 
     def heatmap(self, image: Image.Image, context: Context | None = None, class_name: str | None = None):
         """The Grad-CAM `inference.heatmap.Heatmap` of one image, computed on the Keras model.
@@ -311,8 +353,9 @@ class Classifier:
             self._explained_model = keras.Model(image, self.model.get_layer("logits")(features(image)))
         return self._explained_model
 
-    def _prediction(self, row: np.ndarray, clinical: float, context: Context | None) -> Prediction:
-        row = np.clip(row, 0.0, None)
+    def _prediction(self, scores: Scores, index: int, context: Context | None) -> Prediction:
+        clinical = float(scores.clinical_probability[index])
+        row = np.clip(scores.probabilities[index], 0.0, None)
         row = row / row.sum()  # float32 softmax sums to 1 only within ~1e-7
         probabilities = {name: float(p) for name, p in zip(CLASSES, row, strict=True)}
         detected = given = None
@@ -327,8 +370,21 @@ class Classifier:
             photo_type=given or detected,
             photo_type_detected=detected,
             photo_type_given=given is not None,
-            clinical_probability=None if np.isnan(clinical) else float(clinical),
+            clinical_probability=None if np.isnan(clinical) else clinical,
+            **self._checked(scores, index),
         )
+
+    def _checked(self, scores: Scores, index: int) -> dict[str, Any]:
+        """The feature-check fields of one photo's Prediction (nothing when the model has none)."""
+        if not self.feature_checks or scores.feature_distance is None or scores.no_lesion_probability is None:
+            return {}
+        distance = float(scores.feature_distance[index])
+        no_lesion = float(scores.no_lesion_probability[index])
+        return {
+            "feature_distance": distance,
+            "no_lesion_probability": no_lesion,
+            "refusal": self.refusal(distance, no_lesion),
+        }
 
 
 _classifiers: dict[Path, Classifier] = {}

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.quality import assess
 from training.preprocessing import CLASSES, MALIGNANT, open_image, prepare_image
 from training.source_metrics import source_metrics
 from training.sources import EXTERNAL_SOURCES, SHARED_DATA, Sample, load_samples
@@ -61,8 +60,10 @@ def score_served(samples: list[Sample], model_dir: Path | None = None) -> dict[s
         scores = classifier.scores(batch)
         probabilities.append(scores.probabilities)
         clinical.append(scores.clinical_probability)
-        for image in images:
-            verdict = assess(image)
+        for index, image in enumerate(images):
+            verdict = classifier.assessment(
+                image, classifier.refusal(scores.feature_distance[index], scores.no_lesion_probability[index])
+            )
             assessable.append(verdict.ok)
             reasons.append(verdict.reason)
     return {
@@ -103,6 +104,35 @@ def set_metrics(samples: list[Sample], probabilities: np.ndarray, outputs: dict 
     return result
 
 
+VIEW_COUNTS = (1, 2, 4, 8)
+
+
+def views_comparison(samples: list[Sample], model_dir: Path | None, counts=VIEW_COUNTS) -> dict[str, dict]:
+    """Malignant AUC and calibration error of the served model with each number of test-time views
+    (dihedral views, logits averaged): how many views the card should use, chosen on validation."""
+    from inference.engine import get_classifier
+
+    classifier = get_classifier(model_dir)
+    images = np.stack(
+        [prepare_image(open_image(s.path, classifier.input_size), classifier.input_size) for s in samples]
+    ).astype(np.float32)
+    served, out = classifier.views, {}
+    try:
+        for count in counts:
+            classifier.views = count
+            probabilities = np.concatenate(
+                [
+                    classifier.scores(images[start : start + BATCH]).probabilities
+                    for start in range(0, len(images), BATCH)
+                ]
+            )
+            metrics = source_metrics(samples, probabilities)
+            out[str(count)] = {k: metrics[k] for k in ("malignant_roc_auc", "malignant_calibration_error")}
+    finally:
+        classifier.views = served
+    return out
+
+
 def _plot_roc(name: str, samples: list[Sample], curves: dict[str, np.ndarray], path: Path) -> None:
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -131,6 +161,34 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _views_lines(report: dict) -> list[str]:
+    """The test-time views table (validation parts only), if it was measured."""
+    if not report.get("views"):
+        return []
+    counts = list(next(iter(report["views"].values())))
+    mean = {c: float(np.mean([v[c]["malignant_roc_auc"] for v in report["views"].values()])) for c in counts}
+    return [
+        "## Test-time views (validation parts)",
+        "",
+        f"The served model averages its logits over {report.get('served_views', '?')} dihedral views (rotations and "
+        "mirrors). Malignant AUC / calibration error with each number of views, everything else as served; each "
+        "view is one more pass of the CNN (`make bench` times them):",
+        "",
+        "| set | " + " | ".join(f"{c} view{'s' if c != '1' else ''}" for c in counts) + " |",
+        "|---|" + "---:|" * len(counts),
+        *(
+            f"| {name} | "
+            + " | ".join(
+                f"{_fmt(v[c]['malignant_roc_auc'])} / {_fmt(v[c]['malignant_calibration_error'], 2)}" for c in counts
+            )
+            + " |"
+            for name, v in report["views"].items()
+        ),
+        "| mean AUC | " + " | ".join(_fmt(mean[c]) for c in counts) + " |",
+        "",
+    ]
 
 
 def markdown(report: dict) -> str:
@@ -187,6 +245,7 @@ def markdown(report: dict) -> str:
         "ISIC 2017's validation part has few melanomas (see its SOURCE.md), so its AUC and sensitivities are "
         "noisy; its refusal and false-alarm figures are the solid part.",
         "",
+        *_views_lines(report),
         "## ROC per set",
         "",
         *(f"![{name}]({file})" for name, file in report["figures"].items()),
@@ -195,7 +254,9 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def evaluate(model_dir: Path | None, out_dir: Path, data_root: Path = SHARED_DATA, reference: bool = True) -> dict:
+def evaluate(
+    model_dir: Path | None, out_dir: Path, data_root: Path = SHARED_DATA, reference: bool = True, views: bool = True
+) -> dict:
     """Score every set, write `external.json`, `external.md` and `external_roc_<set>.png` into `out_dir`."""
     import matplotlib
 
@@ -208,6 +269,7 @@ def evaluate(model_dir: Path | None, out_dir: Path, data_root: Path = SHARED_DAT
         "model_version": classifier.version,
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "metadata": "blank",
+        "served_views": classifier.views,
         "sets": {},
         "figures": {},
     }
@@ -224,6 +286,8 @@ def evaluate(model_dir: Path | None, out_dir: Path, data_root: Path = SHARED_DAT
         figure = f"external_roc_{name.replace(' ', '_')}.png"
         _plot_roc(name, samples, curves, out_dir / figure)
         report["figures"][name] = figure
+        if views and name.endswith(" val"):
+            report.setdefault("views", {})[name] = views_comparison(samples, model_dir)
         logger.info(
             "%s: %s", name, json.dumps({k: v for k, v in report["sets"][name].items() if k != "recall_per_class"})
         )
@@ -241,10 +305,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports")
     parser.add_argument("--data-root", type=Path, default=SHARED_DATA, help="folder with ham10000*/ and external/")
     parser.add_argument("--no-reference", action="store_true", help="skip sklesion even if installed")
+    parser.add_argument("--no-views", action="store_true", help="skip the comparison of test-time view counts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    report = evaluate(args.model_dir, args.out, args.data_root, reference=not args.no_reference)
+    report = evaluate(
+        args.model_dir, args.out, args.data_root, reference=not args.no_reference, views=not args.no_views
+    )
     for name, m in report["sets"].items():
         print(f"{name}: AUC {_fmt(m['malignant_roc_auc'])}, refused {_pct(m['refused']['all'])}")
     return 0

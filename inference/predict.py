@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_IMAGE
 
     from inference.engine import Context, ModelUnavailable, get_classifier  # imports TensorFlow, so only now
-    from inference.quality import assess
 
     try:
         classifier = get_classifier(args.model_dir)
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         predictions = classifier.predict_batch([image for _, image in opened], [context] * len(opened))
         for (path, image), prediction in zip(opened, predictions, strict=True):
-            verdict = assess(image)
+            verdict = classifier.assessment(image, prediction.refusal)
             if args.json:
                 record = {"path": str(path), **prediction.as_dict(), "assessable": verdict.ok, "reason": verdict.reason}
                 print(json.dumps(record), flush=True)

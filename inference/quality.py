@@ -253,10 +253,16 @@ def load_statistics(path: Path = STATS_FILE) -> LesionStatistics:
 
 
 def assess_features(
-    values: np.ndarray, statistics: LesionStatistics | None = None, *, contrast: float | None = None
+    values: np.ndarray,
+    statistics: LesionStatistics | None = None,
+    *,
+    contrast: float | None = None,
+    distance_check: bool = True,
 ) -> Assessment:
     """The decision for already computed `features()` and `lesion_contrast()` (None: that check is
-    skipped): the first check that fails gives the reason."""
+    skipped): the first check that fails gives the reason. `distance_check=False` leaves out the
+    distance over these statistics: a model with feature checks (`training.feature_checks`) judges
+    that on the CNN's own features, which refuse more non-lesions and fewer real lesions."""
     statistics = statistics or load_statistics()
     value = dict(zip(FEATURE_NAMES, (float(v) for v in values), strict=True))
     distance = float(statistics.distance(values)[0])
@@ -275,7 +281,7 @@ def assess_features(
         return Assessment(False, NOT_COLOUR, scores)
     if value["log_laplacian_variance"] < BLURRY_BELOW:
         return Assessment(False, BLURRY, scores)
-    if distance > statistics.distance_above:
+    if distance_check and distance > statistics.distance_above:
         return Assessment(False, NOT_SKIN if value["skin_hue_fraction"] < SKIN_HUE_BELOW else NOT_LESION, scores)
     # Last: skin that passes every other check but shows no lesion (the patient missed the mole).
     if contrast is not None and contrast < LESION_CONTRAST_BELOW:
@@ -283,6 +289,11 @@ def assess_features(
     return Assessment(True, "", scores)
 
 
-def assess(image: Image.Image, statistics: LesionStatistics | None = None) -> Assessment:
-    """Can the classifier's output for `image` be trusted enough to show? If not, why not."""
-    return assess_features(features(image), statistics, contrast=lesion_contrast(image))
+def assess(
+    image: Image.Image, statistics: LesionStatistics | None = None, *, distance_check: bool = True
+) -> Assessment:
+    """Can the classifier's output for `image` be trusted enough to show? If not, why not.
+
+    Pass `distance_check=False` for a model with feature checks; its `Prediction.refusal` is then
+    the rest of the decision."""
+    return assess_features(features(image), statistics, contrast=lesion_contrast(image), distance_check=distance_check)

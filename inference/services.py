@@ -215,12 +215,13 @@ def _not_assessable(analysis: Analysis, reason: str) -> Analysis:
     return _finish_without_result(analysis, Analysis.Status.NOT_ASSESSABLE, reason)
 
 
-def _assessable(image: Image.Image) -> str:
-    """Empty if the model may score `image`, else the reason it may not (see inference.quality)."""
+def _assessable(image: Image.Image, classifier: "Classifier") -> str:
+    """Empty if the model may score `image`, else the reason it may not (see inference.quality; a
+    model with feature checks judges "unlike a lesion" itself, after predicting)."""
     from inference import quality
 
     try:
-        assessment = quality.assess(image)
+        assessment = quality.assess(image, distance_check=not classifier.feature_checks)
     except (OSError, ValueError, KeyError):
         # Missing or stale statistics must not stop analyses: score the photo as before.
         logger.exception("The photo quality checks could not run; analysing anyway")
@@ -374,7 +375,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
             f"This analysis asked for model {analysis.model_version}, but the server runs "
             f"{classifier.version}. Re-run it with the current model.",
         )
-    reason = _assessable(image)
+    reason = _assessable(image, classifier)
     if reason:
         return _not_assessable(analysis, reason)
     context = analysis_context(analysis.photo)
@@ -386,6 +387,8 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
             Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.PENDING, error=str(exc))
             raise RetryableAnalysisError(str(exc)) from exc
         return _fail(analysis, f"The model could not analyse this photo ({exc}).")
+    if prediction.refusal:
+        return _not_assessable(analysis, prediction.refusal)
 
     if Photo.objects.filter(pk=photo_id).values_list("photo_type", flat=True).first() != context.photo_type:
         # The patient corrected the photo type while this ran: analysis_rerun reset the row to

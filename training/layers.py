@@ -84,3 +84,51 @@ class MalignantRecalibration(keras.layers.Layer):
             "c": self.c,
             "d": self.d,
         }
+
+
+@keras.saving.register_keras_serializable(package="skinsite")
+class LesionFeatureChecks(keras.layers.Layer):
+    """Two checks on the CNN's pooled features: is this a lesion photo like those it learnt from?
+
+    Input: pooled features (n, d). Output (n, 2):
+    - column 0, the distance from the lesion photos of every source: a probabilistic-PCA
+      Mahalanobis distance, sqrt(sum_i z_i^2 / var_i + |r|^2 / residual_var) where z are the
+      coordinates of x - mean on the top principal components and r the rest. A cat, a motorbike
+      or a microscope slide lands far away even when its colours look like skin;
+    - column 1, the probability that the photo shows skin with no lesion (a logistic regression on
+      the L2-normalised features, lesion photos against plain skin from the same phone photos).
+
+    All weights are fixed (fitted by `training.feature_checks`), so the layer has no trainable part.
+    """
+
+    def __init__(self, dims: int = 1280, components: int = 128, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dims, self.components = int(dims), int(components)
+        self.mean = self.add_weight(shape=(self.dims,), initializer="zeros", trainable=False, name="mean")
+        self.basis = self.add_weight(
+            shape=(self.dims, self.components), initializer="zeros", trainable=False, name="basis"
+        )
+        self.inverse_variance = self.add_weight(
+            shape=(self.components,), initializer="ones", trainable=False, name="inverse_variance"
+        )
+        self.inverse_residual_variance = self.add_weight(
+            shape=(), initializer="ones", trainable=False, name="inverse_residual_variance"
+        )
+        self.skin_kernel = self.add_weight(
+            shape=(self.dims, 1), initializer="zeros", trainable=False, name="skin_kernel"
+        )
+        self.skin_bias = self.add_weight(shape=(1,), initializer="zeros", trainable=False, name="skin_bias")
+
+    def call(self, features):
+        ops = keras.ops
+        centred = features - self.mean
+        z = ops.matmul(centred, self.basis)
+        residual = ops.maximum(ops.sum(centred * centred, axis=-1) - ops.sum(z * z, axis=-1), 0.0)
+        squared = ops.sum(z * z * self.inverse_variance, axis=-1) + residual * self.inverse_residual_variance
+        distance = ops.sqrt(ops.maximum(squared, 0.0))
+        unit = features / ops.maximum(ops.sqrt(ops.sum(features * features, axis=-1, keepdims=True)), 1e-12)
+        no_lesion = ops.sigmoid(ops.matmul(unit, self.skin_kernel) + self.skin_bias)
+        return ops.concatenate([distance[:, None], no_lesion], axis=-1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": self.dims, "components": self.components}

@@ -232,32 +232,59 @@ def exported_model(cnn, detector: PhotoTypeDetector, fusion: TypedFusion, recali
     """The served Keras model: image, metadata, photo_type in; 7 probabilities + clinical probability out."""
     import keras
 
-    from training.layers import PhotoTypeGate
+    from training.layers import MalignantRecalibration, PhotoTypeGate
 
     clean = keras.Model.from_config(cnn.get_config(), custom_objects=None)
     clean.set_weights(cnn.get_weights())
-    features_model = keras.Model(clean.inputs, clean.get_layer("head_dropout").input, name="lesion_features")
-    image = keras.Input(clean.input_shape[1:], name="image")
+    layers = {
+        "lesion_features": keras.Model(clean.inputs, clean.get_layer("head_dropout").input, name="lesion_features"),
+        "logits": keras.layers.Dense(len(CLASSES), name="logits"),
+        "photo_type_detector": keras.layers.Dense(1, activation="sigmoid", name="photo_type_detector"),
+        "photo_type_gate": PhotoTypeGate(name="photo_type_gate"),
+        "fusion": keras.layers.Concatenate(name="fusion"),
+        "fusion_calibration": keras.layers.Dense(len(CLASSES), name="fusion_calibration"),
+        "probabilities": keras.layers.Softmax(name="probabilities"),
+    }
+    if recalibration is not None:
+        layers["malignant_recalibration"] = MalignantRecalibration(
+            MALIGNANT_INDEX, recalibration.a, recalibration.c, recalibration.d, name="malignant_recalibration"
+        )
+    model = served_graph(layers, clean.input_shape[1:])
+    layers["logits"].set_weights(clean.get_layer("logits").get_weights())
+    layers["photo_type_detector"].set_weights([detector.kernel, detector.bias])
+    layers["fusion_calibration"].set_weights([fusion.kernel, fusion.bias])
+    return model
+
+
+SERVED_LAYERS = (
+    "lesion_features",
+    "logits",
+    "photo_type_detector",
+    "photo_type_gate",
+    "fusion",
+    "fusion_calibration",
+    "probabilities",
+    "malignant_recalibration",
+)
+
+
+def served_graph(layers: dict, image_shape: tuple):
+    """Wire the served model from its layers (`SERVED_LAYERS`, `malignant_recalibration` optional, and
+    `feature_checks` when the not-assessable feature checks are built in: two more output columns)."""
+    import keras
+
+    image = keras.Input(image_shape, name="image")
     meta = keras.Input((METADATA_SIZE,), name="metadata")
     given = keras.Input((2,), name="photo_type")
-    features = features_model(image)
-    logits_layer = keras.layers.Dense(len(CLASSES), name="logits")
-    logits = logits_layer(features)
-    logits_layer.set_weights(clean.get_layer("logits").get_weights())
-    detector_layer = keras.layers.Dense(1, activation="sigmoid", name="photo_type_detector")
-    clinical = detector_layer(features)
-    detector_layer.set_weights([detector.kernel, detector.bias])
-    typed = PhotoTypeGate(name="photo_type_gate")([clinical, given, logits])
-    joined = keras.layers.Concatenate(name="fusion")([logits, meta, typed])
-    dense = keras.layers.Dense(len(CLASSES), name="fusion_calibration")
-    scores = dense(joined)
-    dense.set_weights([fusion.kernel, fusion.bias])
-    probabilities = keras.layers.Softmax(name="probabilities")(scores)
-    if recalibration is not None:
-        from training.layers import MalignantRecalibration
-
-        probabilities = MalignantRecalibration(
-            MALIGNANT_INDEX, recalibration.a, recalibration.c, recalibration.d, name="malignant_recalibration"
-        )([probabilities, typed])
-    out = keras.layers.Concatenate(name="probabilities_and_clinical")([probabilities, clinical])
+    features = layers["lesion_features"](image)
+    logits = layers["logits"](features)
+    clinical = layers["photo_type_detector"](features)
+    typed = layers["photo_type_gate"]([clinical, given, logits])
+    probabilities = layers["probabilities"](layers["fusion_calibration"](layers["fusion"]([logits, meta, typed])))
+    if "malignant_recalibration" in layers:
+        probabilities = layers["malignant_recalibration"]([probabilities, typed])
+    outputs = [probabilities, clinical]
+    if "feature_checks" in layers:
+        outputs.append(layers["feature_checks"](features))
+    out = keras.layers.Concatenate(name="probabilities_and_clinical")(outputs)
     return keras.Model([image, meta, given], out, name="lesion_classifier_multisource")

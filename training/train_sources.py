@@ -290,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         },
     )
+    # The not-assessable checks on this CNN's features, built into the exported model.
+    from training.feature_checks import extend
+
+    extend(args.out, samples=samples)
     logger.info("Done in %.0fs", time.monotonic() - started)
     return 0
 

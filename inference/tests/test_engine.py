@@ -58,6 +58,9 @@ def test_prediction_is_a_distribution_over_the_seven_classes(classifier, testdat
             "photo_type_detected": prediction.photo_type_detected,
             "photo_type_given": False,
             "clinical_probability": prediction.clinical_probability,
+            "feature_distance": prediction.feature_distance,
+            "no_lesion_probability": prediction.no_lesion_probability,
+            "refusal": prediction.refusal,
         }
 
 

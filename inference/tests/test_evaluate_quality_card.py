@@ -27,6 +27,8 @@ def test_the_refusal_rates_go_into_the_card_beside_the_accuracy_of_the_same_phot
             "isic2017 val": _group(0.03, 0.03, None),  # no row for it in this card: left out there
         },
         "non_lesion": {"images": 181, "rejection_rate": 0.94},
+        "plain_skin": {"photos": 141, "images": 564, "refused": 507, "rate": 0.899},
+        "feature_checks": {"distance_above": 78.8, "no_lesion_above": 0.94},
         "targets": {"met": False},
     }
     card_record(card_path, report)
@@ -45,5 +47,7 @@ def test_the_refusal_rates_go_into_the_card_beside_the_accuracy_of_the_same_phot
     assert written["metrics"]["ham10000_test"]["refused_malignant"] == 0.01
     section = written["not_assessable"]
     assert section["non_lesion_refused"] == {"images": 181, "rate": 0.94}
+    assert section["plain_skin_refused"] == {"photos": 141, "images": 564, "rate": 0.899}
+    assert "feature checks" in section["checks"]
     assert section["real_lesions_refused"]["isic2017 val"]["refused_malignant"] is None
     assert section["targets"]["met"] is False
