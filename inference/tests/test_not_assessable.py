@@ -109,3 +109,25 @@ def test_the_pdf_report_says_not_assessable(client_alice, landscape):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Not assessable" in " ".join(text.split())
     assert analysis.error.split()[-1] in text
+
+
+def _cat_jpeg() -> bytes:
+    import skimage.data
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(skimage.data.chelsea()).save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_a_photo_only_the_model_can_tell_from_a_lesion_ends_not_assessable(lesion):
+    """A ginger cat passes exposure, focus, colour and contrast; the served model's feature checks
+    refuse it after predicting, and nothing of the prediction is stored."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(_cat_jpeg())) as image:
+        assert quality.assess(image, distance_check=False).ok
+    photo = services.photo_create(lesion=lesion, upload=upload(_cat_jpeg()))
+    analysis = analysis_run(photo_id=photo.pk)
+    assert (analysis.status, analysis.error) == (Analysis.Status.NOT_ASSESSABLE, quality.NOT_LESION)
+    assert analysis.probabilities is None and not analysis.heatmap
