@@ -96,13 +96,13 @@ def cnn_of(served):
         return served.get_layer("lesion_classifier")  # HAM10000-only models nest it whole
     except ValueError:
         pass
-    features = served.get_layer("lesion_features")  # multi-source models: features, then logits
-    image = keras.Input(features.input_shape[1:], name="image")
-    pooled = features(image)
+    # Multi-source models: features, then logits. Built on the features model's own graph (its input
+    # and pooled output), not around it, so a CNN fine-tuned again and again stays one level deep.
+    features = served.get_layer("lesion_features")
     dense = keras.layers.Dense(len(served.get_layer("logits").get_weights()[1]), name="logits")
-    logits = dense(keras.layers.Dropout(0.3, name="head_dropout")(pooled))
+    logits = dense(keras.layers.Dropout(0.3, name="head_dropout")(features.output))
     dense.set_weights(served.get_layer("logits").get_weights())
-    return keras.Model(image, logits, name="lesion_classifier")
+    return keras.Model(features.input, logits, name="lesion_classifier")
 
 
 def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
