@@ -317,13 +317,15 @@ class Classifier:
             return Assessment(False, refusal, verdict.scores)
         return verdict
 
-    def refusal(self, feature_distance: float, no_lesion_probability: float) -> str:
-        """The feature checks' reason not to show a photo's probabilities ("" when they may be shown)."""
+    def refusal(self, feature_distance: float, no_lesion_probability: float, limits: dict | None = None) -> str:
+        """The feature checks' reason not to show a photo's probabilities ("" when they may be shown);
+        `limits` (`distance_above`, `no_lesion_above`) other than the card's, for evaluating them."""
         if not self.feature_checks:
             return ""
-        if feature_distance > self.feature_checks["distance_above"]:
+        limits = limits or self.feature_checks
+        if feature_distance > limits["distance_above"]:
             return NOT_LESION
-        if no_lesion_probability > self.feature_checks["no_lesion_above"]:
+        if no_lesion_probability > limits["no_lesion_above"]:
             return NO_LESION_VISIBLE
         return ""
 
