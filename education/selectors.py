@@ -187,6 +187,12 @@ class InstalledModel:
     # None when the card has none; and what data the points were measured on.
     bands: dict | None = None
     operating_points_data: str = ""
+    # The not-assessable check's record in the card (`not_assessable`): the share of photos that are not
+    # lesions, and of patches of plain skin from phone photos, that it refused; None when not recorded.
+    non_lesion_refused: float | None = None
+    non_lesion_images: int | None = None
+    plain_skin_refused: float | None = None
+    plain_skin_images: int | None = None
 
     @property
     def network(self) -> str:
@@ -315,6 +321,9 @@ def installed_model() -> InstalledModel | None:
     backbone = _mapping(card.get("backbone"))
     training = _mapping(card.get("training"))
     metadata = card.get("metadata_input")
+    not_assessable = _mapping(card.get("not_assessable"))
+    non_lesion = _mapping(not_assessable.get("non_lesion_refused"))
+    plain_skin = _mapping(not_assessable.get("plain_skin_refused"))
     return InstalledModel(
         version=_text(card["version"]),
         created=_created(card.get("created")),
@@ -341,4 +350,8 @@ def installed_model() -> InstalledModel | None:
         licence=_text(card.get("licence")),
         bands=operating_bands(card),
         operating_points_data=_text(_mapping(card.get("operating_points")).get("data")),
+        non_lesion_refused=_number(non_lesion.get("rate")),
+        non_lesion_images=_count(non_lesion.get("images")),
+        plain_skin_refused=_number(plain_skin.get("rate")),
+        plain_skin_images=_count(plain_skin.get("images")),
     )

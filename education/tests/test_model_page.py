@@ -208,3 +208,19 @@ def test_page_says_when_the_change_threshold_was_set_on_another_model(client, co
     html = client.get("/learn/model/").content.decode()
     said = f"set on the scores of an earlier model ({study_model})" in html
     assert said == (installed_model().version != study_model)
+
+
+def test_the_not_assessable_rates_come_from_the_card(client, committed_model):
+    """The share of non-lesion photos and of plain skin turned away, as evaluate_quality recorded it."""
+    section = committed_model["not_assessable"]
+    html = " ".join(client.get(URL).content.decode().split())
+    non, skin = section["non_lesion_refused"], section["plain_skin_refused"]
+    assert f"{percent(non['rate'])} of {non['images']} photos that show no lesion" in html
+    assert f"{percent(skin['rate'])} of {skin['images']} patches of plain skin" in html
+
+
+def test_a_card_without_the_refusal_record_says_no_rate(client, settings, tmp_path, committed_model):
+    card = {k: v for k, v in committed_model.items() if k != "not_assessable"}
+    install_card(settings, tmp_path, card)
+    html = client.get(URL).content.decode()
+    assert "photos that show no lesion" not in html and '"not assessable"' in html
