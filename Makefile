@@ -73,10 +73,11 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 # Multi-source fine-tuning from the served model's CNN (about an hour on 2 CPU cores), then the
-# photo-type detector, the fusion, export and card. The HAM10000-only recipe: python -m training.train.
-VERSION ?= multisource-mnv2-0.5-$(shell date +%Y%m%d)
+# photo-type detector, the fusion, export (float16 TFLite weights, as served), card and the not-assessable
+# feature checks. The HAM10000-only recipe: python -m training.train.
+VERSION ?= multisource-lite0-$(shell date +%Y%m%d)
 train: venv
-	$(PY) -m training.train_sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION)
+	$(PY) -m training.train_sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION) --tflite-float16
 
 # Our model on the held-out test split, the sklesion reference on the same split (if installed),
 # the served model source by source (reports/external.md), then the not-assessable checks per set
