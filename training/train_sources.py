@@ -232,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="store the served TFLite file's weights as float16 (half the size; within 5e-3 of model.keras)",
     )
+    p.add_argument(
+        "--feature-checks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="fit the not-assessable feature checks into the exported model (training.feature_checks)",
+    )
     p.add_argument("--seed", type=int, default=20180814)
     p.add_argument("--version", required=True)
     args = p.parse_args(argv)
@@ -290,10 +296,11 @@ def main(argv: list[str] | None = None) -> int:
             "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         },
     )
-    # The not-assessable checks on this CNN's features, built into the exported model.
-    from training.feature_checks import extend
+    if args.feature_checks:
+        # The not-assessable checks on this CNN's features, built into the exported model.
+        from training.feature_checks import extend
 
-    extend(args.out, samples=samples)
+        extend(args.out, samples=samples)
     logger.info("Done in %.0fs", time.monotonic() - started)
     return 0
 
