@@ -56,6 +56,7 @@ def test_an_unknown_photo_type_is_refused():
 
 def test_older_models_say_no_photo_type(classifier, monkeypatch):
     monkeypatch.setattr(classifier, "detects_photo_type", False)
+    monkeypatch.setattr(classifier, "feature_checks", None)  # older models have neither
     monkeypatch.setattr(classifier, "_served", lambda inputs: _old_model_output(classifier, inputs))
     prediction = classifier.predict(Image.new("RGB", (64, 64), (200, 150, 130)))
     assert prediction.photo_type is None and prediction.clinical_probability is None
