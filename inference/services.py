@@ -216,12 +216,11 @@ def _not_assessable(analysis: Analysis, reason: str) -> Analysis:
 
 
 def _assessable(image: Image.Image, classifier: "Classifier") -> str:
-    """Empty if the model may score `image`, else the reason it may not (see inference.quality; a
-    model with feature checks judges "unlike a lesion" itself, after predicting)."""
-    from inference import quality
-
+    """Empty if the model may score `image`, else the reason it may not: the pixel checks of
+    inference.quality, before the CNN runs (a model with feature checks judges "unlike a lesion"
+    itself, in `Prediction.refusal`)."""
     try:
-        assessment = quality.assess(image, distance_check=not classifier.feature_checks)
+        assessment = classifier.assessment(image)
     except (OSError, ValueError, KeyError):
         # Missing or stale statistics must not stop analyses: score the photo as before.
         logger.exception("The photo quality checks could not run; analysing anyway")
