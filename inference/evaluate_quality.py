@@ -8,6 +8,12 @@ their covariance: 3,000 images pin them down) and the whole validation split; th
 only ever scored. The non-lesion set (`inference.nonlesion_samples`) is never used to fit: it holds
 the photos shipped by scikit-image and scikit-learn, generated frames, and test-split lesions
 spoiled (too dark, too bright, blurred). Needs scikit-image (requirements-dev.txt).
+
+Scoring judges every photo as the worker does: the pixel checks, then the served model's own
+feature checks when its card has them (`--model-dir`; `training.feature_checks`), in which case the
+statistics' distance is left out. The report also gives the plain-skin corners of every
+validation-part phone photo, and what the feature checks' validation-percentile limits alone would
+have refused.
 """
 
 from __future__ import annotations
