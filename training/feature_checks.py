@@ -148,9 +148,8 @@ def skin_corners(path: Path) -> list[Image.Image]:
         image = source.convert("RGB")
     width, height = image.size
     side = min(width, height) // CORNER_SIDE
-    return [image.crop((x, y, x + side, y + side)) for x, y in [(0, 0), (width - side, 0), (0, height - side)]] + [
-        image.crop((width - side, height - side, width, height))
-    ]
+    corners = [(0, 0), (width - side, 0), (0, height - side), (width - side, height - side)]
+    return [image.crop((x, y, x + side, y + side)) for x, y in corners]
 
 
 def pooled_features(model, images: list[Image.Image], batch_size: int = 64) -> np.ndarray:
