@@ -15,6 +15,10 @@ centre square crop) and refuses, with a reason a patient can act on, what is:
 - skin with nothing standing out in the middle (`lesion_contrast`: the patient missed the mole),
   its limit chosen on training parts.
 
+A served model with feature checks (`training.feature_checks`) judges "unlike a lesion photo" and
+"plain skin" on its CNN's own features instead of the statistics' distance, which refused old
+dermatoscopes' melanomas; its callers pass `distance_check=False` (`Classifier.assessment`).
+
 Only numpy and Pillow are imported, so the web process and the tests can use it cheaply, and it
 does not depend on the CNN: a retrained model needs no new statistics.
 """
