@@ -96,7 +96,7 @@ class LesionFeatureChecks(keras.layers.Layer):
       coordinates of x - mean on the top principal components and r the rest. A cat, a motorbike
       or a microscope slide lands far away even when its colours look like skin;
     - column 1, the probability that the photo shows skin with no lesion (a logistic regression on
-      the L2-normalised features, lesion photos against plain skin from the same phone photos).
+      the L2-normalised features, lesion photos against plain skin from training-part phone photos).
 
     All weights are fixed (fitted by `training.feature_checks`), so the layer has no trainable part.
     """

@@ -10,6 +10,8 @@ come without it, then a temperature is fitted on its grouped out-of-fold scores.
 
 `exported_model` assembles the served Keras model: `image`, `metadata`, `photo_type` in; the 7
 probabilities and the clinical probability out (one tensor of 8, so the TFLite file has one output).
+`served_graph` does the wiring, for the export and for `training.feature_checks`, which appends
+the not-assessable checks' two columns (10 in all).
 """
 
 from __future__ import annotations
