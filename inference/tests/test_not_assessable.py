@@ -131,3 +131,23 @@ def test_a_photo_only_the_model_can_tell_from_a_lesion_ends_not_assessable(lesio
     analysis = analysis_run(photo_id=photo.pk)
     assert (analysis.status, analysis.error) == (Analysis.Status.NOT_ASSESSABLE, quality.NOT_LESION)
     assert analysis.probabilities is None and not analysis.heatmap
+
+
+def test_plain_skin_beside_a_phone_photographed_mole_ends_not_assessable(lesion):
+    """A corner of a validation-part phone photo: skin that passes every pixel check (even the lesion
+    contrast); the model's no-lesion check turns it away with the reason that tells what to do."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    path = Path(__file__).resolve().parents[2] / "testdata" / "pad_ufes20" / "PAT_55_84_506.jpg"
+    with Image.open(path) as photo:
+        side = min(photo.size) // 3
+        corner = photo.convert("RGB").crop((0, 0, side, side))
+    assert quality.assess(corner, distance_check=False).ok
+    out = io.BytesIO()
+    corner.save(out, format="JPEG", quality=95)
+    skin = services.photo_create(lesion=lesion, upload=upload(out.getvalue()))
+    analysis = analysis_run(photo_id=skin.pk)
+    assert (analysis.status, analysis.error) == (Analysis.Status.NOT_ASSESSABLE, quality.NO_LESION_VISIBLE)
+    assert analysis.probabilities is None
