@@ -65,18 +65,13 @@ def _phone_jpeg(seed: int = 0) -> bytes:
 
 def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
     """One 12 MP phone JPEG as the worker and the CLI handle it: reduced-scale decode, checks, prediction."""
-    from inference import quality
     from training.preprocessing import WORK_MIN, open_image
 
     size = max(classifier.input_size, WORK_MIN)
 
-    def checks(image: Image.Image) -> None:
-        # The worker's pixel checks (the statistics' distance only for a model without feature checks).
-        quality.assess(image, distance_check=not classifier.feature_checks)
-
     def served(payload: bytes) -> None:
         image = open_image(io.BytesIO(payload), size)
-        checks(image)
+        classifier.assessment(image)  # the worker's pixel checks, before the CNN
         classifier.predict(image)  # its feature checks come with the prediction
 
     def full_decode(payload: bytes) -> None:
@@ -87,7 +82,7 @@ def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
     image = open_image(io.BytesIO(data), size)
     steps = {
         "decode_reduced_scale": _summary(_latencies(lambda p: open_image(io.BytesIO(p), size), [data], rounds * 4)),
-        "not_assessable_checks": _summary(_latencies(lambda _: checks(image), [data], rounds * 4)),
+        "not_assessable_checks": _summary(_latencies(lambda _: classifier.assessment(image), [data], rounds * 4)),
         "predict": _summary(_latencies(lambda _: classifier.predict(image), [data], rounds * 4)),
     }
     return {
@@ -191,12 +186,10 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
     runtimes: dict[str, dict] = {}
     runtimes[served], classifier = _runtime(served, photos, rounds, batch_size)
 
-    from inference import heatmap, quality
+    from inference import heatmap
 
     heat = _latencies(lambda data: heatmap.overlay_jpeg(img := _decode(data), classifier.heatmap(img)), photos, rounds)
-    checks = _latencies(
-        lambda data: quality.assess(_decode(data), distance_check=not classifier.feature_checks), photos, rounds
-    )
+    checks = _latencies(lambda data: classifier.assessment(_decode(data)), photos, rounds)
     phone = _phone_photo(classifier, _phone_jpeg(), rounds)
     if keras and served != "keras":
         runtimes["keras"], reference = _runtime("keras", photos, rounds, batch_size)

@@ -312,10 +312,7 @@ class Classifier:
         """The whole not-assessable decision for a photo this model scored: the pixel checks of
         `inference.quality` (their distance check only for a model without feature checks), then the
         prediction's `refusal`."""
-        verdict = assess(image, distance_check=not self.feature_checks)
-        if verdict.ok and refusal:
-            return Assessment(False, refusal, verdict.scores)
-        return verdict
+        return assess(image, distance_check=not self.feature_checks, refusal=refusal)
 
     def refusal(self, feature_distance: float, no_lesion_probability: float, limits: dict | None = None) -> str:
         """The feature checks' reason not to show a photo's probabilities ("" when they may be shown);

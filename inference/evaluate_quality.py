@@ -34,7 +34,6 @@ from inference.quality import (
     NOT_LESION,
     NOT_SKIN,
     STATS_FILE,
-    Assessment,
     LesionStatistics,
     assess_features,
     features,
@@ -122,11 +121,10 @@ def _decision(
 ):
     """The served decision: the pixel checks, then (when they pass) the model's feature checks."""
     classifier = _classifier()
-    decision = assess_features(values, statistics, contrast=contrast, distance_check=not classifier.feature_checks)
     refusal = classifier.refusal(*checked, limits=_LIMITS[0]) if checked is not None else ""
-    if decision.ok and refusal:
-        return Assessment(False, refusal, decision.scores)
-    return decision
+    return assess_features(
+        values, statistics, contrast=contrast, distance_check=not classifier.feature_checks, refusal=refusal
+    )
 
 
 def _features_of_samples(samples: list[Sample]) -> np.ndarray:

@@ -262,11 +262,13 @@ def assess_features(
     *,
     contrast: float | None = None,
     distance_check: bool = True,
+    refusal: str = "",
 ) -> Assessment:
     """The decision for already computed `features()` and `lesion_contrast()` (None: that check is
     skipped): the first check that fails gives the reason. `distance_check=False` leaves out the
     distance over these statistics: a model with feature checks (`training.feature_checks`) judges
-    that on the CNN's own features, which refuse more non-lesions and fewer real lesions."""
+    that on the CNN's own features, which refuse more non-lesions and fewer real lesions; their
+    reason, when they refuse, is `refusal`, the last check."""
     statistics = statistics or load_statistics()
     value = dict(zip(FEATURE_NAMES, (float(v) for v in values), strict=True))
     distance = float(statistics.distance(values)[0])
@@ -290,14 +292,22 @@ def assess_features(
     # Last: skin that passes every other check but shows no lesion (the patient missed the mole).
     if contrast is not None and contrast < LESION_CONTRAST_BELOW:
         return Assessment(False, NO_LESION_VISIBLE, scores)
+    if refusal:
+        return Assessment(False, refusal, scores)
     return Assessment(True, "", scores)
 
 
 def assess(
-    image: Image.Image, statistics: LesionStatistics | None = None, *, distance_check: bool = True
+    image: Image.Image,
+    statistics: LesionStatistics | None = None,
+    *,
+    distance_check: bool = True,
+    refusal: str = "",
 ) -> Assessment:
     """Can the classifier's output for `image` be trusted enough to show? If not, why not.
 
-    Pass `distance_check=False` for a model with feature checks; its `Prediction.refusal` is then
-    the rest of the decision."""
-    return assess_features(features(image), statistics, contrast=lesion_contrast(image), distance_check=distance_check)
+    For a model with feature checks pass `distance_check=False` and its `Prediction.refusal`
+    (`Classifier.assessment` does)."""
+    return assess_features(
+        features(image), statistics, contrast=lesion_contrast(image), distance_check=distance_check, refusal=refusal
+    )
