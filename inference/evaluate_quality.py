@@ -104,16 +104,13 @@ def _classifier():
 
 def _check_values(images: list[Image.Image]) -> list[tuple[float, float] | None]:
     """The feature checks' (distance, no-lesion probability) of each image (None: the model has none)."""
+    from training.feature_checks import served_values
+
     classifier = _classifier()
     if not classifier.feature_checks:
         return [None] * len(images)
-    out: list[tuple[float, float] | None] = []
-    for start in range(0, len(images), 32):
-        scores = classifier.scores(classifier.inputs(images[start : start + 32]))
-        out += [
-            (float(d), float(n)) for d, n in zip(scores.feature_distance, scores.no_lesion_probability, strict=True)
-        ]
-    return out
+    distance, no_lesion = served_values(classifier, images)
+    return [(float(d), float(n)) for d, n in zip(distance, no_lesion, strict=True)]
 
 
 def _decision(

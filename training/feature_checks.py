@@ -227,15 +227,23 @@ def attach(model, checks: FeatureChecks | None):
     return served
 
 
-def _served_values(classifier, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
-    """Served distance and no-lesion probability (mean over the card's views) of each photo."""
-    distance, no_lesion = [], []
-    for start in range(0, len(group), 32):
-        images = [open_image(s.path, classifier.input_size) for s in group[start : start + 32]]
-        scores = classifier.scores(classifier.inputs(images))
+def served_values(classifier, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+    """The served distance and no-lesion probability (mean over the card's views) of each image."""
+    distance, no_lesion = [np.empty(0)], [np.empty(0)]
+    for start in range(0, len(images), 32):
+        scores = classifier.scores(classifier.inputs(images[start : start + 32]))
         distance.append(scores.feature_distance)
         no_lesion.append(scores.no_lesion_probability)
     return np.concatenate(distance), np.concatenate(no_lesion)
+
+
+def _served_values(classifier, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """`served_values` of photos, decoded 256 at a time."""
+    parts = [
+        served_values(classifier, [open_image(s.path, classifier.input_size) for s in group[start : start + 256]])
+        for start in range(0, len(group), 256)
+    ]
+    return np.concatenate([d for d, _ in parts]), np.concatenate([n for _, n in parts])
 
 
 def set_limits(classifier, samples: list[Sample]) -> dict:
