@@ -40,7 +40,7 @@ from inference.quality import (
     lesion_contrast,
     load_statistics,
 )
-from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_split
+from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_split, write_card
 from training.preprocessing import open_image
 from training.sources import SOURCES, Sample, load_samples
 
@@ -393,7 +393,7 @@ def card_record(card_path: Path, report: dict) -> None:
     for name, group in report["lesions_by_set"].items():
         if name in rows:
             rows[name].update({k: group[k] for k in REFUSAL_KEYS})
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_card(card_path, card)
 
 
 def _feature_check_limits() -> dict | None:

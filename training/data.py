@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -133,6 +134,11 @@ def load_or_create_split(
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, recorded in the model card to pin the exact split."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_card(path: Path, card: dict) -> None:
+    """Write a model card as every step that changes one does: indented, UTF-8, one trailing newline."""
+    Path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def split_summary(rows: list[SplitRow]) -> dict[str, dict[str, int]]:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.data import file_sha256
+from training.data import file_sha256, write_card
 from training.preprocessing import CLASSES, open_image, prepare_image
 from training.sources import SOURCES, Sample, load_samples
 
@@ -274,6 +274,13 @@ def set_limits(classifier, samples: list[Sample]) -> dict:
     }
 
 
+LIMITS_SET_ON = (
+    f"the largest per-source {LIMIT_QUANTILE}th percentile of the served values (mean over the card's views) on "
+    "each source's validation part, raised above the highest value of every malignant training photo "
+    "(highest_of_malignant_training_photos)"
+)
+
+
 def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
     return {
         "columns": {"feature_distance": columns, "no_lesion_probability": columns + 1},
@@ -284,9 +291,7 @@ def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
         "(each source weighing the same) against plain skin from the four corners of every training-part "
         "PAD-UFES-20 phone photo; C chosen by grouped 5-fold log loss on those parts",
         "fitted_on": fitted_on,
-        "limits_set_on": f"the largest per-source {LIMIT_QUANTILE}th percentile of the served values (mean over the "
-        "card's views) on each source's validation part, raised above the highest value of every malignant "
-        "training photo (highest_of_malignant_training_photos)",
+        "limits_set_on": LIMITS_SET_ON,
         **limits,
         "refuses": "a photo whose distance is above distance_above (does not look like a close-up of a skin lesion) "
         "or whose no-lesion probability is above no_lesion_above (no lesion stands out)",
@@ -300,7 +305,6 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     import keras
 
     import training.layers  # noqa: F401 - registers the custom layers
-    from inference.engine import Classifier
     from training.export import export_tflite
 
     card_path = model_dir / "model_card.json"
@@ -331,25 +335,20 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     card["serving"].update({"bytes": tflite.stat().st_size, "sha256": file_sha256(tflite)})
     model_file = model_dir / "model.keras"
     card["model_file"].update({"bytes": model_file.stat().st_size, "sha256": file_sha256(model_file)})
-    # Written first without limits: the served classifier below reads the card to find its columns.
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    limits = set_limits(Classifier.load(model_dir), samples)
-    card[CARD_KEY] = card_section(fitted_on, limits, columns)
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    logger.info("Feature-check limits %s", json.dumps(limits))
-    return card[CARD_KEY]
+    # Written first without limits: the served classifier that sets them reads the card for its columns.
+    write_card(card_path, card)
+    return relimit(model_dir, samples)
 
 
-def relimit(model_dir: Path) -> dict:
-    """Set the limits of a model's existing checks again (`set_limits`), in its card."""
+def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict:
+    """Set the limits of a model's checks (`set_limits`) and write them into its card."""
     from inference.engine import Classifier
 
     card_path = model_dir / "model_card.json"
     card = json.loads(card_path.read_text(encoding="utf-8"))
-    limits = set_limits(Classifier.load(model_dir), load_samples())
-    card[CARD_KEY].update(limits)
-    card[CARD_KEY]["limits_set_on"] = card_section({}, limits, 0)["limits_set_on"]
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    limits = set_limits(Classifier.load(model_dir), samples if samples is not None else load_samples())
+    card[CARD_KEY].update(limits, limits_set_on=LIMITS_SET_ON)
+    write_card(card_path, card)
     logger.info("Feature-check limits %s", json.dumps(limits))
     return card[CARD_KEY]
 

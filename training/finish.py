@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from training.augment import AUGMENTATION_DESCRIPTION
-from training.data import DEFAULT_SPLIT_FILE, file_sha256
+from training.data import DEFAULT_SPLIT_FILE, file_sha256, write_card
 from training.export import export_tflite
 from training.metrics import compute_metrics, softmax, summary_metrics
 from training.model import BACKBONES, Backbone
@@ -343,6 +343,6 @@ def finish(
         "attribute the authors, share alike. " + " ".join(LICENCES.values()),
         "data_attributions": LICENCES,
     }
-    (out_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_card(out_dir / "model_card.json", card)
     logger.info("HAM10000 test: %s", json.dumps({k: v for k, v in ham_test.items() if k != "recall_per_class"}))
     return card

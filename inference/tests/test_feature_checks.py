@@ -102,3 +102,39 @@ def test_a_model_without_feature_checks_refuses_nothing_itself(classifier, monke
     image = dict(package_samples())["skimage:chelsea"]
     # Without the model's checks, the statistics' distance (inference.quality) judges the photo.
     assert classifier.assessment(image) == quality.assess(image)
+
+
+def test_the_limits_are_set_again_from_served_values_and_written_into_the_card(tmp_path):
+    """`python -m training.feature_checks --limits-only` on a copy of the served model, with the committed
+    photos standing in for each source's validation part and for the malignant training photos."""
+    import csv
+    import json
+    import shutil
+
+    from conftest import TESTDATA
+    from training.feature_checks import LIMITS_SET_ON, relimit, served_values
+    from training.sources import SOURCES, Sample
+
+    with (TESTDATA / "metadata.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [(TESTDATA / f"{row['image_id']}.jpg", row["dx"]) for row in csv.DictReader(fh)]
+    val = [Sample(SOURCES[i % len(SOURCES)], path, dx, path.stem, "val") for i, (path, dx) in enumerate(rows)]
+    train = [Sample("ham10000", path, dx, path.stem, "train") for path, dx in rows if dx in ("mel", "bcc", "akiec")]
+    model_dir = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model_dir)
+
+    section = relimit(model_dir, val + train)
+
+    classifier = Classifier.load(model_dir)
+    highest = served_values(classifier, [_open(s.path) for s in train])
+    expected_distance = max(
+        float(highest[0].max()),
+        *(
+            float(np.percentile(served_values(classifier, [_open(s.path) for s in val if s.source == source])[0], 99.5))
+            for source in SOURCES
+        ),
+    )
+    assert section["distance_above"] == pytest.approx(expected_distance, abs=1e-3)
+    assert section["highest_of_malignant_training_photos"]["photos"] == len(train)
+    assert section["no_lesion_above"] >= section["highest_of_malignant_training_photos"]["no_lesion"]
+    assert section["limits_set_on"] == LIMITS_SET_ON
+    assert json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))["feature_checks"] == section
