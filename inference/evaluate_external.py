@@ -48,16 +48,18 @@ def evaluation_sets(data_root: Path = SHARED_DATA) -> dict[str, list[Sample]]:
 
 
 def score_served(samples: list[Sample], model_dir: Path | None = None) -> dict[str, np.ndarray]:
-    """The served model's outputs for `samples`: probabilities, photo type, assessable (and reason)."""
+    """The served model's outputs for `samples`: probabilities, photo type, assessable (and reason), and
+    the prepared model inputs (`images`, uint8), for scoring them again without decoding."""
     from inference.engine import get_classifier
 
     classifier = get_classifier(model_dir)
-    probabilities, clinical, assessable, reasons = [], [], [], []
+    probabilities, clinical, assessable, reasons, prepared = [], [], [], [], []
     for start in range(0, len(samples), BATCH):
         chunk = samples[start : start + BATCH]
         images = [open_image(s.path, classifier.input_size) for s in chunk]
-        batch = np.stack([prepare_image(image, classifier.input_size) for image in images]).astype(np.float32)
-        scores = classifier.scores(batch)
+        batch = np.stack([prepare_image(image, classifier.input_size) for image in images])
+        prepared.append(batch)
+        scores = classifier.scores(batch.astype(np.float32))
         probabilities.append(scores.probabilities)
         clinical.append(scores.clinical_probability)
         for index, image in enumerate(images):
@@ -71,6 +73,7 @@ def score_served(samples: list[Sample], model_dir: Path | None = None) -> dict[s
         "clinical_probability": np.concatenate(clinical),
         "assessable": np.array(assessable, dtype=bool),
         "reasons": np.array(reasons, dtype=object),
+        "images": np.concatenate(prepared),
     }
 
 
@@ -107,22 +110,22 @@ def set_metrics(samples: list[Sample], probabilities: np.ndarray, outputs: dict 
 VIEW_COUNTS = (1, 2, 4, 8)
 
 
-def views_comparison(samples: list[Sample], model_dir: Path | None, counts=VIEW_COUNTS) -> dict[str, dict]:
+def views_comparison(
+    samples: list[Sample], images: np.ndarray, model_dir: Path | None, counts=VIEW_COUNTS
+) -> dict[str, dict]:
     """Malignant AUC and calibration error of the served model with each number of test-time views
-    (dihedral views, logits averaged): how many views the card should use, chosen on validation."""
+    (dihedral views, logits averaged) on `images` (`score_served`'s prepared inputs): how many views
+    the card should use, chosen on validation."""
     from inference.engine import get_classifier
 
     classifier = get_classifier(model_dir)
-    images = np.stack(
-        [prepare_image(open_image(s.path, classifier.input_size), classifier.input_size) for s in samples]
-    ).astype(np.float32)
     served, out = classifier.views, {}
     try:
         for count in counts:
             classifier.views = count
             probabilities = np.concatenate(
                 [
-                    classifier.scores(images[start : start + BATCH]).probabilities
+                    classifier.scores(images[start : start + BATCH].astype(np.float32)).probabilities
                     for start in range(0, len(images), BATCH)
                 ]
             )
@@ -287,7 +290,7 @@ def evaluate(
         _plot_roc(name, samples, curves, out_dir / figure)
         report["figures"][name] = figure
         if views and name.endswith(" val"):
-            report.setdefault("views", {})[name] = views_comparison(samples, model_dir)
+            report.setdefault("views", {})[name] = views_comparison(samples, outputs["images"], model_dir)
         logger.info(
             "%s: %s", name, json.dumps({k: v for k, v in report["sets"][name].items() if k != "recall_per_class"})
         )
