@@ -105,6 +105,31 @@ def cnn_of(served):
     return keras.Model(features.input, logits, name="lesion_classifier")
 
 
+def at_size(cnn, image_size: int):
+    """`cnn` for `image_size` px input: the same weights in the same network built for that size
+    (convolutions, batch norms and the head do not depend on it), or `cnn` itself if it already is.
+    Lets a run start from a served model at another size (`--init-from M --image-size 224`)."""
+    if cnn.input_shape[1] == image_size:
+        return cnn
+    from training.finish import backbone_of
+    from training.model import DEFAULT_WEIGHTS_DIR, build_model
+
+    resized, _ = build_model(backbone_of(cnn), image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True)
+    source = {w.path: w for w in cnn.weights}
+    if sorted(source) != sorted(w.path for w in resized.weights):
+        raise ValueError(f"{cnn.name} does not match a {image_size} px {backbone_of(cnn).key} network")
+    for weight in resized.weights:
+        weight.assign(source[weight.path].numpy())
+    return resized
+
+
+def served_cnn(model_dir: Path, image_size: int):
+    """The CNN of the served model in `model_dir`, for `image_size` px input."""
+    import keras
+
+    return at_size(cnn_of(keras.saving.load_model(Path(model_dir) / "model.keras", compile=False)), image_size)
+
+
 def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
     import keras
@@ -122,7 +147,7 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     weights = balanced_weights(train_samples, source_share=share).astype(np.float32)
     labels = labels_of(train_samples)
     if args.init_from:
-        cnn = cnn_of(keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False))
+        cnn = served_cnn(args.init_from, args.image_size)
         base = cnn
     else:
         cnn, base = build_model(
@@ -253,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     images = load_sample_images(samples, args.image_size, args.cache_dir)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args.cnn and args.cnn.name.endswith(".weights.h5"):  # a stopped run's best epoch
-        cnn = cnn_of(keras.saving.load_model(Path(args.init_from) / "model.keras", compile=False))
+        cnn = served_cnn(args.init_from, args.image_size)
         cnn.load_weights(args.cnn)
         history = {"where": f"best epoch saved in {args.cnn}", "epochs": []}
         if (args.cnn.parent / "history.json").is_file():  # the run that saved it
