@@ -76,19 +76,34 @@ class Assessment:
 
 
 def _square(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
-    """The centre square the model sees, as float RGB 0..1 (size x size x 3)."""
-    return np.asarray(centre_square(image, size), dtype=np.float64) / 255.0
+    """The centre square the model sees, as uint8 RGB (size x size x 3)."""
+    return np.asarray(centre_square(image, size), dtype=np.uint8)
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    """CIE L*a*b* (D65) of float sRGB 0..1; L 0..100, a and b about -100..100."""
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    matrix = np.array(
-        [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
-    )
-    xyz = linear @ matrix.T / np.array([0.95047, 1.0, 1.08883])
+# sRGB → linear light for each of the 256 byte values: a table instead of a power per pixel.
+_SRGB = np.arange(256) / 255.0
+_LINEAR = np.where(_SRGB <= 0.04045, _SRGB / 12.92, ((_SRGB + 0.055) / 1.055) ** 2.4)
+# sRGB (D65) → XYZ, divided by the white point: one matrix product per pixel.
+_XYZ = (
+    np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]])
+    / np.array([0.95047, 1.0, 1.08883])[:, None]
+).T
+
+
+def _lab(pixels: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of uint8 sRGB pixels; L 0..100, a and b about -100..100."""
+    xyz = _LINEAR[pixels] @ _XYZ
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+@lru_cache(maxsize=8)
+def _radius(n: int) -> np.ndarray:
+    """Each pixel's distance from the centre of an n x n square, 1 at the middle of an edge."""
+    yy, xx = np.mgrid[0:n, 0:n]
+    radius = np.hypot(yy - (n - 1) / 2, xx - (n - 1) / 2) / (n / 2)
+    radius.setflags(write=False)
+    return radius
 
 
 def _laplacian_variance(gray: np.ndarray) -> float:
@@ -99,12 +114,11 @@ def _laplacian_variance(gray: np.ndarray) -> float:
 
 def features(image: Image.Image) -> np.ndarray:
     """The statistics in `FEATURE_NAMES` for one Pillow image of any mode and size."""
-    rgb = _square(image)
-    lab = _lab(rgb)
+    pixels = _square(image)
+    rgb = pixels / 255.0
+    lab = _lab(pixels)
     lightness = lab[..., 0] / 100.0
-    hsv = np.asarray(
-        Image.fromarray((rgb * 255).round().astype(np.uint8)).convert("HSV"), dtype=np.float64
-    )  # H, S, V 0..255
+    hsv = np.asarray(Image.fromarray(pixels).convert("HSV"), dtype=np.float64)  # H, S, V 0..255
     hue_degrees = hsv[..., 0] * 360.0 / 255.0
     saturation = hsv[..., 1] / 255.0
     # Skin of every colour, and lesions on it, lie between red-magenta and yellow-orange; a pixel
@@ -118,9 +132,7 @@ def features(image: Image.Image) -> np.ndarray:
     magnitude = np.hypot(gx, gy)
 
     # Dermoscopy centres the lesion, usually darker than the skin around it.
-    n = rgb.shape[0]
-    yy, xx = np.mgrid[0:n, 0:n]
-    radius = np.hypot(yy - (n - 1) / 2, xx - (n - 1) / 2) / (n / 2)
+    radius = _radius(rgb.shape[0])
     centre = lightness[radius < 0.4].mean()
     border = lightness[(radius > 0.6) & (radius < 0.95)].mean()
 
@@ -173,10 +185,8 @@ def lesion_contrast(image: Image.Image) -> float:
     pixels = np.asarray(centre_square(image.convert("RGB"), CONTRAST_SIZE))
     closed = _rank_filter(_rank_filter(pixels, HAIR_FILTER, np.maximum), HAIR_FILTER, np.minimum)
     square = Image.fromarray(closed).filter(ImageFilter.GaussianBlur(1))
-    lab = _lab(np.asarray(square, dtype=np.float64) / 255.0)
-    n = CONTRAST_SIZE
-    yy, xx = np.mgrid[0:n, 0:n]
-    radius = np.hypot(yy - (n - 1) / 2, xx - (n - 1) / 2) / (n / 2)
+    lab = _lab(np.asarray(square))
+    radius = _radius(CONTRAST_SIZE)
     skin = np.median(lab[(radius > 0.8) & (radius < 0.98)], axis=0)
     distance = np.linalg.norm(lab - skin, axis=-1)
     return float(np.percentile(distance[radius < 0.75], 99.5))
