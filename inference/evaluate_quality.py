@@ -23,6 +23,8 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -91,37 +93,63 @@ SOURCE_QUANTILE = 97.5
 
 _FEATURES: dict[Path, np.ndarray] = {}  # per process: fitting and scoring look at the same photos
 _CONTRAST: dict[Path, float] = {}
-_CHECKED: dict[Path, tuple[float, float] | None] = {}  # the served model's feature-check values
-_MODEL_DIR: list[Path | None] = [None]  # the model whose feature checks count (None: the served default)
-_LIMITS: list[dict | None] = [None]  # other feature-check limits to judge with (None: the card's)
 
 
-def _classifier():
-    from inference.engine import get_classifier
+@dataclass
+class Judge:
+    """The served decision, as the worker makes it: the pixel checks with `statistics` (None: the
+    committed ones), then the feature checks of the model in `model_dir` (None: the served default)
+    with its card's limits, or with `limits` instead (what other limits would have refused)."""
 
-    return get_classifier(_MODEL_DIR[0])
+    statistics: LesionStatistics | None = None
+    model_dir: Path | None = None
+    limits: dict | None = None
+    checked: dict[Path, tuple[float, float] | None] = field(default_factory=dict)  # feature-check values per photo
 
+    @cached_property
+    def classifier(self):
+        from inference.engine import get_classifier
 
-def _check_values(images: list[Image.Image]) -> list[tuple[float, float] | None]:
-    """The feature checks' (distance, no-lesion probability) of each image (None: the model has none)."""
-    from training.feature_checks import served_values
+        return get_classifier(self.model_dir)
 
-    classifier = _classifier()
-    if not classifier.feature_checks:
-        return [None] * len(images)
-    distance, no_lesion = served_values(classifier, images)
-    return [(float(d), float(n)) for d, n in zip(distance, no_lesion, strict=True)]
+    def with_limits(self, limits: dict | None) -> Judge:
+        """The same judge (and its measured values) with other feature-check limits."""
+        return replace(self, limits=limits)
 
+    def check_values(self, images: list[Image.Image]) -> list[tuple[float, float] | None]:
+        """The feature checks' (distance, no-lesion probability) of each image (None: the model has none)."""
+        from training.feature_checks import served_values
 
-def _decision(
-    values: np.ndarray, contrast: float, checked: tuple[float, float] | None, statistics: LesionStatistics | None
-):
-    """The served decision: the pixel checks, then (when they pass) the model's feature checks."""
-    classifier = _classifier()
-    refusal = classifier.refusal(*checked, limits=_LIMITS[0]) if checked is not None else ""
-    return assess_features(
-        values, statistics, contrast=contrast, distance_check=not classifier.feature_checks, refusal=refusal
-    )
+        if not self.classifier.feature_checks:
+            return [None] * len(images)
+        distance, no_lesion = served_values(self.classifier, images)
+        return [(float(d), float(n)) for d, n in zip(distance, no_lesion, strict=True)]
+
+    def decide(self, values: np.ndarray, contrast: float, checked: tuple[float, float] | None):
+        """The pixel checks, then (when they pass) the model's feature checks."""
+        classifier = self.classifier
+        refusal = classifier.refusal(*checked, limits=self.limits) if checked is not None else ""
+        return assess_features(
+            values, self.statistics, contrast=contrast, distance_check=not classifier.feature_checks, refusal=refusal
+        )
+
+    def percentile_limits(self) -> dict | None:
+        """The feature-check limits at the validation parts' percentiles alone (before they were raised
+        above every malignant training photo), from the card; None when the model has no such record."""
+        quantiles = (self.classifier.feature_checks or {}).get("per_source_validation_quantiles")
+        if not quantiles:
+            return None
+        return {
+            "distance_above": max(v["distance"] for v in quantiles.values()),
+            "no_lesion_above": max(v["no_lesion"] for v in quantiles.values()),
+        }
+
+    def feature_check_limits(self) -> dict | None:
+        """The model's own feature-check limits (None: it has none)."""
+        checks = self.classifier.feature_checks
+        if not checks:
+            return None
+        return {"distance_above": checks["distance_above"], "no_lesion_above": checks["no_lesion_above"]}
 
 
 def _features_of_samples(samples: list[Sample]) -> np.ndarray:
@@ -129,24 +157,24 @@ def _features_of_samples(samples: list[Sample]) -> np.ndarray:
     return np.array([_FEATURES[s.path] for s in samples])
 
 
-def _measure(samples: list[Sample], *, refusals: bool = False) -> None:
-    """Fill the caches of `features()` and `lesion_contrast()` (and the model's feature checks) for
-    these photos (decoded once)."""
-    todo = [s for s in samples if s.path not in _FEATURES or (refusals and s.path not in _CHECKED)]
+def _measure(samples: list[Sample], judge: Judge | None = None) -> None:
+    """Fill the caches of `features()` and `lesion_contrast()` (and, given a judge, its model's
+    feature checks) for these photos (decoded once)."""
+    todo = [s for s in samples if s.path not in _FEATURES or (judge and s.path not in judge.checked)]
     for start in range(0, len(todo), 256):
         chunk = todo[start : start + 256]
         images = [open_image(s.path, 256) for s in chunk]
         for s, image in zip(chunk, images, strict=True):
             _FEATURES[s.path] = features(image)
             _CONTRAST[s.path] = lesion_contrast(image)
-        if refusals:
-            _CHECKED.update(zip((s.path for s in chunk), _check_values(images), strict=True))
+        if judge:
+            judge.checked.update(zip((s.path for s in chunk), judge.check_values(images), strict=True))
 
 
-def _assess_samples(samples: list[Sample], statistics: LesionStatistics | None) -> list:
+def _assess_samples(samples: list[Sample], judge: Judge) -> list:
     """The served decision (every check) for each photo."""
-    _measure(samples, refusals=True)
-    return [_decision(_FEATURES[s.path], _CONTRAST[s.path], _CHECKED[s.path], statistics) for s in samples]
+    _measure(samples, judge)
+    return [judge.decide(_FEATURES[s.path], _CONTRAST[s.path], judge.checked[s.path]) for s in samples]
 
 
 def fit_sources(out: Path = STATS_FILE) -> LesionStatistics:
@@ -183,7 +211,7 @@ def fit_sources(out: Path = STATS_FILE) -> LesionStatistics:
     return statistics
 
 
-def evaluate_sources(statistics: LesionStatistics | None = None) -> dict:
+def evaluate_sources(judge: Judge) -> dict:
     """Refusal rates of real lesion photos per set (HAM10000 test, each external validation part)."""
     samples = load_samples()
     sets = {
@@ -196,7 +224,7 @@ def evaluate_sources(statistics: LesionStatistics | None = None) -> dict:
     out = {}
     for name, group in sets.items():
         print(f"scoring {len(group)} {name} photos", file=sys.stderr)
-        decisions = _assess_samples(group, statistics)
+        decisions = _assess_samples(group, judge)
         refused = np.array([not d.ok for d in decisions])
         malignant = np.array([s.malignant for s in group])
         out[name] = {
@@ -209,24 +237,24 @@ def evaluate_sources(statistics: LesionStatistics | None = None) -> dict:
     return out
 
 
-def _measured(images: list[Image.Image]) -> list[tuple[np.ndarray, float, tuple[float, float] | None]]:
+def _measured(images: list[Image.Image], judge: Judge) -> list[tuple[np.ndarray, float, tuple[float, float] | None]]:
     """(features, lesion contrast, feature-check values) of each image: all a decision needs."""
-    checked = _check_values(images)
+    checked = judge.check_values(images)
     return [(features(image), lesion_contrast(image), c) for image, c in zip(images, checked, strict=True)]
 
 
-def _plain_skin_measured() -> tuple[int, list]:
+def _plain_skin_measured(judge: Judge) -> tuple[int, list]:
     """Skin with no lesion: the four corners of every validation-part phone photo (other patients
     than those the checks were fitted on), a larger set than the non-lesion set's one corner per
     large photo. Returns the number of photos and `_measured` of the corners."""
     from training.feature_checks import skin_corners
 
     photos = [s for s in load_samples(sources=("pad_ufes20",)) if s.split == "val"]
-    return len(photos), _measured([corner for s in photos for corner in skin_corners(s.path)])
+    return len(photos), _measured([corner for s in photos for corner in skin_corners(s.path)], judge)
 
 
-def _plain_skin(photos: int, measured: list, statistics: LesionStatistics | None) -> dict:
-    decisions = [_decision(v, c, checked, statistics) for v, c, checked in measured]
+def _plain_skin(photos: int, measured: list, judge: Judge) -> dict:
+    decisions = [judge.decide(v, c, checked) for v, c, checked in measured]
     refused = sum(not d.ok for d in decisions)
     return {
         "photos": photos,
@@ -237,10 +265,10 @@ def _plain_skin(photos: int, measured: list, statistics: LesionStatistics | None
     }
 
 
-def _non_lesion(names: list[str], measured: list, statistics: LesionStatistics | None) -> dict:
+def _non_lesion(names: list[str], measured: list, judge: Judge) -> dict:
     samples = []
     for name, (values, contrast, checked) in zip(names, measured, strict=True):
-        decision = _decision(values, contrast, checked, statistics)
+        decision = judge.decide(values, contrast, checked)
         distance = round(decision.scores["distance"], 2)
         samples.append({"name": name, "rejected": not decision.ok, "reason": decision.reason, "distance": distance})
     by_source: dict[str, dict] = {}
@@ -259,24 +287,11 @@ def _non_lesion(names: list[str], measured: list, statistics: LesionStatistics |
     }
 
 
-def _percentile_limits() -> dict | None:
-    """The feature-check limits at the validation parts' percentiles alone (before they were raised
-    above every malignant training photo), from the card; None when the model has no such record."""
-    checks = _classifier().feature_checks or {}
-    quantiles = checks.get("per_source_validation_quantiles")
-    if not quantiles:
-        return None
-    return {
-        "distance_above": max(v["distance"] for v in quantiles.values()),
-        "no_lesion_above": max(v["no_lesion"] for v in quantiles.values()),
-    }
-
-
 def _source(name: str) -> str:
     return name.split(":", 1)[0]
 
 
-def evaluate(data_dir: Path, out_dir: Path, statistics: LesionStatistics | None = None) -> dict:
+def evaluate(data_dir: Path, out_dir: Path, judge: Judge) -> dict:
     """Score the checks on test and validation lesions and on the non-lesion set; write the report."""
     started = time.monotonic()
     lesions: dict[str, dict] = {}
@@ -284,7 +299,7 @@ def evaluate(data_dir: Path, out_dir: Path, statistics: LesionStatistics | None 
     for split in ("val", "test"):
         ids = _split_ids(split)
         print(f"scoring {len(ids)} {split} lesions", file=sys.stderr)
-        decisions = _assess_samples([ham[i] for i in ids], statistics)
+        decisions = _assess_samples([ham[i] for i in ids], judge)
         rejected = [(image_id, d.reason) for image_id, d in zip(ids, decisions, strict=True) if not d.ok]
         lesions[split] = {
             "images": len(ids),
@@ -308,33 +323,28 @@ def evaluate(data_dir: Path, out_dir: Path, statistics: LesionStatistics | None 
     ):
         names.append(name)
         images.append(image)
-    non_measured = _measured(images)
-    skin_photos, skin_measured = _plain_skin_measured()
-    report = {
-        "non_lesion": _non_lesion(names, non_measured, statistics),
-        "plain_skin": _plain_skin(skin_photos, skin_measured, statistics),
+    non_measured = _measured(images, judge)
+    skin_photos, skin_measured = _plain_skin_measured(judge)
+    report: dict = {
+        "non_lesion": _non_lesion(names, non_measured, judge),
+        "plain_skin": _plain_skin(skin_photos, skin_measured, judge),
         "lesions": lesions,
-        "lesions_by_set": evaluate_sources(statistics),
-        "distance_limit": (statistics or load_statistics()).distance_above,
-        "feature_checks": _feature_check_limits(),
+        "lesions_by_set": evaluate_sources(judge),
+        "distance_limit": (judge.statistics or load_statistics()).distance_above,
+        "feature_checks": judge.feature_check_limits(),
         "targets": {"non_lesion_rejection_at_least": 0.95, "test_lesion_rejection_at_most": 0.05},
         "seconds": round(time.monotonic() - started, 1),
     }
-    alternative = _percentile_limits()
+    alternative = judge.percentile_limits()
     if alternative:
         # What the validation percentiles alone would have refused: the reason the limits were raised.
-        _LIMITS[0] = alternative
-        try:
-            report["percentile_limits_only"] = {
-                **alternative,
-                "non_lesion_rejection_rate": _non_lesion(names, non_measured, statistics)["rejection_rate"],
-                "plain_skin_rate": _plain_skin(skin_photos, skin_measured, statistics)["rate"],
-                "lesions_by_set": {
-                    name: {k: g[k] for k in REFUSAL_KEYS} for name, g in evaluate_sources(statistics).items()
-                },
-            }
-        finally:
-            _LIMITS[0] = None
+        other = judge.with_limits(alternative)
+        report["percentile_limits_only"] = {
+            **alternative,
+            "non_lesion_rejection_rate": _non_lesion(names, non_measured, other)["rejection_rate"],
+            "plain_skin_rate": _plain_skin(skin_photos, skin_measured, other)["rate"],
+            "lesions_by_set": {name: {k: g[k] for k in REFUSAL_KEYS} for name, g in evaluate_sources(other).items()},
+        }
     by_set = report["lesions_by_set"].values()
     report["targets"]["met"] = (
         report["non_lesion"]["rejection_rate"] >= 0.95
@@ -394,14 +404,6 @@ def card_record(card_path: Path, report: dict) -> None:
         if name in rows:
             rows[name].update({k: group[k] for k in REFUSAL_KEYS})
     write_card(card_path, card)
-
-
-def _feature_check_limits() -> dict | None:
-    """The served model's feature-check limits (None: it has none)."""
-    checks = _classifier().feature_checks
-    if not checks:
-        return None
-    return {"distance_above": checks["distance_above"], "no_lesion_above": checks["no_lesion_above"]}
 
 
 def _method(report: dict) -> list[str]:
@@ -549,10 +551,10 @@ def main(argv: list[str] | None = None) -> int:
         "--model-dir", type=Path, default=None, help="the model whose feature checks count (default: the served one)"
     )
     args = parser.parse_args(argv)
-    _MODEL_DIR[0] = args.model_dir
     if args.fit:
         fit_sources()
-    report = evaluate(args.data, args.out, LesionStatistics.from_json(json.loads(STATS_FILE.read_text())))
+    statistics = LesionStatistics.from_json(json.loads(STATS_FILE.read_text()))
+    report = evaluate(args.data, args.out, Judge(statistics, args.model_dir))
     if args.card:
         card_record(args.card, report)
     non, test = report["non_lesion"], report["lesions"]["test"]
