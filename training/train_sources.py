@@ -1,7 +1,7 @@
 """Train the classifier on HAM10000 and the external sets, and export it with its card (`make train`).
 
     python -m training.train_sources --out inference/model --version V [--init-from inference/model]
-        [--epochs 6] [--lr 1e-4] [--image-size 192] [--data-root ../shared/data]
+        [--epochs 6] [--lr 1e-4] [--image-size PX] [--data-root ../shared/data]
 
 1. Every source's images (`training.sources`: split by patient or lesion inside each source) are
    prepared once and cached (`var/cache`).
@@ -130,6 +130,16 @@ def served_cnn(model_dir: Path, image_size: int):
     return at_size(cnn_of(keras.saving.load_model(Path(model_dir) / "model.keras", compile=False)), image_size)
 
 
+FROM_IMAGENET_SIZE = 192  # the input side of a run from ImageNet without --image-size (every recorded one)
+
+
+def input_size_of(model_dir: Path | None) -> int:
+    """The input side of the served model in `model_dir` (its card says), or `FROM_IMAGENET_SIZE`."""
+    if model_dir is None:
+        return FROM_IMAGENET_SIZE
+    return int(json.loads((Path(model_dir) / "model_card.json").read_text(encoding="utf-8"))["input_size"])
+
+
 def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
     import keras
@@ -248,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-steps", type=int, default=0, help="steps per epoch (0: the whole training part)")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--image-size", type=int, default=192)
+    p.add_argument(
+        "--image-size", type=int, default=None, help="input side in px (default: the --init-from model's, else 192)"
+    )
     p.add_argument("--clinical-share", type=float, default=4.0, help="weight of the phone-photo source")
     p.add_argument("--tta", type=int, default=4, choices=(1, 2, 4, 8))
     p.add_argument("--fusion-metadata", action=argparse.BooleanOptionalAction, default=False)
@@ -274,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     import training.layers  # noqa: F401
 
     keras.utils.set_random_seed(args.seed)
+    args.image_size = args.image_size or input_size_of(args.init_from)
     samples = load_samples(args.data_root)
     images = load_sample_images(samples, args.image_size, args.cache_dir)
     args.work_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,21 +11,31 @@ import pytest
 SERVED = Path(__file__).resolve().parents[2] / "inference" / "model"
 
 
-def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
-    keras = pytest.importorskip("keras")
-    import training.layers  # noqa: F401 - custom layers in the served model file
-    from training.train_sources import at_size, served_cnn
+def test_a_run_from_a_served_model_keeps_its_input_size_unless_told():
+    from training.train_sources import FROM_IMAGENET_SIZE, input_size_of
 
-    cnn = served_cnn(SERVED, 192)
-    assert at_size(cnn, 192) is cnn
-    bigger = at_size(cnn, 224)
-    assert bigger.input_shape[1:] == (224, 224, 3)
-    for before, after in zip(cnn.weights, bigger.weights, strict=True):
+    card = json.loads((SERVED / "model_card.json").read_text(encoding="utf-8"))
+    assert input_size_of(SERVED) == card["input_size"]
+    assert input_size_of(None) == FROM_IMAGENET_SIZE
+
+
+def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
+    pytest.importorskip("keras")
+    import training.layers  # noqa: F401 - custom layers in the served model file
+    from training.train_sources import at_size, input_size_of, served_cnn
+
+    size = input_size_of(SERVED)
+    other = 160 if size != 160 else 192
+    cnn = served_cnn(SERVED, size)
+    assert cnn.input_shape[1:] == (size, size, 3)
+    assert at_size(cnn, size) is cnn
+    moved = at_size(cnn, other)
+    assert moved.input_shape[1:] == (other, other, 3)
+    for before, after in zip(cnn.weights, moved.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(before), np.asarray(after))
-    # Back at 192 px it is the same network: the same logits for the same photos.
-    images = np.random.default_rng(0).integers(0, 256, (2, 192, 192, 3)).astype(np.float32)
+    assert np.isfinite(moved.predict_on_batch(np.zeros((1, other, other, 3), np.float32))).all()
+    # Back at its own size it is the same network: the same logits for the same photos.
+    images = np.random.default_rng(0).integers(0, 256, (2, size, size, 3)).astype(np.float32)
     np.testing.assert_allclose(
-        at_size(bigger, 192).predict_on_batch(images), cnn.predict_on_batch(images), rtol=1e-5, atol=1e-5
+        at_size(moved, size).predict_on_batch(images), cnn.predict_on_batch(images), rtol=1e-5, atol=1e-5
     )
-    assert np.isfinite(bigger.predict_on_batch(np.zeros((1, 224, 224, 3), np.float32))).all()
-    assert isinstance(bigger, keras.Model)
