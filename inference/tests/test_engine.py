@@ -179,7 +179,7 @@ def test_broken_card_is_model_unavailable(tmp_path):
         ({"classes": ["benign", "malignant"]}, "model classes"),
         ({"malignant_classes": ["mel"]}, "malignant classes"),
         ({"input_size": "big"}, "input_size"),
-        ({"input_size": 224}, "the card says"),
+        ({"input_size": 160}, "the card says"),  # not the committed model's input size
     ],
 )
 def test_card_that_does_not_fit_the_model_is_refused(tmp_path, changes, message):
