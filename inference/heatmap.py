@@ -3,7 +3,7 @@
 Grad-CAM (Selvaraju et al., 2017) weights each channel of the last convolutional feature map by
 the mean gradient of the predicted class's score with respect to it, sums the channels and keeps
 the positive part: the regions that pushed the model towards its answer. The map is as coarse as
-the last convolution (6 x 6 at 192 px, for MobileNetV2 and EfficientNet-Lite0 alike), so it
+the last convolution (1/32 of the input: 7 x 7 for the served 224 px model, 6 x 6 at 192 px), so it
 shows *where*, not fine detail.
 
 TensorFlow is imported lazily (only the worker computes heatmaps). The model is walked as a

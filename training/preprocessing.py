@@ -24,7 +24,7 @@ from inference.classes import (
 from inference.classes import CLASS_LABELS as CLASS_NAMES  # noqa: F401  (re-exported)
 from inference.classes import MALIGNANT_CLASSES as MALIGNANT  # noqa: F401  (re-exported)
 
-DEFAULT_IMAGE_SIZE = 192  # the committed model's input; the model card is the authority
+DEFAULT_IMAGE_SIZE = 192  # the HAM10000-only recipe's input; a served model's is its card's `input_size`
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
 PREPROCESSING_VERSION = 1
 PREPROCESSING_DESCRIPTION = (
