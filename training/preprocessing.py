@@ -30,9 +30,9 @@ PREPROCESSING_VERSION = 1
 PREPROCESSING_DESCRIPTION = (
     "EXIF orientation applied; converted to RGB (transparency composited on white, 16-bit and "
     "float greyscale rescaled to 0..255); centre square crop of the shorter side; bilinear resize "
-    "to {size}x{size}; uint8 RGB 0..255 fed as float32. The model scales to -1..1 itself "
-    "(MobileNetV2 convention: x / 127.5 - 1)."
+    "to {size}x{size}; uint8 RGB 0..255 fed as float32. The model scales to -1..1 itself: {scaling}."
 )
+MOBILENET_SCALING = "x / 127.5 - 1, the MobileNetV2 convention"
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -172,6 +172,6 @@ def combine_views(probabilities: np.ndarray, views: int) -> np.ndarray:
     return combined / combined.sum(axis=1, keepdims=True)
 
 
-def describe(size: int) -> str:
-    """The preprocessing description recorded in the model card."""
-    return PREPROCESSING_DESCRIPTION.format(size=size)
+def describe(size: int, scaling: str = MOBILENET_SCALING) -> str:
+    """The preprocessing description recorded in the model card (`scaling`: the backbone's own, inside the model)."""
+    return PREPROCESSING_DESCRIPTION.format(size=size, scaling=scaling)

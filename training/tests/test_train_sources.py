@@ -39,3 +39,17 @@ def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
     np.testing.assert_allclose(
         at_size(moved, size).predict_on_batch(images), cnn.predict_on_batch(images), rtol=1e-5, atol=1e-5
     )
+
+
+def test_the_served_card_describes_the_input_scaling_its_backbone_does():
+    from training.finish import backbone_of
+    from training.preprocessing import describe
+
+    pytest.importorskip("keras")
+    import training.layers  # noqa: F401
+    from training.train_sources import served_cnn
+
+    card = json.loads((SERVED / "model_card.json").read_text(encoding="utf-8"))
+    backbone = backbone_of(served_cnn(SERVED, card["input_size"]))
+    assert card["preprocessing"]["description"] == describe(card["input_size"], backbone.input_scaling)
+    assert ("(x - 127) / 128" in backbone.input_scaling) == (backbone.family == "efficientnet_lite")
