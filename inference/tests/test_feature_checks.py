@@ -139,3 +139,31 @@ def test_the_limits_are_set_again_from_served_values_and_written_into_the_card(t
     assert section["no_lesion_above"] >= section["highest_of_malignant_training_photos"]["no_lesion"]
     assert section["limits_set_on"] == LIMITS_SET_ON
     assert json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))["feature_checks"] == section
+
+
+def test_the_quality_report_judges_as_the_worker_does_and_can_try_other_limits(classifier):
+    """`evaluate_quality.Judge` gives the served decision; with other feature-check limits (what the
+    report's "percentile limits alone" row uses) the same measured values are judged again."""
+    from inference.evaluate_quality import Judge
+    from inference.quality import features, lesion_contrast
+
+    images = [*_corners(_open(PHONE / "PAT_55_84_506.jpg")), _open(PHONE / "PAT_55_84_506.jpg")]
+    judge = Judge()
+    checked = judge.check_values(images)
+    served = _decisions(classifier, images)
+    measured = [(features(image), lesion_contrast(image)) for image in images]
+    for (values, contrast), c, expected in zip(measured, checked, served, strict=True):
+        assert judge.decide(values, contrast, c).reason == expected.reason
+    # Limits no photo can exceed: the model refuses nothing, only the pixel checks may.
+    lenient = judge.with_limits({"distance_above": float("inf"), "no_lesion_above": 1.0})
+    assert lenient.classifier is judge.classifier
+    flipped = 0
+    for (values, contrast), c, expected in zip(measured, checked, served, strict=True):
+        decision = lenient.decide(values, contrast, c)
+        assert decision.ok == quality.assess_features(values, contrast=contrast, distance_check=False).ok
+        flipped += decision.ok and not expected.ok
+    assert flipped >= 1  # plain skin the model's own limits refuse
+    assert judge.feature_check_limits() == {
+        "distance_above": classifier.feature_checks["distance_above"],
+        "no_lesion_above": classifier.feature_checks["no_lesion_above"],
+    }
