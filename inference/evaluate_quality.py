@@ -165,8 +165,9 @@ def _measure(samples: list[Sample], judge: Judge | None = None) -> None:
         chunk = todo[start : start + 256]
         images = [open_image(s.path, 256) for s in chunk]
         for s, image in zip(chunk, images, strict=True):
-            _FEATURES[s.path] = features(image)
-            _CONTRAST[s.path] = lesion_contrast(image)
+            if s.path not in _FEATURES:  # decoded again only for the feature checks
+                _FEATURES[s.path] = features(image)
+                _CONTRAST[s.path] = lesion_contrast(image)
         if judge:
             judge.checked.update(zip((s.path for s in chunk), judge.check_values(images), strict=True))
 

@@ -136,6 +136,14 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+CARD_FILE = "model_card.json"  # in an exported model's folder, beside model.keras and model.tflite
+
+
+def read_card(model_dir: Path) -> dict:
+    """The model card in an exported model's folder (the serving side checks it: inference.engine.read_card)."""
+    return json.loads((Path(model_dir) / CARD_FILE).read_text(encoding="utf-8"))
+
+
 def write_card(path: Path, card: dict) -> None:
     """Write a model card as every step that changes one does: indented, UTF-8, one trailing newline."""
     Path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -25,6 +25,7 @@ from training.data import (
     labels_of,
     load_images,
     metadata_vectors,
+    read_card,
     read_split,
 )
 from training.metrics import (  # noqa: F401 - re-exported: the metrics are part of this module's API
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
 
-    card = json.loads((args.model / "model_card.json").read_text(encoding="utf-8"))
+    card = read_card(args.model)
     if tuple(card["classes"]) != CLASSES:
         raise SystemExit(f"model classes {card['classes']} are not {CLASSES}")
     import training.layers  # noqa: F401 - registers the custom layers a model file may hold

@@ -33,6 +33,7 @@ from training.data import (
     labels_of,
     load_images,
     metadata_vectors,
+    read_card,
     read_split,
 )
 from training.fusion import FUSION_C, cross_validate, fit_fusion, fused_model
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     import training.layers  # noqa: F401 - registers the custom layers a model file may hold
 
     card_path = args.model / "model_card.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card = read_card(args.model)
     model = logits_model(keras.saving.load_model(args.model / "model.keras", compile=False))
     rows = read_split(args.split_file)
     parts = {}

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.data import file_sha256, write_card
+from training.data import CARD_FILE, file_sha256, read_card, write_card
 from training.preprocessing import CLASSES, open_image, prepare_image
 from training.sources import SOURCES, Sample, load_samples
 
@@ -307,8 +307,8 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     import training.layers  # noqa: F401 - registers the custom layers
     from training.export import export_tflite
 
-    card_path = model_dir / "model_card.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card_path = model_dir / CARD_FILE
+    card = read_card(model_dir)
     model = attach(keras.saving.load_model(model_dir / "model.keras", compile=False), None)  # refit from scratch
     samples = samples if samples is not None else load_samples()
     checks, fitted_on = fit(model, samples, per_source=per_source)
@@ -344,8 +344,8 @@ def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict:
     """Set the limits of a model's checks (`set_limits`) and write them into its card."""
     from inference.engine import Classifier
 
-    card_path = model_dir / "model_card.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card_path = model_dir / CARD_FILE
+    card = read_card(model_dir)
     limits = set_limits(Classifier.load(model_dir), samples if samples is not None else load_samples())
     card[CARD_KEY].update(limits, limits_set_on=LIMITS_SET_ON)
     write_card(card_path, card)

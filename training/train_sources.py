@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.data import read_card
 from training.sources import (
     SHARED_DATA,
     SOURCES,
@@ -133,15 +134,11 @@ def served_cnn(model_dir: Path, image_size: int):
 FROM_IMAGENET_SIZE = 192  # the input side of a run from ImageNet without --image-size (every recorded one)
 
 
-def _card(model_dir: Path) -> dict:
-    return json.loads((Path(model_dir) / "model_card.json").read_text(encoding="utf-8"))
-
-
 def input_size_of(model_dir: Path | None) -> int:
     """The input side of the served model in `model_dir` (its card says), or `FROM_IMAGENET_SIZE`."""
     if model_dir is None:
         return FROM_IMAGENET_SIZE
-    return int(_card(model_dir)["input_size"])
+    return int(read_card(model_dir)["input_size"])
 
 
 def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
@@ -326,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         training={
             "command": "python -m training.train_sources " + shlex.join(sys.argv[1:] if argv is None else argv),
             # The CNN itself says which backbone it holds (a --cnn or --init-from run never built one).
-            "init_from": f"{_card(args.init_from)['version']} ({args.init_from})"
+            "init_from": f"{read_card(args.init_from)['version']} ({args.init_from})"
             if args.init_from
             else f"ImageNet {backbone_of(cnn).description}",
             "backbone": backbone_of(cnn).key,
