@@ -85,12 +85,12 @@ train: venv
 evaluate: venv
 	$(PY) -m training.evaluate --data $(HAM10000_DIR) --images $(HAM10000_DIR)_320 --model $(MODEL_OUT) --out reports
 	$(PY) -m training.reference --data $(HAM10000_DIR) --out reports
-	$(PY) -m inference.evaluate_external --model-dir $(MODEL_OUT) --out reports
-	-$(PY) -m inference.evaluate_quality --data $(HAM10000_DIR) --out reports --model-dir $(MODEL_OUT) --card $(MODEL_OUT)/model_card.json
+	$(PY) -m evaluation.external --model-dir $(MODEL_OUT) --out reports
+	-$(PY) -m evaluation.not_assessable --data $(HAM10000_DIR) --out reports --model-dir $(MODEL_OUT) --card $(MODEL_OUT)/model_card.json
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache
 
 # Latency, throughput, load time and memory of the served model (and TFLite, sklesion) → reports/bench.json.
 bench: venv
-	$(PY) -m inference.bench
+	$(PY) -m evaluation.bench

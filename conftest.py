@@ -138,13 +138,13 @@ CHANGE_PAIR = BASE_DIR / "testdata" / "change_pair" / "ISIC_0025555.jpg"  # a 2n
 def grown_and_darkened(data: bytes) -> bytes:
     """The photo edited as if its lesion had grown about seven-fold and darkened (for change alerts).
 
-    The lesion's outline (lesions.change.segmentation) is widened by 45 px with lobes, and the
+    The lesion's outline (measurement.segmentation) is widened by 45 px with lobes, and the
     lesion darkened to near black; the skin around it is untouched, so the photos still align.
     """
     import numpy as np
     from scipy import ndimage
 
-    from lesions.change.segmentation import segment_lesion
+    from measurement.segmentation import segment_lesion
 
     image = Image.open(io.BytesIO(data)).convert("RGB")
     pixels = np.asarray(image).astype(float)
@@ -170,8 +170,8 @@ def real_image_bytes() -> bytes:
 
 def finish_analysis(photo, *, status: str = "done", **probabilities: float):
     """Mark the photo's analysis as the worker would: done with probabilities, or failed."""
-    from inference.classes import CLASSES
     from inference.models import Analysis
+    from training.contract import CLASSES
 
     analysis = photo.analyses.get()
     if status == "failed":

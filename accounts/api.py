@@ -1,12 +1,11 @@
-"""Accounts over the API: registration, device tokens, the account itself, its export and deletion."""
+"""Accounts over the API: registration, device tokens, the account itself and its deletion.
 
-import tempfile
+The export of everything a patient gave us gathers lesions and photos, so it lives with them
+(`lesions.api.AccountExportView`, still under /api/account/export/).
+"""
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse
-from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
@@ -17,9 +16,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts import lockout, services, tokens, two_factor
-from accounts.export import account_export
 from accounts.models import ApiToken, SecurityEvent, User
-from skinsite.api import FileContentNegotiation
 
 # --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
 
@@ -265,24 +262,3 @@ class AccountView(APIView):
         AccountDeleteSerializer(data=request.data, context={"request": request}).is_valid(raise_exception=True)
         services.user_delete(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class AccountExportView(APIView):
-    throttle_classes = [UserRateThrottle, ExportThrottle]
-    content_negotiation_class = FileContentNegotiation
-
-    @extend_schema(
-        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP.")},
-        summary="Download everything: a ZIP of lesions, photos and analyses",
-        description=(
-            "`lesions.json` holds the lesions, their photos and every analysis of each photo; "
-            "`photos/<id>.jpg` the photos; `account.json` the account."
-        ),
-    )
-    def get(self, request: Request) -> FileResponse:
-        # A temporary file, not memory: the ZIP holds every photo. FileResponse closes (deletes) it.
-        out = tempfile.TemporaryFile()  # noqa: SIM115
-        account_export(user=request.user, out=out)
-        out.seek(0)
-        filename = f"skinsite-export-{timezone.localdate():%Y-%m-%d}.zip"
-        return FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from education import selectors
 from education.models import Condition, ExampleImage, Resource
-from inference.classes import CLASS_LABELS
 from skinsite.api import paginated, paginated_response
 from skinsite.lib.urls import absolute_url
+from training.contract import CLASS_LABELS
 
 
 class ExampleImageSerializer(serializers.ModelSerializer):

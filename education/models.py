@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from inference.classes import CLASS_LABELS, MALIGNANT_CLASSES
+from training.contract import CLASS_LABELS, MALIGNANT_CLASSES
 
 # The group created by migration 0003: view/add/change/delete on these models and nothing else.
 CONTENT_EDITOR_GROUP = "Content editor"

@@ -4,17 +4,15 @@ The public sees published pages only. Staff who may view a model in the admin ca
 unpublished pages (`preview=True`), so an editor can check a page before switching it on. Nothing is
 cached: an edit in the admin shows on the next request.
 
-`installed_model()` reads the installed model's card for the "How the analysis works" page. The card
-is plain JSON next to the weights, so the web process reads it without importing the inference
-engine (and so without numpy, let alone TensorFlow).
+`installed_model()` reads the installed model's card for the "How the analysis works" page through the
+model contract's one reader (`training.contract.read_card`), never the inference engine, so the web
+process stays free of TensorFlow.
 """
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from django.conf import settings
@@ -23,11 +21,9 @@ from django.shortcuts import get_object_or_404
 
 from education.models import Condition, ExampleImage, Guide, Resource
 from inference.advice import HIGH_SPECIFICITY, MEDIUM_SENSITIVITY, operating_bands
-from inference.classes import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
+from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES, CardError, read_card
 
 logger = logging.getLogger(__name__)
-
-MODEL_CARD_FILE = "model_card.json"  # as inference.engine.CARD_FILE
 
 
 def can_preview(user, model: type[Condition] | type[Guide] | type[ExampleImage]) -> bool:
@@ -307,16 +303,10 @@ def installed_model() -> InstalledModel | None:
     Optional keys may be missing or null (older cards lack the metadata input and test-time
     augmentation); they come back empty, and the page leaves out what it cannot say.
     """
-    path = Path(settings.MODEL_DIR) / MODEL_CARD_FILE
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        logger.error("Unreadable model card %s: %s", path, exc)
-        return None
-    if not isinstance(card, dict) or not _text(card.get("version")):
-        logger.error("Model card %s has no version", path)
+        card = read_card(settings.MODEL_DIR)
+    except CardError as exc:
+        logger.error("No usable model card: %s", exc)
         return None
     backbone = _mapping(card.get("backbone"))
     training = _mapping(card.get("training"))

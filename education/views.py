@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from education import selectors
 from education.models import Condition, ExampleImage, Guide
-from lesions.change.thresholds import load_thresholds
+from measurement.thresholds import load_thresholds
 
 # Pages show the visitor's own menu (and a CSRF token), so they may be kept by the browser only.
 _fresh_page = cache_control(private=True, no_cache=True)

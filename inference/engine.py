@@ -30,7 +30,6 @@ card's limits the `Prediction` carries a `refusal` (the reason, worded for the p
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import warnings
@@ -42,10 +41,13 @@ import numpy as np
 from PIL import Image
 
 from inference.quality import NO_LESION_VISIBLE, NOT_LESION, Assessment, assess
-from training.preprocessing import (
+from training import contract
+from training.contract import (
     CLASSES,
-    MALIGNANT,
+    MALIGNANT_CLASSES,
     METADATA_SIZE,
+    CardError,
+    ModelCard,
     combine_views,
     encode_metadata,
     prepare_batch,
@@ -54,9 +56,7 @@ from training.preprocessing import (
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILE = "model.keras"
-CARD_FILE = "model_card.json"
 RUNTIMES = ("tflite", "keras")
-REQUIRED_CARD_KEYS = ("version", "classes", "malignant_classes", "input_size")
 PHOTO_TYPES = ("dermoscopy", "clinical")
 PHOTO_TYPE_SIZE = 2  # the photo-type input: [given, clinical]
 
@@ -109,28 +109,12 @@ class Scores:
     no_lesion_probability: np.ndarray | None = None
 
 
-def read_card(model_dir: Path) -> dict:
-    """Read and check a model card; raises ModelUnavailable with the reason."""
-    path = Path(model_dir) / CARD_FILE
+def read_card(model_dir: Path) -> ModelCard:
+    """The installed model's checked card (`training.contract.read_card`); raises ModelUnavailable with the reason."""
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelUnavailable(f"no model card at {path}") from None
-    except (OSError, ValueError) as exc:
-        raise ModelUnavailable(f"unreadable model card {path}: {exc}") from None
-    if not isinstance(card, dict):
-        raise ModelUnavailable(f"model card {path} is not a JSON object")
-    missing = [key for key in REQUIRED_CARD_KEYS if key not in card]
-    if missing:
-        raise ModelUnavailable(f"model card {path} lacks {', '.join(missing)}")
-    # The web app stores one column per class; a model with other classes cannot be served.
-    if tuple(card["classes"]) != CLASSES:
-        raise ModelUnavailable(f"model classes {card['classes']} differ from {list(CLASSES)}")
-    if tuple(card["malignant_classes"]) != MALIGNANT:
-        raise ModelUnavailable(f"model malignant classes {card['malignant_classes']} differ from {list(MALIGNANT)}")
-    if not isinstance(card["input_size"], int) or card["input_size"] <= 0:
-        raise ModelUnavailable(f"model card {path} has a bad input_size {card['input_size']!r}")
-    return card
+        return contract.read_card(model_dir)
+    except CardError as exc:
+        raise ModelUnavailable(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -364,7 +348,7 @@ class Classifier:
         return Prediction(
             probabilities=probabilities,
             predicted_class=CLASSES[int(row.argmax())],
-            malignant_probability=float(sum(probabilities[name] for name in MALIGNANT)),
+            malignant_probability=float(sum(probabilities[name] for name in MALIGNANT_CLASSES)),
             model_version=self.version,
             photo_type=given or detected,
             photo_type_detected=detected,

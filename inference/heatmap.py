@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from training.preprocessing import METADATA_SIZE, to_rgb
+from training.contract import METADATA_SIZE, to_rgb
 
 OVERLAY_MAX_SIDE = 512  # the stored overlay is a preview, not a copy of the photo
 OVERLAY_ALPHA = 0.45  # heat over the photo: enough to see both

@@ -17,13 +17,13 @@ from django.core.cache import cache
 from PIL import Image
 
 from inference import measuring
-from lesions.change.alignment import FEATURES_VERSION, PhotoFeatures
-from lesions.models import Photo
+from inference.models import AnalysedPhoto
+from measurement.alignment import FEATURES_VERSION, PhotoFeatures
 
 CACHE_SECONDS = 24 * 3600
 
 
-def _key(photo: Photo, image: Image.Image) -> str:
+def _key(photo: AnalysedPhoto, image: Image.Image) -> str:
     width, height = image.size
     return f"photo-features:{FEATURES_VERSION}:{photo.pk}:{photo.sha256}:{width}x{height}"
 
@@ -42,7 +42,7 @@ def _unpacked(entry: dict) -> PhotoFeatures:
     return PhotoFeatures(xy=entry["xy"], descriptors=descriptors, factor=entry["factor"])
 
 
-def photo_features_cached(photo: Photo, image: Image.Image) -> PhotoFeatures | None:
+def photo_features_cached(photo: AnalysedPhoto, image: Image.Image) -> PhotoFeatures | None:
     """The keypoints of `image`, the stored `photo` as the caller decoded it (None: none found)."""
     key = _key(photo, image)
     entry = cache.get(key)

@@ -1,7 +1,7 @@
 """The lesion's outline and measures on one photo, and what changed against an earlier photo.
 
 Called by the worker (inference.services) after the CNN; pure (numpy, scikit-image, Pillow) and
-built on `lesions.change`. A photo that cannot be outlined or a pair that cannot be aligned is
+built on `measurement`. A photo that cannot be outlined or a pair that cannot be aligned is
 recorded with the reason, never raised: measuring never fails an analysis.
 """
 
@@ -16,12 +16,12 @@ import numpy as np
 from PIL import Image
 from skimage import measure as skmeasure
 
-from lesions.change import alignment as alignment_module
-from lesions.change import segmentation
-from lesions.change.alignment import Alignment, PhotoFeatures, align_features, photo_features
-from lesions.change.describe import describe_change
-from lesions.change.measures import LesionMeasures, measure_lesion, relative_area
-from lesions.change.thresholds import ChangeThresholds, detect_changes
+from measurement import alignment as alignment_module
+from measurement import segmentation
+from measurement.alignment import Alignment, PhotoFeatures, align_features, photo_features
+from measurement.describe import describe_change
+from measurement.measures import LesionMeasures, measure_lesion, relative_area
+from measurement.thresholds import ChangeThresholds, detect_changes
 
 OUTLINE_POINTS = 120  # at most this many outline vertices are stored (enough to draw, small in JSON)
 

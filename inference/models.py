@@ -1,11 +1,12 @@
 """The CNN's analysis of a photo: one row per photo and model version, written only by inference.services."""
 
 import uuid
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.db import models
 
-from inference.classes import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
-from lesions.models import BODY_SITES, Photo
+from training.contract import BODY_SITE_LABELS, CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
 
 
 def _heatmap_path(analysis: "Analysis", filename: str) -> str:
@@ -35,7 +36,7 @@ class Analysis(models.Model):
         # too blurry...): the reason is in `error` and there are no probabilities.
         NOT_ASSESSABLE = "not_assessable", "Not assessable"
 
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="analyses")
+    photo = models.ForeignKey("lesions.Photo", on_delete=models.CASCADE, related_name="analyses")
     model_version = models.CharField(max_length=100)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     p_akiec = models.FloatField(null=True, blank=True)
@@ -140,7 +141,7 @@ class Analysis(models.Model):
         site, age, sex = (self.inputs.get(key) for key in ("site", "age", "sex"))
         told = []
         if site:
-            told.append(f"body site {_lowercase_first(str(dict(BODY_SITES).get(site, site)))}")
+            told.append(f"body site {_lowercase_first(str(BODY_SITE_LABELS.get(site, site)))}")
         if age is not None:
             told.append(f"age {age}")
         if sex:
@@ -179,3 +180,27 @@ class Analysis(models.Model):
         if not isinstance(self.inputs, dict):
             return []
         return [key for key in ("age", "sex") if self.inputs.get(key) in (None, "")]
+
+
+class AnalysedPhoto(Protocol):
+    """What inference reads of a patient's photo: `lesions.Photo`, which lives in the app above.
+
+    Inference never imports that app; it reaches the model through `Analysis.photo` (`photo_model`)
+    and types the rows it is handed with this protocol.
+    """
+
+    pk: Any
+    lesion_id: int
+    taken_at: datetime
+    photo_type: str
+    sha256: str
+    image: Any
+    lesion: Any
+    analyses: Any
+
+
+def photo_model() -> type[models.Model]:
+    """`lesions.Photo`, reached through the analysis's relation instead of an import of the app above."""
+    related = Analysis._meta.get_field("photo").related_model
+    assert isinstance(related, type)
+    return related

@@ -10,7 +10,7 @@ centre square crop) and refuses, with a reason a patient can act on, what is:
 - not a colour close-up of skin: a black-and-white picture, or too little of it in skin hues;
 - otherwise unlike the dermoscopy photos the model learnt from: a Mahalanobis distance over a
   dozen colour, texture and layout statistics, whose mean and covariance were fitted on the
-  HAM10000 training split (`quality_stats.json`, written by `python -m inference.evaluate_quality
+  HAM10000 training split (`quality_stats.json`, written by `python -m evaluation.not_assessable
   --fit`). Every threshold was chosen on the validation split, never on the test split;
 - skin with nothing standing out in the middle (`lesion_contrast`: the patient missed the mole),
   its limit chosen on training parts.
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from training.preprocessing import centre_square
+from training.contract import centre_square
 
 STATS_FILE = Path(__file__).resolve().parent / "quality_stats.json"
 WORK_SIZE = 256  # side of the square the checks look at: enough for focus, cheap for the rest

@@ -7,7 +7,6 @@ the periodic sweep finds and queues again, and a photo that keeps crashing worke
 with a reason instead of looping forever.
 """
 
-import json
 import logging
 import time
 from datetime import timedelta
@@ -25,11 +24,10 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
 from inference import advice, keypoints, measuring
-from inference.classes import CLASSES
-from inference.models import Analysis
+from inference.models import AnalysedPhoto, Analysis, photo_model
 from inference.signals import analysis_finished
-from lesions.change.thresholds import load_thresholds
-from lesions.models import Photo
+from measurement.thresholds import load_thresholds
+from training.contract import CARD_FILE, CLASSES, CardError, ModelCard, read_card
 
 if TYPE_CHECKING:
     from inference.engine import Classifier, Context  # type hints only: the web process never loads TensorFlow
@@ -44,34 +42,24 @@ class RetryableAnalysisError(Exception):
 
 
 @lru_cache(maxsize=8)
-def _read_model_version(card_path: str, mtime: float) -> str:
-    with open(card_path, encoding="utf-8") as fh:
-        return str(json.load(fh)["version"])
+def _cached_card(model_dir: str, mtime: float) -> ModelCard:
+    return read_card(model_dir)
+
+
+def installed_model_card() -> ModelCard | None:
+    """The installed model's checked card (cheap, cached until the file changes); None when unreadable."""
+    model_dir = Path(settings.MODEL_DIR)
+    try:
+        return _cached_card(str(model_dir), (model_dir / CARD_FILE).stat().st_mtime)
+    except (OSError, CardError) as exc:
+        logger.error("No readable model card in %s: %s", model_dir, exc)
+        return None
 
 
 def current_model_version() -> str:
     """The version of the installed model, read from its card (cheap: no TensorFlow)."""
-    card = Path(settings.MODEL_DIR) / "model_card.json"
-    try:
-        return _read_model_version(str(card), card.stat().st_mtime)
-    except (OSError, KeyError, ValueError):
-        logger.error("No readable model card at %s", card)
-        return MODEL_MISSING_VERSION
-
-
-@lru_cache(maxsize=8)
-def _read_model_card(card_path: str, mtime: float) -> dict:
-    with open(card_path, encoding="utf-8") as fh:
-        return dict(json.load(fh))
-
-
-def installed_model_card() -> dict | None:
-    """The installed model's card (cheap, cached until the file changes); None when unreadable."""
-    card = Path(settings.MODEL_DIR) / "model_card.json"
-    try:
-        return _read_model_card(str(card), card.stat().st_mtime)
-    except (OSError, ValueError):
-        return None
+    card = installed_model_card()
+    return card["version"] if card else MODEL_MISSING_VERSION
 
 
 ANALYZE_PHOTO_TASK = "inference.tasks.analyze_photo"
@@ -102,7 +90,7 @@ def analysis_announce(analysis: Analysis) -> None:
     analysis_finished.send(sender=Analysis, analysis=analysis, first_result=first_result)
 
 
-def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analysis:
+def analysis_request(*, photo: AnalysedPhoto, model_version: str | None = None) -> Analysis:
     """Make sure `photo` has an analysis by `model_version` (default: the installed model).
 
     Idempotent: an existing done or running analysis is returned as it is; a failed one is
@@ -124,7 +112,7 @@ def analysis_request(*, photo: Photo, model_version: str | None = None) -> Analy
     return analysis
 
 
-def analysis_rerun(*, photo: Photo) -> Analysis:
+def analysis_rerun(*, photo: AnalysedPhoto) -> Analysis:
     """Analyse `photo` again with the installed model, e.g. after the patient corrected its photo type.
 
     One row per photo and model version: the current model's row is reset to pending (its old
@@ -183,7 +171,7 @@ def _stale(since) -> bool:
 def _claim(photo_id: int, model_version: str) -> Analysis | None:
     """Mark the analysis running and count the attempt; None if there is nothing to do."""
     with transaction.atomic():
-        photo = Photo.objects.filter(pk=photo_id).first()
+        photo = photo_model()._default_manager.filter(pk=photo_id).first()
         if photo is None:
             return None  # deleted since it was queued: nothing to analyse, nothing lost
         analysis, _ = Analysis.objects.get_or_create(
@@ -228,7 +216,7 @@ def _assessable(image: Image.Image, classifier: "Classifier") -> str:
     return "" if assessment.ok else assessment.reason
 
 
-def analysis_context(photo: Photo) -> "Context":
+def analysis_context(photo: AnalysedPhoto) -> "Context":
     """What the model may know besides the photo: the lesion's body site, the patient's age then and sex.
 
     Age and sex are optional on the account; whatever is missing stays None.
@@ -256,9 +244,9 @@ def _heatmap_jpeg(classifier: "Classifier", image: Image.Image, context: "Contex
         return None
 
 
-def _load_photo(photo: Photo) -> Image.Image:
+def _load_photo(photo: AnalysedPhoto) -> Image.Image:
     # A 12 MP phone JPEG is decoded at 1/2..1/8 scale (still larger than the model needs), not in full.
-    from training.preprocessing import open_image
+    from training.contract import open_image
 
     try:
         with photo.image.open("rb") as fh:
@@ -269,7 +257,7 @@ def _load_photo(photo: Photo) -> Image.Image:
         raise ValueError(f"The stored photo could not be read ({exc}).") from None
 
 
-def _earlier_side(photo: Photo, model_version: str) -> measuring.MeasuredPhoto:
+def _earlier_side(photo: AnalysedPhoto, model_version: str) -> measuring.MeasuredPhoto:
     """An earlier photo's measures, probability (same model version only) and keypoints."""
     done = photo.analyses.filter(status=Analysis.Status.DONE)
     prior = done.filter(model_version=model_version).first() or done.first()
@@ -291,12 +279,13 @@ def _earlier_side(photo: Photo, model_version: str) -> measuring.MeasuredPhoto:
 def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
     """What changed since the previous photo and since the first one (None: this is the first photo).
 
-    A change is called only beyond the thresholds of lesions/change/thresholds.json (measured on
+    A change is called only beyond the thresholds of measurement/thresholds.json (measured on
     same-lesion HAM10000 pairs, reports/change_detection.md).
     """
     photo = analysis.photo
     earlier = list(
-        Photo.objects.filter(lesion_id=photo.lesion_id)
+        photo_model()
+        ._default_manager.filter(lesion_id=photo.lesion_id)
         .filter(Q(taken_at__lt=photo.taken_at) | Q(taken_at=photo.taken_at, pk__lt=photo.pk))
         .order_by("taken_at", "id")
     )
@@ -389,7 +378,10 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     if prediction.refusal:
         return _not_assessable(analysis, prediction.refusal)
 
-    if Photo.objects.filter(pk=photo_id).values_list("photo_type", flat=True).first() != context.photo_type:
+    if (
+        photo_model()._default_manager.filter(pk=photo_id).values_list("photo_type", flat=True).first()
+        != context.photo_type
+    ):
         # The patient corrected the photo type while this ran: analysis_rerun reset the row to
         # pending and queued it again, and that run writes the result with the type they gave.
         logger.info("Photo %s changed type during its analysis; the queued re-run answers", photo_id)

@@ -1,5 +1,6 @@
 """REST API for lesions, photos and their analyses (see the API section of README.md)."""
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -9,8 +10,9 @@ from django import forms
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -28,16 +30,19 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
 
+from accounts.api import ExportThrottle
 from accounts.models import AGE_MAX, User
-from inference.classes import CLASS_LABELS
 from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import comparison, selectors, services
+from lesions.export import account_export
 from lesions.files import private_file_response
 from lesions.models import BODY_SITES, PHOTO_TYPES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
 from skinsite.lib.urls import absolute_url
+from training.contract import CLASS_LABELS
 
 
 class UploadThrottle(UserRateThrottle):
@@ -713,3 +718,24 @@ class PhotoViewSet(
         if heatmap is None:
             raise Http404("No heatmap for this photo.")
         return private_file_response(heatmap)
+
+
+class AccountExportView(APIView):
+    throttle_classes = [UserRateThrottle, ExportThrottle]
+    content_negotiation_class = FileContentNegotiation
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP.")},
+        summary="Download everything: a ZIP of lesions, photos and analyses",
+        description=(
+            "`lesions.json` holds the lesions, their photos and every analysis of each photo; "
+            "`photos/<id>.jpg` the photos; `account.json` the account."
+        ),
+    )
+    def get(self, request: Request) -> FileResponse:
+        # A temporary file, not memory: the ZIP holds every photo. FileResponse closes (deletes) it.
+        out = tempfile.TemporaryFile()  # noqa: SIM115
+        account_export(user=request.user, out=out)
+        out.seek(0)
+        filename = f"skinsite-export-{timezone.localdate():%Y-%m-%d}.zip"
+        return FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")

@@ -1,8 +1,8 @@
 """The numbers behind a lesion's probability chart (drawn by Chart.js in the browser)."""
 
-from inference.classes import CLASS_LABELS, CLASSES
 from inference.models import Analysis
 from lesions.selectors import TimelineEntry
+from training.contract import CLASS_LABELS, CLASSES
 
 
 def timeline_chart_data(history: list[TimelineEntry]) -> dict:

@@ -22,10 +22,10 @@ from scipy import ndimage
 from accounts.models import User
 from inference import keypoints, measuring
 from inference.models import Analysis
-from lesions.change.alignment import Alignment, warp_to_earlier
-from lesions.change.thresholds import load_thresholds
 from lesions.models import Lesion, Photo
 from lesions.selectors import current_analysis, heatmap_file, lesion_get
+from measurement.alignment import Alignment, warp_to_earlier
+from measurement.thresholds import load_thresholds
 
 CACHE_SECONDS = 3600
 LAYERS = ("photo", "heatmap", "outline")

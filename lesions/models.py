@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from inference.classes import BODY_SITE_LABELS
+from training.contract import BODY_SITE_LABELS
 
 # The HAM10000 `localization` vocabulary, so a lesion's site means the same to the model.
 BODY_SITES = list(BODY_SITE_LABELS.items())
@@ -27,7 +27,7 @@ class Lesion(models.Model):
         default=0,
         help_text="You get an email when it is time to photograph this lesion again.",
     )
-    # Where the lesion's dot sits on the body map (static/lesions/bodymap.svg, lesions.change.bodymap):
+    # Where the lesion's dot sits on the body map (static/lesions/bodymap.svg, lesions.bodymap):
     # a view and that view's own coordinates, x 0-200 and y 0-440. Null when the site is unknown.
     map_view = models.CharField("body map view", max_length=5, choices=MAP_VIEWS, blank=True, default="")
     map_x = models.FloatField("body map x", null=True, blank=True)

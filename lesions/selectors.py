@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from inference.models import Analysis
 from inference.services import current_model_version
-from lesions.change.bodymap import SITES, default_position
+from lesions.bodymap import SITES, default_position
 from lesions.models import Lesion, Photo
 
 RISK_BANDS = ("low", "medium", "high")

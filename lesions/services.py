@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inference.services import analysis_request, analysis_rerun
-from lesions.change import bodymap
+from lesions import bodymap
 from lesions.imaging import InvalidImage, process_upload
 from lesions.models import PHOTO_TYPES, Lesion, Photo
 
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 TAKEN_IN_THE_FUTURE = "The date a photo was taken cannot be in the future."
-# Each view of the body map has its own coordinates (lesions.change.bodymap).
+# Each view of the body map has its own coordinates (lesions.bodymap).
 MAP_WIDTH, MAP_HEIGHT = 200, 440
 MAP_INCOMPLETE = "A place on the body map needs a view (front or back), x and y."
 MAP_OUTSIDE = "That place is not on the body outline: tap inside it, or choose the site from the list."

@@ -38,10 +38,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from inference.classes import CLASS_LABELS, CLASSES
 from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
 from sharing.selectors import ReportSection
+from training.contract import CLASS_LABELS, CLASSES
 
 logger = logging.getLogger(__name__)
 

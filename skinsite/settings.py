@@ -397,7 +397,7 @@ SPECTACULAR_SETTINGS = {
     },
     "ENUM_NAME_OVERRIDES": {
         "AnalysisStatusEnum": "inference.models.Analysis.Status",
-        "LesionClassEnum": "inference.classes.CLASS_LABELS.items",
+        "LesionClassEnum": "training.contract.CLASS_LABELS.items",
         "PhotoTypeEnum": "lesions.models.PHOTO_TYPES",
     },
     "POSTPROCESSING_HOOKS": [

@@ -19,7 +19,7 @@ api_urlpatterns = [
     path("auth/register/", accounts_api.register, name="api-register"),
     path("auth/token/", accounts_api.token, name="api-token"),
     path("account/", accounts_api.AccountView.as_view(), name="api-account"),
-    path("account/export/", accounts_api.AccountExportView.as_view(), name="api-account-export"),
+    path("account/export/", lesions_api.AccountExportView.as_view(), name="api-account-export"),
     # The OpenAPI schema (generated from the code) and Swagger UI from our own static files.
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.preprocessing import CLASSES, PREPROCESSING_VERSION, encode_metadata, prepare_image
+from training.contract import CLASSES, PREPROCESSING_VERSION, encode_metadata, prepare_image
 
 logger = logging.getLogger(__name__)
 
@@ -134,19 +133,6 @@ def load_or_create_split(
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, recorded in the model card to pin the exact split."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-CARD_FILE = "model_card.json"  # in an exported model's folder, beside model.keras and model.tflite
-
-
-def read_card(model_dir: Path) -> dict:
-    """The model card in an exported model's folder (the serving side checks it: inference.engine.read_card)."""
-    return json.loads((Path(model_dir) / CARD_FILE).read_text(encoding="utf-8"))
-
-
-def write_card(path: Path, card: dict) -> None:
-    """Write a model card as every step that changes one does: indented, UTF-8, one trailing newline."""
-    Path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def split_summary(rows: list[SplitRow]) -> dict[str, dict[str, int]]:

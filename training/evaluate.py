@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.contract import CLASSES, read_card
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SPLIT_FILE,
@@ -25,7 +26,6 @@ from training.data import (
     labels_of,
     load_images,
     metadata_vectors,
-    read_card,
     read_split,
 )
 from training.metrics import (  # noqa: F401 - re-exported: the metrics are part of this module's API
@@ -38,7 +38,6 @@ from training.metrics import (  # noqa: F401 - re-exported: the metrics are part
     softmax,
     uncalibrated,
 )
-from training.preprocessing import CLASSES
 from training.scoring import (  # noqa: F401 - re-exported
     PhotoTypeDetected,
     logits_model,

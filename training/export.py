@@ -26,6 +26,7 @@ import numpy as np
 
 from training import evaluate
 from training.calibration import fit_temperature
+from training.contract import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS, read_card
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SPLIT_FILE,
@@ -33,12 +34,10 @@ from training.data import (
     labels_of,
     load_images,
     metadata_vectors,
-    read_card,
     read_split,
 )
 from training.fusion import FUSION_C, cross_validate, fit_fusion, fused_model
 from training.metrics import compute_metrics, softmax, summary_metrics, uncalibrated
-from training.preprocessing import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS
 from training.scoring import logits_model, predict_arrays, predict_logits
 
 logger = logging.getLogger(__name__)
@@ -211,7 +210,7 @@ def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dic
     )
     if fused:
         card["metadata_input"] = {
-            "function": "training.preprocessing.encode_metadata",
+            "function": "training.contract.encode_metadata",
             "shape": [METADATA_SIZE],
             "description": METADATA_DESCRIPTION,
             "used_by": "the fusion layer after the image model (late fusion); any field may be missing",

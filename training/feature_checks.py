@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.data import CARD_FILE, file_sha256, read_card, write_card
-from training.preprocessing import CLASSES, open_image, prepare_image
+from training.contract import CARD_FILE, CLASSES, open_image, prepare_image, read_card, write_card
+from training.data import file_sha256
 from training.sources import SOURCES, Sample, load_samples
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from training.augment import AUGMENTATION_DESCRIPTION
-from training.data import DEFAULT_SPLIT_FILE, file_sha256, write_card
+from training.contract import (
+    CLASS_LABELS,
+    CLASSES,
+    MALIGNANT_CLASSES,
+    METADATA_DESCRIPTION,
+    METADATA_SIZE,
+    PREPROCESSING_VERSION,
+    describe,
+    dihedral_views,
+    write_card,
+)
+from training.data import DEFAULT_SPLIT_FILE, file_sha256
 from training.export import export_tflite
 from training.metrics import compute_metrics, softmax, summary_metrics
 from training.model import BACKBONES, Backbone
@@ -25,16 +36,6 @@ from training.multisource import (
     exported_model,
     fit_photo_type,
     group_folds,
-)
-from training.preprocessing import (
-    CLASS_NAMES,
-    CLASSES,
-    MALIGNANT,
-    METADATA_DESCRIPTION,
-    METADATA_SIZE,
-    PREPROCESSING_VERSION,
-    describe,
-    dihedral_views,
 )
 from training.source_metrics import malignant_score, operating_points, source_metrics
 from training.sources import SOURCES, Sample, clinical_of, labels_of, malignant_of
@@ -201,8 +202,8 @@ def finish(
         "version": version,
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "classes": list(CLASSES),
-        "class_names": CLASS_NAMES,
-        "malignant_classes": list(MALIGNANT),
+        "class_names": CLASS_LABELS,
+        "malignant_classes": list(MALIGNANT_CLASSES),
         "malignant_probability": "sum of the akiec, bcc and mel probabilities",
         "input_size": int(cnn.input_shape[1]),
         "input": {
@@ -211,7 +212,7 @@ def finish(
             "range": "RGB 0..255 (the model applies colour constancy and scales to -1..1 itself)",
         },
         "metadata_input": {
-            "function": "training.preprocessing.encode_metadata",
+            "function": "training.contract.encode_metadata",
             "shape": [METADATA_SIZE],
             "description": METADATA_DESCRIPTION,
             "used_by": "nothing: accepted for compatibility, its weights are 0. Fitted with it, a fusion "
@@ -233,10 +234,10 @@ def finish(
             "calibration.photo_type_modes_out_of_fold)",
         },
         "preprocessing": {
-            "function": "training.preprocessing.prepare_image",
+            "function": "training.contract.prepare_image",
             "version": PREPROCESSING_VERSION,
             "description": describe(int(cnn.input_shape[1]), backbone.input_scaling),
-            "decoding": "training.preprocessing.open_image: JPEGs decoded at a reduced scale (Pillow draft) "
+            "decoding": "training.contract.open_image: JPEGs decoded at a reduced scale (Pillow draft) "
             "whose sides stay >= the input size",
         },
         "output": "8 values: softmax probabilities over `classes` (fusion layer, calibrated on multi-source "

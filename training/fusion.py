@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.preprocessing import CLASSES, METADATA_SIZE
+from training.contract import CLASSES, METADATA_SIZE
 
 FUSION_C = 0.3  # inverse L2 strength, chosen by cross-validation on validation (0.3 vs 1 vs 3)
 CV_FOLDS = 5

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.preprocessing import CLASSES, MALIGNANT
+from training.contract import CLASSES, MALIGNANT_CLASSES
 
-MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT]
+MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT_CLASSES]
 ECE_BINS = 15
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.preprocessing import CLASSES, METADATA_SIZE, MOBILENET_SCALING
+from training.contract import CLASSES, METADATA_SIZE, MOBILENET_SCALING
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "weights"
 

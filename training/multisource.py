@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.preprocessing import CLASSES, METADATA_SIZE
+from training.contract import CLASSES, METADATA_SIZE
 
 FUSION_C = 0.3
 

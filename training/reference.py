@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from training import evaluate
+from training.contract import CLASSES
 from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, file_sha256, labels_of, read_metadata, read_split
-from training.preprocessing import CLASSES
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.preprocessing import CLASSES, combine_views, view_inputs
+from training.contract import CLASSES, combine_views, view_inputs
 
 
 def view_outputs(model, images: np.ndarray, meta: np.ndarray | None, views: int, batch_size: int = 32):

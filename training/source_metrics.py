@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from training.contract import CLASSES, MALIGNANT_CLASSES
 from training.metrics import binary_calibration_error, sensitivity_at_specificity
-from training.preprocessing import CLASSES, MALIGNANT
 from training.sources import Sample
 
-MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT]
+MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT_CLASSES]
 OPERATING_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 

@@ -31,8 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
+from training.contract import (
+    CLASSES,
+    MALIGNANT_CLASSES,
+    PREPROCESSING_VERSION,
+    encode_metadata,
+    open_image,
+    prepare_image,
+)
 from training.data import DEFAULT_SPLIT_FILE, read_metadata, read_split
-from training.preprocessing import CLASSES, MALIGNANT, PREPROCESSING_VERSION, encode_metadata, open_image, prepare_image
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +90,7 @@ class Sample:
 
     @property
     def malignant(self) -> bool:
-        return self.dx in MALIGNANT or self.dx == "scc"
+        return self.dx in MALIGNANT_CLASSES or self.dx == "scc"
 
     @property
     def class_index(self) -> int:
@@ -144,7 +151,7 @@ def _external(data_root: Path, source: str) -> list[Sample]:
             site = PAD_REGIONS.get(row["region"])
         else:
             group = row.get("patient_or_lesion_id") or row["source_id"]
-        label = "malignant" if (row["dx"] in MALIGNANT or row["dx"] == "scc") else "benign"
+        label = "malignant" if (row["dx"] in MALIGNANT_CLASSES or row["dx"] == "scc") else "benign"
         if label != row["label"]:
             raise ValueError(f"{source}: {row['path']} is labelled {row['label']} but its dx is {row['dx']}")
         samples.append(

@@ -14,8 +14,8 @@ import csv
 import shutil
 from pathlib import Path
 
+from training.contract import CLASSES
 from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_metadata, read_split
-from training.preprocessing import CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "testdata" / "ham10000"

@@ -30,6 +30,17 @@ import numpy as np
 
 from training import evaluate
 from training.augment import affine_warp
+from training.contract import (
+    CLASS_LABELS,
+    CLASSES,
+    DEFAULT_IMAGE_SIZE,
+    MALIGNANT_CLASSES,
+    METADATA_DESCRIPTION,
+    METADATA_SIZE,
+    PREPROCESSING_VERSION,
+    TTA_VIEWS,
+    describe,
+)
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SEED,
@@ -45,17 +56,6 @@ from training.data import (
 from training.export import export_and_score, update_card, write_report
 from training.metrics import summary_metrics  # noqa: F401 - re-exported for callers of train
 from training.model import BACKBONES, Backbone, build_model, class_weights
-from training.preprocessing import (
-    CLASS_NAMES,
-    CLASSES,
-    DEFAULT_IMAGE_SIZE,
-    MALIGNANT,
-    METADATA_DESCRIPTION,
-    METADATA_SIZE,
-    PREPROCESSING_VERSION,
-    TTA_VIEWS,
-    describe,
-)
 from training.scoring import predict_logits
 
 logger = logging.getLogger("training.train")
@@ -201,8 +201,8 @@ def model_card(
         "version": args.version or f"ham10000-{backbone.short_name}-{datetime.now(UTC):%Y%m%d}",
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "classes": list(CLASSES),
-        "class_names": CLASS_NAMES,
-        "malignant_classes": list(MALIGNANT),
+        "class_names": CLASS_LABELS,
+        "malignant_classes": list(MALIGNANT_CLASSES),
         "malignant_probability": "sum of the akiec, bcc and mel probabilities",
         "input_size": args.image_size,
         "input": {
@@ -211,7 +211,7 @@ def model_card(
             "range": "RGB 0..255 (the model scales to -1..1 itself)",
         },
         "metadata_input": {
-            "function": "training.preprocessing.encode_metadata",
+            "function": "training.contract.encode_metadata",
             "shape": [METADATA_SIZE],
             "description": METADATA_DESCRIPTION,
             "training_dropout": METADATA_DROPOUT,
@@ -219,7 +219,7 @@ def model_card(
         if args.metadata
         else None,
         "preprocessing": {
-            "function": "training.preprocessing.prepare_image",
+            "function": "training.contract.prepare_image",
             "version": PREPROCESSING_VERSION,
             "description": describe(args.image_size),
         },

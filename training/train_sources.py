@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import read_card
+from training.contract import read_card
 from training.sources import (
     SHARED_DATA,
     SOURCES,
@@ -66,7 +66,7 @@ def cnn_outputs(cnn, images, views: int = 1, batch_size: int = 64) -> tuple[np.n
     """(pooled features, logits) of `cnn` for uint8 images, averaged over dihedral views."""
     import keras
 
-    from training.preprocessing import dihedral_views
+    from training.contract import dihedral_views
 
     x = keras.Input(cnn.input_shape[1:])
     features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)

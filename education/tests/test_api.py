@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from education.models import Condition
-from inference.classes import CLASSES, MALIGNANT_CLASSES
+from training.contract import CLASSES, MALIGNANT_CLASSES
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from PIL import Image
 
 from education.models import Condition, ExampleImage, Guide
-from inference.classes import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
+from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES
 
 pytestmark = pytest.mark.django_db
 

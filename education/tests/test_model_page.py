@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from inference.classes import CLASS_LABELS, CLASSES
+from training.contract import CLASS_LABELS, CLASSES
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +202,7 @@ def test_the_page_does_not_import_tensorflow():
 def test_page_says_when_the_change_threshold_was_set_on_another_model(client, committed_model):
     """The change study's probability threshold rests on one model's scores; another installed model is named."""
     from education.selectors import installed_model
-    from lesions.change.thresholds import load_thresholds
+    from measurement.thresholds import load_thresholds
 
     study_model = load_thresholds().provenance["model_version"]
     html = client.get("/learn/model/").content.decode()

@@ -6,7 +6,7 @@ import pytest
 
 from education.tests.test_model_page import MINIMAL_CARD, URL
 from inference.tests.test_advice import CARD
-from lesions.change.thresholds import load_thresholds
+from measurement.thresholds import load_thresholds
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_the_measures_and_change_thresholds_are_explained(client, settings, tmp_
     _install(settings, tmp_path, MINIMAL_CARD)
     page = client.get(URL).content.decode()
     assert 'id="measures"' in page
-    # The committed study's figures (lesions/change/thresholds.json), as measured.
+    # The committed study's figures (measurement/thresholds.json), as measured.
     thresholds = load_thresholds()
     rate = 100 * thresholds.provenance["false_alarm_rate_validation"]
     assert "Border irregularity" in page and f"{rate:.1f}% of the held-out pairs" in page

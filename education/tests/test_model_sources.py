@@ -47,7 +47,7 @@ def test_every_source_in_the_card_has_a_row_with_its_figures(client, card):
 
 
 def test_refusal_rates_are_shown_only_when_the_card_records_them(client, card, settings, tmp_path):
-    # The committed card records them (python -m inference.evaluate_quality --card), as measured.
+    # The committed card records them (python -m evaluation.not_assessable --card), as measured.
     test_figures = card["metrics"]["ham10000_test"]
     html = _main(client)
     assert "Refused as not assessable" in html

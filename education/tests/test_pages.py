@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from education.models import Condition, ExampleImage, Guide, Resource
-from inference.classes import CLASSES, MALIGNANT_CLASSES
+from training.contract import CLASSES, MALIGNANT_CLASSES
 
 pytestmark = pytest.mark.django_db
 

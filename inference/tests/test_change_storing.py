@@ -46,7 +46,7 @@ def test_every_analysis_stores_the_outline_and_measures(photo):
 
 
 def test_measuring_that_breaks_says_why_and_the_analysis_still_finishes(lesion, monkeypatch):
-    from lesions.change import segmentation
+    from measurement import segmentation
 
     def broken(image):
         raise MemoryError

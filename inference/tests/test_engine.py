@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from inference.engine import DEFAULT_MODEL_DIR, Classifier, Context, ModelUnavailable, Prediction, get_classifier
-from training.preprocessing import CLASSES, MALIGNANT
+from training.contract import CLASSES, MALIGNANT_CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = REPO_ROOT / "testdata" / "ham10000"
@@ -45,7 +45,7 @@ def test_prediction_is_a_distribution_over_the_seven_classes(classifier, testdat
         assert all(0.0 <= p <= 1.0 for p in prediction.probabilities.values())
         assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
         assert prediction.malignant_probability == pytest.approx(
-            sum(prediction.probabilities[c] for c in MALIGNANT), abs=1e-9
+            sum(prediction.probabilities[c] for c in MALIGNANT_CLASSES), abs=1e-9
         )
         assert prediction.predicted_class == max(prediction.probabilities, key=prediction.probabilities.get)
         assert prediction.model_version == card["version"] == classifier.version

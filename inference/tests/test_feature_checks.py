@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from conftest import lesion_image_paths
+from evaluation.nonlesion_samples import generated_frames, package_samples
 from inference import quality
 from inference.engine import DEFAULT_MODEL_DIR, Classifier, get_classifier
-from inference.nonlesion_samples import generated_frames, package_samples
 
 PHONE = Path(__file__).resolve().parents[2] / "testdata" / "pad_ufes20"
 
@@ -144,7 +144,7 @@ def test_the_limits_are_set_again_from_served_values_and_written_into_the_card(t
 def test_the_quality_report_judges_as_the_worker_does_and_can_try_other_limits(classifier):
     """`evaluate_quality.Judge` gives the served decision; with other feature-check limits (what the
     report's "percentile limits alone" row uses) the same measured values are judged again."""
-    from inference.evaluate_quality import Judge
+    from evaluation.not_assessable import Judge
     from inference.quality import features, lesion_contrast
 
     images = [*_corners(_open(PHONE / "PAT_55_84_506.jpg")), _open(PHONE / "PAT_55_84_506.jpg")]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from inference.engine import DEFAULT_MODEL_DIR, Context, get_classifier
-from training.preprocessing import open_image
+from training.contract import open_image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DERMOSCOPY = sorted((REPO_ROOT / "testdata" / "ham10000").glob("*.jpg"))

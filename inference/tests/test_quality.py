@@ -8,8 +8,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from conftest import lesion_image_paths
+from evaluation.nonlesion_samples import generated_frames, package_samples
 from inference import quality
-from inference.nonlesion_samples import generated_frames, package_samples
 
 
 def _open(path) -> Image.Image:

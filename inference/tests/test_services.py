@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from inference import services
-from inference.classes import CLASSES
 from inference.models import Analysis
 from inference.services import MODEL_MISSING_VERSION, analyses_sweep, analysis_request, analysis_run
+from training.contract import CLASSES
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,12 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from conftest import jpeg_bytes, lesion_image_paths, upload
-from inference.classes import CLASSES
 from inference.models import Analysis
 from inference.services import analyses_sweep, current_model_version
 from inference.tests.worker import wait_for
 from lesions import services
 from lesions.models import Photo
+from training.contract import CLASSES
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

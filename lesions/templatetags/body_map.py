@@ -12,7 +12,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from lesions.change.bodymap import SVG_FILE
+from lesions.bodymap import SVG_FILE
 
 register = template.Library()
 

@@ -3,8 +3,8 @@
 import pytest
 
 from conftest import PASSWORD, finish_analysis, jpeg_bytes, upload
-from inference.classes import CLASSES
 from lesions.models import Photo
+from training.contract import CLASSES
 
 pytestmark = pytest.mark.django_db
 

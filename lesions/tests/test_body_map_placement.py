@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from lesions import services
-from lesions.change.bodymap import default_position
+from lesions.bodymap import default_position
 
 pytestmark = pytest.mark.django_db
 

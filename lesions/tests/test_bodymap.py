@@ -2,8 +2,8 @@
 
 import pytest
 
-from lesions.change.bodymap import SITES, UNKNOWN, default_position, regions, site_at
-from training.preprocessing import LOCALIZATIONS
+from lesions.bodymap import SITES, UNKNOWN, default_position, regions, site_at
+from training.contract import LOCALIZATIONS
 
 
 def test_every_ham10000_site_is_on_the_map():

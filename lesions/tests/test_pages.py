@@ -6,9 +6,9 @@ import re
 import pytest
 
 from conftest import finish_analysis, jpeg_bytes, upload
-from inference.classes import CLASSES
 from inference.models import Analysis
 from lesions.models import Lesion, Photo
+from training.contract import CLASSES
 
 pytestmark = pytest.mark.django_db
 

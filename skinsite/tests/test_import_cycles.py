@@ -103,8 +103,8 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_the_project_and_function_level_imports():
     graph = import_graph()
-    assert {"lesions.models", "sharing.services", "inference.services", "training.preprocessing"} <= set(graph)
-    assert "lesions.models" in graph["inference.models"]
+    assert {"lesions.models", "sharing.services", "inference.services", "training.contract"} <= set(graph)
+    assert "inference.models" in graph["lesions.selectors"]
     # inference.services imports the engine inside functions (TensorFlow stays out of the web process).
     assert "inference.engine" in graph["inference.services"]
 
@@ -120,29 +120,3 @@ def test_no_module_imports_another_in_a_circle():
     components = _cycles(graph)
     circles = [" -> ".join(_path(graph, c)) for c in components]
     assert circles == [], "import circles:\n" + "\n".join(circles)
-
-
-def test_inference_uses_only_the_models_of_lesions():
-    """...and `lesions.change`, the Django-free library of outlines, measures and alignment."""
-    graph = import_graph()
-    for module, imports in graph.items():
-        if module.startswith("inference.") and not module.startswith("inference.tests"):
-            reached = {m for m in imports if m.startswith("lesions.") and not m.startswith("lesions.change")}
-            assert reached <= {"lesions", "lesions.models"}, (module, reached)
-
-
-def test_lesions_change_is_a_library_of_its_own():
-    """`lesions.change` imports no app and no Django, so inference (and a study script) may use it.
-
-    Except the vocabulary every layer shares: `inference.classes` is plain Python that imports
-    nothing (tested below), so reading the body-site words from it ties `lesions.change` to no app.
-    """
-    apps = ("accounts", "lesions", "inference", "sharing", "education", "skinsite", "django", "rest_framework")
-    graph = import_graph()
-    assert graph["inference.classes"] == set()
-    for module, imports in graph.items():
-        if module.startswith("lesions.change"):
-            # The bare `lesions` package (an empty __init__) comes with any `lesions.change` import.
-            outside = {m for m in imports if m.startswith(apps) and not m.startswith("lesions.change")}
-            outside -= {"lesions", "inference", "inference.classes"}
-            assert not outside, (module, outside)

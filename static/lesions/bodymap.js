@@ -6,7 +6,7 @@
 
 (function () {
   const SVG_NS = "http://www.w3.org/2000/svg";
-  // The viewBox of one view at a time (lesions.change.bodymap: each view is 200 x 440, drawn at
+  // The viewBox of one view at a time (lesions.bodymap: each view is 200 x 440, drawn at
   // x 10 and 230, from y 36); the "not sure" box below them is the list's last option instead.
   const VIEW_BOXES = { front: "0 0 220 480", back: "220 0 220 480" };
 

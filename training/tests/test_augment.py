@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from training.augment import robust_augmenter
-from training.preprocessing import METADATA_SIZE
+from training.contract import METADATA_SIZE
 from training.train import augmenter
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from training.calibration import fit_temperature
+from training.contract import CLASSES
 from training.evaluate import (
     compute_metrics,
     expected_calibration_error,
@@ -11,7 +12,6 @@ from training.evaluate import (
     softmax,
     uncalibrated,
 )
-from training.preprocessing import CLASSES
 from training.train import class_weights
 
 rng = np.random.default_rng(0)

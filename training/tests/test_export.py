@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from training import evaluate
+from training.contract import METADATA_SIZE, encode_metadata
 from training.export import calibrate_and_export, export_model, export_tflite, predict_logits
-from training.preprocessing import METADATA_SIZE, encode_metadata
 
 
 def _tiny_classifier(metadata: bool):

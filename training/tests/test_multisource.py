@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from training.contract import METADATA_SIZE
 from training.multisource import (
     MALIGNANT_INDEX,
     PhotoTypeDetector,
@@ -12,7 +13,6 @@ from training.multisource import (
     fit_rank_calibration,
     group_folds,
 )
-from training.preprocessing import METADATA_SIZE
 
 
 def _data(n: int = 400, seed: int = 0):

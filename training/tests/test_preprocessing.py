@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.data import load_images
-from training.preprocessing import (
+from training.contract import (
     CLASSES,
     LOCALIZATIONS,
-    MALIGNANT,
+    MALIGNANT_CLASSES,
     METADATA_SIZE,
     combine_views,
     dihedral_views,
@@ -21,6 +20,7 @@ from training.preprocessing import (
     prepare_batch,
     prepare_image,
 )
+from training.data import load_images
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = REPO_ROOT / "testdata" / "ham10000"
@@ -44,7 +44,7 @@ def _banded(width: int, height: int) -> Image.Image:
 
 def test_classes_and_malignant_set():
     assert CLASSES == ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
-    assert set(MALIGNANT) == {"akiec", "bcc", "mel"}
+    assert set(MALIGNANT_CLASSES) == {"akiec", "bcc", "mel"}
 
 
 @pytest.mark.parametrize("size", [160, 96])
@@ -150,7 +150,7 @@ def test_training_pipeline_and_engine_feed_the_model_the_same_array(tmp_path):
 
 def test_preprocessing_does_not_import_tensorflow():
     code = (
-        "import sys, json, training.preprocessing, training.data; "
+        "import sys, json, training.contract, training.data; "
         "print(json.dumps([m for m in ('tensorflow', 'keras', 'django') if m in sys.modules]))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)

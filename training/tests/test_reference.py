@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.preprocessing import LOCALIZATIONS
+from training.contract import LOCALIZATIONS
 from training.reference import SKLESION_SITES, main, sklesion_metadata
 
 # sklesion 0.2.2's model_props, as far as the metadata vector goes.

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from training.contract import CLASSES
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SEED,
@@ -16,7 +17,6 @@ from training.data import (
     read_metadata,
     read_split,
 )
-from training.preprocessing import CLASSES
 
 MODEL_CARD = Path(__file__).resolve().parents[2] / "inference" / "model" / "model_card.json"
 needs_data = pytest.mark.skipif(

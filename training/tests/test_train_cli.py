@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from inference.engine import Classifier, Context
+from training.contract import CLASSES, TTA_VIEWS
 from training.data import read_split
-from training.preprocessing import CLASSES, TTA_VIEWS
 from training.train import main
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata" / "ham10000"

@@ -42,8 +42,8 @@ def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
 
 
 def test_the_served_card_describes_the_input_scaling_its_backbone_does():
+    from training.contract import describe
     from training.finish import backbone_of
-    from training.preprocessing import describe
 
     pytest.importorskip("keras")
     import training.layers  # noqa: F401

@@ -7,8 +7,8 @@ model version) and gain a new one; the timeline shows the installed model's resu
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from inference.models import photo_model
 from inference.services import MODEL_MISSING_VERSION, analysis_request, current_model_version
-from lesions.models import Photo
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 f"The installed model is {installed}, not {model_version}. Workers analyse with the installed "
                 "model only: install that version first (MODEL_DIR), then run this again."
             )
-        photos = Photo.objects.exclude(analyses__model_version=installed)
+        photos = photo_model()._default_manager.exclude(analyses__model_version=installed)
         if user:
             photos = photos.filter(lesion__owner__email=user.lower())
         count = photos.count()

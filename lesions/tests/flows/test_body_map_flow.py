@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import jpeg_bytes
-from lesions.change.bodymap import site_at
+from lesions.bodymap import site_at
 from lesions.models import Lesion
 from lesions.tests.flows.conftest import browser_marks
 

@@ -4,10 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from lesions.change.describe import describe_change
-from lesions.change.measures import LesionMeasures
-from lesions.change.study import choose_thresholds, false_alarms
-from lesions.change.thresholds import (
+from evaluation.change_study import choose_thresholds, false_alarms
+from measurement.describe import describe_change
+from measurement.measures import LesionMeasures
+from measurement.thresholds import (
     AREA,
     ASYMMETRY,
     BORDER,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lesions.change.measures import (
+from measurement.measures import (
     LesionMeasures,
     asymmetry,
     border_irregularity,

@@ -1,6 +1,6 @@
 """Classify lesion photos from the command line, streaming: memory stays bounded for any number of files.
 
-    python -m inference.predict --json IMG [IMG ...] [--site back] [--age 55] [--sex female]
+    python -m evaluation.predict --json IMG [IMG ...] [--site back] [--age 55] [--sex female]
         [--photo-type clinical|dermoscopy] [--model-dir DIR]
 
 With --json, prints one JSON object per image and line, as soon as its batch is scored: path,
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from training.preprocessing import LOCALIZATIONS, SEXES, WORK_MIN, open_image
+from training.contract import LOCALIZATIONS, SEXES, WORK_MIN, open_image
 
 EXIT_BAD_IMAGE = 1
 EXIT_NO_MODEL = 3
@@ -49,7 +49,7 @@ def _batches(paths: list[Path], size: int) -> Iterator[tuple[list[tuple[Path, Im
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m inference.predict", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.predict", description=__doc__.split("\n")[0])
     parser.add_argument("images", nargs="+", type=Path, metavar="IMG", help="image files to classify")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     parser.add_argument("--model-dir", type=Path, default=None, help="model folder (default: MODEL_DIR or bundled)")

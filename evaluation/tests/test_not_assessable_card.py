@@ -1,8 +1,8 @@
-"""`python -m inference.evaluate_quality --card` records the refusal rates in a model card."""
+"""`python -m evaluation.not_assessable --card` records the refusal rates in a model card."""
 
 import json
 
-from inference.evaluate_quality import card_record
+from evaluation.not_assessable import card_record
 
 
 def _group(refused: float, benign: float, malignant: float | None) -> dict:

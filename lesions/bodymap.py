@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from inference.classes import BODY_SITE_LABELS, UNKNOWN_SITE
+from training.contract import BODY_SITE_LABELS, UNKNOWN_SITE
 
-SVG_FILE = Path(__file__).resolve().parents[2] / "static" / "lesions" / "bodymap.svg"
+SVG_FILE = Path(__file__).resolve().parents[1] / "static" / "lesions" / "bodymap.svg"
 VIEWS = ("front", "back")
 UNKNOWN = UNKNOWN_SITE
 SITES = tuple(BODY_SITE_LABELS)  # the HAM10000 vocabulary the app stores

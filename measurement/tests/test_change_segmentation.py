@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lesions.change.segmentation import NO_CLEAR_OUTLINE, NO_CONTRAST, segment_lesion
+from measurement.segmentation import NO_CLEAR_OUTLINE, NO_CONTRAST, segment_lesion
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
 ACCEPTED = [

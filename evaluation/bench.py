@@ -1,6 +1,6 @@
 """`make bench`: how fast the worker turns a photo into probabilities, measured, not guessed.
 
-    python -m inference.bench [--rounds 5] [--batch 32] [--no-keras] [--no-sklesion]
+    python -m evaluation.bench [--rounds 5] [--batch 32] [--no-keras] [--no-sklesion]
 
 Single-photo latency counts what a worker does per photo: decode the JPEG bytes, preprocess
 (centre crop, resize) and predict, with the model card's test-time augmentation (every view).
@@ -65,7 +65,7 @@ def _phone_jpeg(seed: int = 0) -> bytes:
 
 def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
     """One 12 MP phone JPEG as the worker and the CLI handle it: reduced-scale decode, checks, prediction."""
-    from training.preprocessing import WORK_MIN, open_image
+    from training.contract import WORK_MIN, open_image
 
     size = max(classifier.input_size, WORK_MIN)
 

@@ -1,11 +1,11 @@
 """Fit and score the not-assessable checks (`inference.quality`) on HAM10000 and on non-lesion photos.
 
-    python -m inference.evaluate_quality --fit   # fit the lesion statistics (train), set the limit (validation)
-    python -m inference.evaluate_quality         # score: test-split lesions and the non-lesion set → reports/
+    python -m evaluation.not_assessable --fit   # fit the lesion statistics (train), set the limit (validation)
+    python -m evaluation.not_assessable         # score: test-split lesions and the non-lesion set → reports/
 
 Fitting reads a fixed random sample of the training split (the statistics are 13 numbers and
 their covariance: 3,000 images pin them down) and the whole validation split; the test split is
-only ever scored. The non-lesion set (`inference.nonlesion_samples`) is never used to fit: it holds
+only ever scored. The non-lesion set (`evaluation.nonlesion_samples`) is never used to fit: it holds
 the photos shipped by scikit-image and scikit-learn, generated frames, and test-split lesions
 spoiled (too dark, too bright, blurred). Needs scikit-image (requirements-dev.txt).
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inference.nonlesion_samples import non_lesion_images
+from evaluation.nonlesion_samples import non_lesion_images
 from inference.quality import (
     LESION_CONTRAST_BELOW,
     NOT_LESION,
@@ -42,8 +42,8 @@ from inference.quality import (
     lesion_contrast,
     load_statistics,
 )
-from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_split, write_card
-from training.preprocessing import open_image
+from training.contract import open_image, write_card
+from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_split
 from training.sources import SOURCES, Sample, load_samples
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -444,7 +444,7 @@ def _markdown(report: dict) -> str:
         "# Not assessable: photos the classifier should not score",
         "",
         *_method(report),
-        "Written by `python -m inference.evaluate_quality`.",
+        "Written by `python -m evaluation.not_assessable`.",
         "",
         "| set | images | rejected | rate | target |",
         "|---|---:|---:|---:|---|",

@@ -2,7 +2,7 @@
 
 Each threshold is the difference that at most a few same-lesion HAM10000 photo pairs (judged
 unchanged) exceed, chosen together so that at most 5% of such pairs exceed any of them
-(`python -m lesions.change.study`, reports/change_detection.md). The app loads `thresholds.json`.
+(`python -m evaluation.change_study`, reports/change_detection.md). The app loads `thresholds.json`.
 
 A change is called when, from the earlier photo to the later one:
 - asymmetry rises by more than `asymmetry`;
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lesions.change.measures import LesionMeasures
+from measurement.measures import LesionMeasures
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.json"
 

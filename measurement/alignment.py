@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from skimage import exposure, feature, measure, transform
 
-from lesions.change.segmentation import as_rgb_array
+from measurement.segmentation import as_rgb_array
 
 ALIGN_SIZE = 256  # long side the keypoints are found at (small photos are enlarged to it)
 KEYPOINTS = 500

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 from skimage import color, measure, transform
 
-from lesions.change.segmentation import WORK_SIZE, working_image
+from measurement.segmentation import WORK_SIZE, working_image
 
 COLOURS = ("white", "red", "light brown", "dark brown", "blue-grey", "black")
 REFERENCE_RGB = {

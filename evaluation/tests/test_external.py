@@ -1,4 +1,4 @@
-"""`python -m inference.evaluate_external` scores the served model as the worker does, and compares
+"""`python -m evaluation.external` scores the served model as the worker does, and compares
 test-time view counts on the same prepared photos."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import TESTDATA
+from evaluation.external import _views_lines, score_served, views_comparison
 from inference.engine import DEFAULT_MODEL_DIR, get_classifier
-from inference.evaluate_external import _views_lines, score_served, views_comparison
 from training.source_metrics import source_metrics
 from training.sources import Sample
 
@@ -23,7 +23,7 @@ def samples() -> list[Sample]:
 
 
 def classifier_image(sample: Sample):
-    from training.preprocessing import open_image
+    from training.contract import open_image
 
     return open_image(sample.path, get_classifier(DEFAULT_MODEL_DIR).input_size)
 

@@ -1,29 +1,158 @@
-"""How a photo becomes the classifier's input: the one definition shared by training and serving.
+"""The model contract: what the served model reports, what it reads, and the card that says so.
 
-Only numpy and Pillow are imported here, so the web process and the tests can use it cheaply.
+Written once, here, and read by training, serving, the pages and the evaluation scripts alike:
 
-Choice: **centre square crop, then resize**. HAM10000 images are 4:3 dermoscopy frames with the
-lesion near the centre; cropping the short side's square keeps the lesion undistorted, and it
-behaves the same for any other aspect ratio (a portrait phone photo, a square crop), where
-squashing would stretch each photo differently. The function returns uint8 RGB pixels 0..255;
-the scaling to -1..1 that MobileNetV2 expects is a `Rescaling` layer *inside* the saved model,
-so the exported model is self-contained and callers never scale by hand.
+- the seven HAM10000 classes (codes, labels, which are malignant) and the body-site words;
+- how a photo becomes the classifier's input (`prepare_image` and what goes with it);
+- the model card (`ModelCard`): its one reader `read_card`, which checks it, and its writer.
+
+Only numpy and Pillow are imported, never Django or TensorFlow, so the web process, the worker
+and a training box can all import it cheaply.
+
+Preprocessing choice: **centre square crop, then resize**. HAM10000 images are 4:3 dermoscopy
+frames with the lesion near the centre; cropping the short side's square keeps the lesion
+undistorted, and it behaves the same for any other aspect ratio (a portrait phone photo, a square
+crop), where squashing would stretch each photo differently. `prepare_image` returns uint8 RGB
+pixels 0..255; the backbone's own scaling is a layer *inside* the saved model, so the exported
+model is self-contained and callers never scale by hand.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any, NotRequired, Required, TypedDict
+
 import numpy as np
 from PIL import Image, ImageOps
 
-# Defined once for training and the web process (a module with no Django, numpy or TensorFlow).
-from inference.classes import (
-    BODY_SITE_LABELS,
-    CLASSES,  # noqa: F401  (re-exported)
-    UNKNOWN_SITE,
-)
-from inference.classes import CLASS_LABELS as CLASS_NAMES  # noqa: F401  (re-exported)
-from inference.classes import MALIGNANT_CLASSES as MALIGNANT  # noqa: F401  (re-exported)
+# --- Classes and body sites -------------------------------------------------------------------
+CLASS_LABELS: dict[str, str] = {
+    "akiec": "Actinic keratosis / intraepithelial carcinoma",
+    "bcc": "Basal cell carcinoma",
+    "bkl": "Benign keratosis",
+    "df": "Dermatofibroma",
+    "mel": "Melanoma",
+    "nv": "Melanocytic nevus (mole)",
+    "vasc": "Vascular lesion",
+}
+CLASSES: tuple[str, ...] = tuple(CLASS_LABELS)
+MALIGNANT_CLASSES: tuple[str, ...] = ("akiec", "bcc", "mel")
 
+# The HAM10000 `localization` vocabulary, with the words a patient reads. The app stores these
+# codes (lesions.models.Lesion.body_site), the body map draws them (lesions.change.bodymap) and
+# the model encodes them (training.preprocessing.LOCALIZATIONS: every code but "unknown", which
+# is encoded as no site), so a lesion's site means the same everywhere.
+UNKNOWN_SITE = "unknown"
+BODY_SITE_LABELS: dict[str, str] = {
+    "abdomen": "Abdomen",
+    "acral": "Acral (palms, soles, nails)",
+    "back": "Back",
+    "chest": "Chest",
+    "ear": "Ear",
+    "face": "Face",
+    "foot": "Foot",
+    "genital": "Genital",
+    "hand": "Hand",
+    "lower extremity": "Leg (lower extremity)",
+    "neck": "Neck",
+    "scalp": "Scalp",
+    "trunk": "Trunk",
+    "upper extremity": "Arm (upper extremity)",
+    UNKNOWN_SITE: "Other / unknown",
+}
+
+
+# --- The model card ---------------------------------------------------------------------------
+CARD_FILE = "model_card.json"  # in an exported model's folder, beside model.keras and model.tflite
+
+
+class ModelCard(TypedDict, total=False):
+    """An exported model's `model_card.json`: the four keys every served model needs, then the rest.
+
+    Nested sections stay plain mappings: each is written by the step that produces it (training,
+    calibration, feature checks, evaluation) and read by the page or runtime that shows it.
+    """
+
+    version: Required[str]
+    classes: Required[list[str]]
+    malignant_classes: Required[list[str]]
+    input_size: Required[int]
+    name: str
+    created: str
+    class_names: dict[str, str]
+    malignant_probability: str
+    input: dict[str, Any]
+    metadata_input: dict[str, Any] | None
+    photo_type: dict[str, Any]
+    preprocessing: dict[str, Any]
+    output: str
+    backbone: dict[str, Any]
+    training: dict[str, Any]
+    calibration: dict[str, Any]
+    metrics: dict[str, Any]
+    operating_points: dict[str, Any]
+    test_time_augmentation: int
+    serving: dict[str, Any]
+    model_file: dict[str, Any]
+    intended_use: str
+    licence: str
+    data_attributions: dict[str, Any]
+    feature_checks: dict[str, Any]
+    not_assessable: dict[str, Any]
+    limitations: NotRequired[Any]
+
+
+class CardError(ValueError):
+    """A model card that is missing, unreadable, or describes a model that cannot be served."""
+
+
+REQUIRED_CARD_KEYS = ("version", "classes", "malignant_classes", "input_size")
+
+
+def check_card(card: object, where: str = "model card") -> ModelCard:
+    """`card` as a `ModelCard` when it describes a servable model; raises CardError with the reason."""
+    if not isinstance(card, dict):
+        raise CardError(f"{where} is not a JSON object")
+    missing = [key for key in REQUIRED_CARD_KEYS if key not in card]
+    if missing:
+        raise CardError(f"{where} lacks {', '.join(missing)}")
+    # The web app stores one column per class; a model with other classes cannot be served.
+    if tuple(card["classes"]) != CLASSES:
+        raise CardError(f"model classes {card['classes']} differ from {list(CLASSES)}")
+    if tuple(card["malignant_classes"]) != MALIGNANT_CLASSES:
+        raise CardError(f"model malignant classes {card['malignant_classes']} differ from {list(MALIGNANT_CLASSES)}")
+    if not isinstance(card["input_size"], int) or isinstance(card["input_size"], bool) or card["input_size"] <= 0:
+        raise CardError(f"{where} has a bad input_size {card['input_size']!r}")
+    if not isinstance(card["version"], str) or not card["version"].strip():
+        raise CardError(f"{where} has no version")
+    return card  # type: ignore[return-value]  # checked above
+
+
+def read_card(model_dir: Path | str) -> ModelCard:
+    """The checked card of the exported model in `model_dir`: the one place a card file is opened."""
+    path = Path(model_dir) / CARD_FILE
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CardError(f"no model card at {path}") from None
+    except (OSError, ValueError) as exc:
+        raise CardError(f"unreadable model card {path}: {exc}") from None
+    return check_card(card, str(path))
+
+
+def write_card(path: Path | str, card: ModelCard | dict[str, Any]) -> None:
+    """Write a model card as every step that changes one does: indented, UTF-8, one trailing newline.
+
+    `path` is the card file itself or the model folder that holds it.
+    """
+    target = Path(path)
+    if target.is_dir():
+        target = target / CARD_FILE
+    target.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- Preprocessing ----------------------------------------------------------------------------
 DEFAULT_IMAGE_SIZE = 192  # the HAM10000-only recipe's input; a served model's is its card's `input_size`
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.
 PREPROCESSING_VERSION = 1
@@ -106,7 +235,7 @@ def prepare_batch(images: list[Image.Image], size: int = DEFAULT_IMAGE_SIZE) -> 
     return np.stack([prepare_image(image, size) for image in images]).astype(np.float32)
 
 
-# The HAM10000 `localization` vocabulary (inference.classes.BODY_SITE_LABELS) without "unknown",
+# The HAM10000 `localization` vocabulary (BODY_SITE_LABELS above) without "unknown",
 # which is encoded as no site.
 LOCALIZATIONS: tuple[str, ...] = tuple(site for site in BODY_SITE_LABELS if site != UNKNOWN_SITE)
 SEXES: tuple[str, ...] = ("female", "male")

@@ -1,6 +1,6 @@
 """Measure the variation between photos of unchanged lesions and set the change thresholds.
 
-    python -m lesions.change.study --data ../shared/data/ham10000 --out reports \\
+    python -m evaluation.change_study --data ../shared/data/ham10000 --out reports \\
         [--probabilities var/pair_probs.jsonl] [--max-lesions N] [--workers 2]
 
 HAM10000 lesions with two or more images (metadata.csv `lesion_id`: several views at one visit,
@@ -9,10 +9,10 @@ measured and described by keypoints once; every pair is aligned and compared. Th
 split in two halves: on the calibration half one common per-measure exceedance level is chosen so
 that at most `--target` of the pairs exceed any threshold (the union, not each measure); the
 validation half then measures the false-alarm rate of those thresholds on lesions not used to
-choose them. Writes reports/change_detection.json and lesions/change/thresholds.json.
+choose them. Writes reports/change_detection.json and measurement/thresholds.json.
 
 `--probabilities` holds the served model's outputs for those images: the JSON lines of
-`python -m inference.predict --json` (how reports/change_detection.md makes them) or a CSV
+`python -m evaluation.predict --json` (how reports/change_detection.md makes them) or a CSV
 `image_id,malignant_probability`; with it a threshold for the change in malignant probability is
 calibrated together with the others.
 """
@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from lesions.change.alignment import PhotoFeatures, align_features, photo_features
-from lesions.change.measures import LesionMeasures, measure_lesion, relative_area
-from lesions.change.segmentation import segment_lesion
-from lesions.change.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, THRESHOLDS_FILE
+from measurement.alignment import PhotoFeatures, align_features, photo_features
+from measurement.measures import LesionMeasures, measure_lesion, relative_area
+from measurement.segmentation import segment_lesion
+from measurement.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, THRESHOLDS_FILE
 
 ALPHAS = [a / 1000 for a in range(50, 0, -1)]  # per-measure exceedance levels tried, largest first
 
@@ -95,7 +95,7 @@ def pair_differences(
 def read_probabilities(path: Path) -> tuple[dict[str, float], str | None]:
     """Malignant probability per image id, and the model version, from a CSV
     (`image_id,malignant_probability[,model_version]`) or from the JSON lines that
-    `python -m inference.predict --json` prints (the image id is the file's stem). Images the served
+    `python -m evaluation.predict --json` prints (the image id is the file's stem). Images the served
     check refuses as not assessable are left out, as the app would show no probability for them."""
     probabilities: dict[str, float] = {}
     model_version = None
@@ -175,7 +175,7 @@ def _timing(values: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lesions.change.study", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.change_study", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="HAM10000 folder (metadata.csv, images/)")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--thresholds", type=Path, default=THRESHOLDS_FILE, help="where to write the thresholds")
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "--probabilities",
         type=Path,
         default=None,
-        help="inference.predict --json lines (.jsonl) or a CSV image_id,malignant_probability",
+        help="evaluation.predict --json lines (.jsonl) or a CSV image_id,malignant_probability",
     )
     parser.add_argument("--max-lesions", type=int, default=None, help="a seeded random subset of the lesions")
     parser.add_argument("--target", type=float, default=0.05, help="largest false-alarm rate allowed (any measure)")
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "area_ratio": round(math.exp(chosen[AREA]), 4),
         "malignant_probability": round(chosen[MALIGNANT], 4) if MALIGNANT in chosen else None,
         "provenance": {
-            "study": "python -m lesions.change.study",
+            "study": "python -m evaluation.change_study",
             "data": args.data.name,
             "lesions": len(lesions),
             "pairs": len(all_pairs),

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from skimage import transform
 
-from lesions.change.alignment import align_photos, warp_to_earlier
+from measurement.alignment import align_photos, warp_to_earlier
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata" / "ham10000"
 SCALE_TOLERANCE = 0.03  # relative

@@ -18,9 +18,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
-from inference.classes import CLASSES
 from inference.models import Analysis
 from lesions.models import Lesion, Photo
+from training.contract import CLASSES
 
 _README = """Skinsite export of {email}, made {exported_at}.
 

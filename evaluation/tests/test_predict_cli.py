@@ -1,4 +1,4 @@
-"""`python -m inference.predict`: JSON lines out, clear errors and exit codes for bad input."""
+"""`python -m evaluation.predict`: JSON lines out, clear errors and exit codes for bad input."""
 
 import json
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from training.preprocessing import CLASSES
+from training.contract import CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGES = sorted((REPO_ROOT / "testdata" / "ham10000").glob("*.jpg"))
@@ -18,7 +18,7 @@ CARD = json.loads((REPO_ROOT / "inference" / "model" / "model_card.json").read_t
 def _run(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MODEL_DIR"}  # the bundled model, whatever the shell says
     return subprocess.run(
-        [sys.executable, "-m", "inference.predict", *args],
+        [sys.executable, "-m", "evaluation.predict", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -121,7 +121,7 @@ def test_hundreds_of_large_photos_stream_in_bounded_memory(tmp_path):
         )
         env = {k: v for k, v in os.environ.items() if k != "MODEL_DIR"}
         result = subprocess.run(
-            [sys.executable, "-c", code, sys.executable, "-m", "inference.predict", "--json", *map(str, files)],
+            [sys.executable, "-c", code, sys.executable, "-m", "evaluation.predict", "--json", *map(str, files)],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,
@@ -133,7 +133,7 @@ def test_hundreds_of_large_photos_stream_in_bounded_memory(tmp_path):
 
     # Two full batches against 300 photos: what grows is what the number of files costs, not the
     # model's working memory for one batch (which is larger for a larger model input).
-    from inference.predict import BATCH
+    from evaluation.predict import BATCH
 
     few_mb, few = peak_rss_mb(paths[: 2 * BATCH])
     many_mb, many = peak_rss_mb(paths)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lesions.change.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, Change
+from measurement.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, Change
 
 
 def _since(earlier_date: date | None) -> str:

@@ -2,7 +2,7 @@
 
 CLI (part of `make evaluate`):
 
-    python -m inference.evaluate_external [--model-dir inference/model] [--out reports]
+    python -m evaluation.external [--model-dir inference/model] [--out reports]
 
 Scores the model exactly as the worker serves it (the engine's runtime, the card's views, the
 not-assessable check, the photo type it detects) on the *validation* part of every external set
@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.preprocessing import CLASSES, MALIGNANT, open_image, prepare_image
+from training.contract import CLASSES, MALIGNANT_CLASSES, open_image, prepare_image
 from training.source_metrics import source_metrics
 from training.sources import EXTERNAL_SOURCES, SHARED_DATA, Sample, load_samples
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT]
+MALIGNANT_INDEX = [CLASSES.index(c) for c in MALIGNANT_CLASSES]
 BATCH = 32
 # The sets, in report order: (name, source, split).
 SETS: tuple[tuple[str, str, str], ...] = (
@@ -199,7 +199,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# `{report['model_version']}` source by source",
         "",
-        f"Generated {report['generated_at']} by `python -m inference.evaluate_external`: the model as the worker "
+        f"Generated {report['generated_at']} by `python -m evaluation.external`: the model as the worker "
         "serves it (runtime, views, not-assessable check), metadata blank (no age, sex or site). External sets: "
         "their validation part (`training/splits/external_split.csv`, split by patient or lesion, never trained "
         "on). Malignant = akiec, bcc, mel, scc.",
