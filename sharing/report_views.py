@@ -60,7 +60,9 @@ def _over_limit(key: str, limit: int) -> bool:
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     # /r/<token>/ carries the token: never send a report's address on to another site as a Referer.
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin", not "no-referrer": under no-referrer a browser posts the note form with
+    # `Origin: null`, which Django's CSRF check refuses (a physician could not leave a note).
+    response["Referrer-Policy"] = "same-origin"
     response.setdefault("Cache-Control", "private, no-store")
     return response
 

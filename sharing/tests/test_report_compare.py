@@ -37,7 +37,7 @@ def _compare_url(report: str, lesion_id: int, query: str = "") -> str:
 def _assert_private(response) -> None:
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_the_physician_compares_from_the_report(client, share, lesion, pair):

@@ -43,7 +43,7 @@ def test_the_physician_sees_the_heatmap_through_the_link(client, share, heatmap_
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     # The patient's own heatmap URL still wants the owner's login.
     assert client.get(f"/lesions/photos/{heatmap_photo.pk}/heatmap/").status_code == 302
 

@@ -36,7 +36,7 @@ def test_report_is_kept_out_of_search_engines(client, share):
     response = client.get(f"{open_report(client, share.token)}")
     assert '<meta name="robots" content="noindex' in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_report_has_no_way_into_the_patients_account(client, share, done_photo):
