@@ -33,12 +33,14 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from training.contract import CARD_FILE, CLASSES, open_image, prepare_image, read_card, write_card
 from training.data import file_sha256
+from training.runtime import ServedModel
 from training.sources import SOURCES, Sample, load_samples
 
 logger = logging.getLogger(__name__)
@@ -227,41 +229,40 @@ def attach(model, checks: FeatureChecks | None):
     return served
 
 
-def served_values(classifier, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-    """The served distance and no-lesion probability (mean over the card's views) of each image."""
+def served_values(served: ServedModel, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+    """The served distance and no-lesion probability (mean over the card's views) of each image, with
+    nothing known of the patient."""
     distance, no_lesion = [np.empty(0)], [np.empty(0)]
     for start in range(0, len(images), 32):
-        scores = classifier.scores(classifier.inputs(images[start : start + 32]))
+        scores = served.run(served.inputs(images[start : start + 32]))
         distance.append(scores.feature_distance)
         no_lesion.append(scores.no_lesion_probability)
     return np.concatenate(distance), np.concatenate(no_lesion)
 
 
-def _served_values(classifier, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+def _served_values(served: ServedModel, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     """`served_values` of photos, decoded 256 at a time."""
     parts = [
-        served_values(classifier, [open_image(s.path, classifier.input_size) for s in group[start : start + 256]])
+        served_values(served, [open_image(s.path, served.input_size) for s in group[start : start + 256]])
         for start in range(0, len(group), 256)
     ]
     return np.concatenate([d for d, _ in parts]), np.concatenate([n for _, n in parts])
 
 
-def set_limits(classifier, samples: list[Sample]) -> dict:
+def set_limits(served: ServedModel, samples: list[Sample]) -> dict[str, Any]:
     """Each limit: the largest per-source LIMIT_QUANTILE of the served values on the validation parts,
     raised where needed above every malignant training photo of every source, so that neither check
     refuses a malignant lesion like those it was fitted on (the lesion-contrast limit follows the same
     rule): a refused melanoma is the costlier mistake."""
     per_source: dict[str, dict[str, float]] = {}
     for source in SOURCES:
-        distance, no_lesion = _served_values(
-            classifier, [s for s in samples if s.source == source and s.split == "val"]
-        )
+        distance, no_lesion = _served_values(served, [s for s in samples if s.source == source and s.split == "val"])
         per_source[source] = {
             "distance": float(np.percentile(distance, LIMIT_QUANTILE)),
             "no_lesion": float(np.percentile(no_lesion, LIMIT_QUANTILE)),
         }
     malignant = [s for s in samples if s.split == "train" and s.malignant]
-    distance, no_lesion = _served_values(classifier, malignant)
+    distance, no_lesion = _served_values(served, malignant)
     highest = {"distance": float(distance.max()), "no_lesion": float(no_lesion.max())}
     return {
         "distance_above": round(max(highest["distance"], *(v["distance"] for v in per_source.values())), 4),
@@ -335,18 +336,16 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     card["serving"].update({"bytes": tflite.stat().st_size, "sha256": file_sha256(tflite)})
     model_file = model_dir / "model.keras"
     card["model_file"].update({"bytes": model_file.stat().st_size, "sha256": file_sha256(model_file)})
-    # Written first without limits: the served classifier that sets them reads the card for its columns.
+    # Written first without limits: the served model that sets them reads the card for its columns.
     write_card(card_path, card)
     return relimit(model_dir, samples)
 
 
 def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict:
     """Set the limits of a model's checks (`set_limits`) and write them into its card."""
-    from inference.engine import Classifier
-
     card_path = model_dir / CARD_FILE
     card = read_card(model_dir)
-    limits = set_limits(Classifier.load(model_dir), samples if samples is not None else load_samples())
+    limits = set_limits(ServedModel.load(model_dir), samples if samples is not None else load_samples())
     card[CARD_KEY].update(limits, limits_set_on=LIMITS_SET_ON)
     write_card(card_path, card)
     logger.info("Feature-check limits %s", json.dumps(limits))
