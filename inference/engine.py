@@ -221,7 +221,7 @@ class Classifier(ServedModel):
 
     def _checked(self, scores: Scores, index: int) -> dict[str, Any]:
         """The feature-check fields of one photo's Prediction (nothing when the model has none)."""
-        if not self.feature_checks or scores.feature_distance is None or scores.no_lesion_probability is None:
+        if not self.feature_checks:
             return {}
         distance = float(scores.feature_distance[index])
         no_lesion = float(scores.no_lesion_probability[index])

@@ -21,12 +21,13 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from training import evaluate
 from training.calibration import fit_temperature
-from training.contract import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS, read_card
+from training.contract import METADATA_DESCRIPTION, METADATA_SIZE, TTA_VIEWS, ModelCard, read_card, write_card
 from training.data import (
     DEFAULT_DATA_DIR,
     DEFAULT_SPLIT_FILE,
@@ -44,9 +45,11 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TFLITE_FILE = "model.tflite"
+# One split for calibration and scoring: prepared uint8 images, their metadata vectors (None: image only), labels.
+Split = tuple[np.ndarray, np.ndarray | None, np.ndarray]
 
 
-def export_model(model, temperature: float, out_dir: Path) -> Path:
+def export_model(model: Any, temperature: float, out_dir: Path) -> Path:
     """Save model.keras: the logits model plus temperature scaling and softmax (probabilities out)."""
     import keras
 
@@ -68,7 +71,7 @@ def export_model(model, temperature: float, out_dir: Path) -> Path:
     return path
 
 
-def export_tflite(model, out_dir: Path, *, float16: bool = False) -> Path:
+def export_tflite(model: Any, out_dir: Path, *, float16: bool = False) -> Path:
     """Convert the exported (probabilities-out) Keras model to `model.tflite`, float32, no quantisation;
     with `float16`, its weights are stored as float16 (half the file; the CPU still computes in float32)."""
     import tensorflow as tf
@@ -88,7 +91,7 @@ def export_tflite(model, out_dir: Path, *, float16: bool = False) -> Path:
 
 
 def calibrate_and_export(
-    model, val: tuple, test: tuple, views: int, out_dir: Path
+    model: Any, val: Split, test: Split, views: int, out_dir: Path
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Fit T on validation (averaged over `views`), write model.keras and model.tflite.
 
@@ -112,12 +115,14 @@ def calibrate_and_export(
     return temperature, val_probs, test_probs
 
 
-def takes_metadata(model) -> bool:
+def takes_metadata(model: Any) -> bool:
     """Whether a Keras model has the metadata input besides the image."""
     return isinstance(model.input_shape, list)
 
 
-def fuse_and_export(model, val: tuple, test: tuple, views: int, out_dir: Path, c: float = FUSION_C) -> dict:
+def fuse_and_export(
+    model: Any, val: Split, test: Split, views: int, out_dir: Path, c: float = FUSION_C
+) -> dict[str, Any]:
     """Fit the metadata fusion layer on validation (instead of a temperature); write both files.
 
     `model` is the image-only logits model; `val` and `test` are (images, metadata, labels).
@@ -128,6 +133,8 @@ def fuse_and_export(model, val: tuple, test: tuple, views: int, out_dir: Path, c
 
     x_val, m_val, y_val = val
     x_test, m_test, _ = test
+    if m_val is None or m_test is None:
+        raise ValueError("the metadata fusion needs the metadata vectors of both splits")
     val_logits = predict_logits(model, x_val, None, views)
     fusion = fit_fusion(val_logits, m_val, y_val, c)
     exported = fused_model(model, fusion)
@@ -161,7 +168,7 @@ def fuse_and_export(model, val: tuple, test: tuple, views: int, out_dir: Path, c
     }
 
 
-def serving_section(out_dir: Path, views: int) -> dict:
+def serving_section(out_dir: Path, views: int) -> dict[str, Any]:
     """The model card's `serving` entry."""
     path = out_dir / TFLITE_FILE
     return {
@@ -174,7 +181,7 @@ def serving_section(out_dir: Path, views: int) -> dict:
     }
 
 
-def export_and_score(model, val: tuple, test: tuple, views: int, out_dir: Path, fusion: bool) -> dict:
+def export_and_score(model: Any, val: Split, test: Split, views: int, out_dir: Path, fusion: bool) -> dict[str, Any]:
     """Calibrate (metadata fusion or temperature), write model.keras + model.tflite, score both splits.
 
     `model` is the logits model; `val`/`test` are (images, metadata or None, labels).
@@ -197,16 +204,24 @@ def export_and_score(model, val: tuple, test: tuple, views: int, out_dir: Path, 
     }
 
 
-def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dict) -> dict:
+def update_card(
+    card: ModelCard, result: dict[str, Any], views: int, out_dir: Path, labels: dict[str, np.ndarray]
+) -> ModelCard:
     """Record the calibration, serving files and metrics of `export_and_score` in the model card."""
     fused = result["calibration"]["method"] == "fusion"
     model_path = out_dir / "model.keras"
     card.update(
-        temperature=result.get("temperature"),
-        calibration=result["calibration"],
-        test_time_augmentation=views,
-        serving=serving_section(out_dir, views),
-        model_file={"name": model_path.name, "bytes": model_path.stat().st_size, "sha256": file_sha256(model_path)},
+        {
+            "temperature": result.get("temperature"),
+            "calibration": result["calibration"],
+            "test_time_augmentation": views,
+            "serving": serving_section(out_dir, views),
+            "model_file": {
+                "name": model_path.name,
+                "bytes": model_path.stat().st_size,
+                "sha256": file_sha256(model_path),
+            },
+        }
     )
     if fused:
         card["metadata_input"] = {
@@ -230,7 +245,9 @@ def update_card(card: dict, result: dict, views: int, out_dir: Path, labels: dic
     return card
 
 
-def write_report(result: dict, labels: np.ndarray, model_version: str, split_file: Path, out_dir: Path) -> dict:
+def write_report(
+    result: dict[str, Any], labels: np.ndarray, model_version: str, split_file: Path, out_dir: Path
+) -> dict[str, Any]:
     """`reports/` for the test split of an `export_and_score` result."""
     return evaluate.write_report(
         result["test"],
@@ -267,7 +284,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import training.layers  # noqa: F401 - registers the custom layers a model file may hold
 
-    card_path = args.model / "model_card.json"
     card = read_card(args.model)
     model = logits_model(keras.saving.load_model(args.model / "model.keras", compile=False))
     rows = read_split(args.split_file)
@@ -282,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     card["version"] = args.version  # analyses are stored per model version
     card["exported_by"] = {"command": "python -m training.export " + shlex.join(sys.argv[1:] if argv is None else argv)}
     labels = {"val": parts["val"][2], "test": parts["test"][2]}
-    card_path.write_text(json.dumps(update_card(card, result, args.tta, args.model, labels), indent=2) + "\n", "utf-8")
+    write_card(args.model, update_card(card, result, args.tta, args.model, labels))
     write_report(result, labels["test"], card["version"], args.split_file, args.report_dir)
     logger.info("Test: %s", json.dumps(card["metrics"]["test"]))
     return 0

@@ -33,7 +33,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from PIL import Image
@@ -51,7 +51,7 @@ LIMIT_QUANTILE = 99.5
 C_GRID = (0.1, 1.0, 10.0, 100.0)
 SEED = 20261207
 CORNER_SIDE = 3  # a corner square is a third of the photo's shorter side (the lesion is in the middle)
-CARD_KEY = "feature_checks"
+CARD_KEY: Final = "feature_checks"
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class FeatureChecks:
         no_lesion = 1.0 / (1.0 + np.exp(-(unit @ self.skin_kernel + self.skin_bias)))
         return np.stack([distance, no_lesion], axis=1)
 
-    def layer_weights(self) -> list[np.ndarray]:
+    def layer_weights(self) -> list[np.ndarray | np.float32]:
         return [
             self.mean.astype(np.float32),
             self.basis.astype(np.float32),
@@ -97,7 +97,9 @@ def _source_weights(sources: np.ndarray) -> np.ndarray:
     return weights
 
 
-def fit_distance(features: np.ndarray, sources: np.ndarray, components: int = COMPONENTS):
+def fit_distance(
+    features: np.ndarray, sources: np.ndarray, components: int = COMPONENTS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Mean, principal directions, their inverse variances and the inverse residual variance,
     every source weighing the same."""
     weights = _source_weights(sources)
@@ -154,7 +156,7 @@ def skin_corners(path: Path) -> list[Image.Image]:
     return [image.crop((x, y, x + side, y + side)) for x, y in corners]
 
 
-def pooled_features(model, images: list[Image.Image], batch_size: int = 64) -> np.ndarray:
+def pooled_features(model: Any, images: list[Image.Image], batch_size: int = 64) -> np.ndarray:
     """The served model's pooled CNN features (`lesion_features` layer) of one upright view each."""
     features = model.get_layer("lesion_features")
     size = int(features.input_shape[1])
@@ -165,7 +167,7 @@ def pooled_features(model, images: list[Image.Image], batch_size: int = 64) -> n
     return np.concatenate(out)
 
 
-def fit(model, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[FeatureChecks, dict]:
+def fit(model: Any, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[FeatureChecks, dict[str, Any]]:
     """Fit both checks on the training parts of `samples` (features from `model`)."""
     rng = np.random.default_rng(SEED)
     size = int(model.get_layer("lesion_features").input_shape[1])
@@ -205,7 +207,7 @@ def fit(model, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[
     return checks, fitted_on
 
 
-def served_layers(model) -> dict:
+def served_layers(model: Any) -> dict[str, Any]:
     """The served model's layers by name (`training.multisource.SERVED_LAYERS`), without any checks."""
     from training.multisource import SERVED_LAYERS
 
@@ -213,7 +215,7 @@ def served_layers(model) -> dict:
     return {name: model.get_layer(name) for name in SERVED_LAYERS if name in names}
 
 
-def attach(model, checks: FeatureChecks | None):
+def attach(model: Any, checks: FeatureChecks | None) -> Any:
     """The served model rewired with the checks' two columns appended to its output (probabilities
     and clinical probability unchanged); `None`: without checks."""
     from training.layers import LesionFeatureChecks
@@ -282,7 +284,7 @@ LIMITS_SET_ON = (
 )
 
 
-def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
+def card_section(fitted_on: dict[str, Any], limits: dict[str, Any], columns: int) -> dict[str, Any]:
     return {
         "columns": {"feature_distance": columns, "no_lesion_probability": columns + 1},
         "layer": "training.layers.LesionFeatureChecks on the pooled CNN features (lesion_features)",
@@ -300,7 +302,7 @@ def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
     }
 
 
-def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sample] | None = None) -> dict:
+def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sample] | None = None) -> dict[str, Any]:
     """Fit the checks for the exported model in `model_dir`, build them in, re-export the TFLite file
     the same way (float16 when the card says so), set the limits and write them into the card."""
     import keras
@@ -341,7 +343,7 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     return relimit(model_dir, samples)
 
 
-def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict:
+def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict[str, Any]:
     """Set the limits of a model's checks (`set_limits`) and write them into its card."""
     card_path = model_dir / CARD_FILE
     card = read_card(model_dir)

@@ -11,6 +11,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from training.contract import (
     METADATA_DESCRIPTION,
     METADATA_SIZE,
     PREPROCESSING_VERSION,
+    ModelCard,
     describe,
     dihedral_views,
     write_card,
@@ -57,7 +59,7 @@ LICENCES = {
 }
 
 
-def _cnn_outputs(cnn, images, views: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def _cnn_outputs(cnn: Any, images: np.ndarray, views: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     import keras
 
     features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)
@@ -73,7 +75,7 @@ def _cnn_outputs(cnn, images, views: int, batch_size: int = 64) -> tuple[np.ndar
     return np.concatenate(feats), np.concatenate(logits)
 
 
-def _per_source(samples: list[Sample], probabilities: np.ndarray) -> dict:
+def _per_source(samples: list[Sample], probabilities: np.ndarray) -> dict[str, Any]:
     sources = np.array([s.source for s in samples])
     out = {}
     for source in SOURCES:
@@ -84,7 +86,7 @@ def _per_source(samples: list[Sample], probabilities: np.ndarray) -> dict:
     return out
 
 
-def _rounded(value):
+def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, dict):
@@ -94,25 +96,25 @@ def _rounded(value):
     return value
 
 
-def backbone_of(cnn) -> Backbone:
+def backbone_of(cnn: Any) -> Backbone:
     """Which backbone a CNN holds (a fine-tuned CNN keeps its backbone's name, however deeply nested)."""
     names = {layer.name for layer in cnn._flatten_layers(include_self=False, recursive=True)}
     return BACKBONES["efficientnet_lite0"] if "efficientnet_lite0" in names else BACKBONES["mobilenetv2_050"]
 
 
 def finish(
-    cnn,
+    cnn: Any,
     samples: list[Sample],
-    images,
+    images: np.ndarray,
     *,
     out_dir: Path,
     version: str,
     views: int,
     fusion_metadata: bool = False,
-    training: dict,
+    training: dict[str, Any],
     detector_train_cap: int = 2500,
     tflite_float16: bool = False,
-) -> dict:
+) -> ModelCard:
     """Fit detector and fusion, export `model.keras` + `model.tflite` + `model_card.json` to `out_dir`."""
     import keras
 
@@ -197,7 +199,7 @@ def finish(
         for split in ("train", "val", "test")
     }
     malignant = malignant_of(val)
-    card = {
+    card: ModelCard = {
         "name": "Skinsite lesion classifier (dermoscopy and phone photos)",
         "version": version,
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),

@@ -50,8 +50,8 @@ class Scores:
 
     probabilities: np.ndarray
     clinical_probability: np.ndarray
-    feature_distance: np.ndarray | None = None
-    no_lesion_probability: np.ndarray | None = None
+    feature_distance: np.ndarray
+    no_lesion_probability: np.ndarray
 
 
 def read_card(model_dir: Path) -> ModelCard:

@@ -26,6 +26,7 @@ import csv
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -223,7 +224,7 @@ def load_samples(
     return samples
 
 
-def leave_one_source_out(samples: list[Sample], split: str = "val"):
+def leave_one_source_out(samples: list[Sample], split: str = "val") -> Iterator[tuple[str, list[Sample], list[Sample]]]:
     """Yield `(held_out_source, fit_samples, score_samples)`: fit on the others' `split`, score on one's.
 
     Used to choose settings (fusion, calibration, heads, photo-type input) on frozen-CNN outputs:

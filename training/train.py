@@ -23,8 +23,10 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +41,9 @@ from training.contract import (
     METADATA_SIZE,
     PREPROCESSING_VERSION,
     TTA_VIEWS,
+    ModelCard,
     describe,
+    write_card,
 )
 from training.data import (
     DEFAULT_DATA_DIR,
@@ -74,7 +78,7 @@ AUGMENTATION = (
 )
 
 
-def augmenter(seed: int):
+def augmenter(seed: int) -> Callable[[Any, Any], tuple[Any, Any]]:
     """Random dermoscopy-friendly augmentation of a uint8 batch, returning float32 0..255.
 
     Flip, rotation, zoom and shift come from `training.augment.affine_warp` (the multi-source
@@ -86,10 +90,10 @@ def augmenter(seed: int):
     # with every new iterator and would repeat the same "random" augmentation each epoch.
     generator = tf.random.Generator.from_seed(seed)
 
-    def uniform(shape, low: float, high: float):
+    def uniform(shape: Any, low: float, high: float) -> Any:
         return generator.uniform(shape, low, high)
 
-    def drop(meta, start: int, stop: int, rate: float):
+    def drop(meta: Any, start: int, stop: int, rate: float) -> Any:
         # Blank one field (age, sex or site) for a random share of the images, so the model also
         # learns to answer when a patient has not given it.
         n = tf.shape(meta)[0]
@@ -98,7 +102,7 @@ def augmenter(seed: int):
         mask = tf.concat([tf.ones([n, start]), tf.tile(keep, [1, stop - start]), tf.ones([n, width - stop])], axis=1)
         return meta * mask
 
-    def apply(features, labels):
+    def apply(features: Any, labels: Any) -> tuple[Any, Any]:
         if isinstance(features, tuple):
             images, meta = features
             meta = drop(meta, 0, 2, METADATA_DROPOUT["age"])
@@ -119,7 +123,7 @@ def augmenter(seed: int):
     return apply
 
 
-def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarray, batch_size: int, seed: int):
+def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarray, batch_size: int, seed: int) -> Any:
     """Shuffled, augmented batches of the training images (with their metadata vectors, if given)."""
     import tensorflow as tf
 
@@ -136,15 +140,22 @@ def _balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(balanced_accuracy_score(labels, logits.argmax(axis=1)))
 
 
-def _make_progress(model, val_images: np.ndarray, val_meta, val_labels: np.ndarray, phase: str, state: dict):
+def _make_progress(
+    model: Any,
+    val_images: np.ndarray,
+    val_meta: np.ndarray | None,
+    val_labels: np.ndarray,
+    phase: str,
+    state: dict[str, Any],
+) -> Any:
     """A callback that logs each epoch and keeps the weights of the best validation epoch."""
     import keras
 
     class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.started = time.monotonic()
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             logits = predict_logits(model, val_images, val_meta)
             bacc = _balanced_accuracy(logits, val_labels)
             val_loss = float(-np.log(evaluate.softmax(logits)[np.arange(len(val_labels)), val_labels] + 1e-12).mean())
@@ -189,7 +200,7 @@ def model_card(
     best_epoch: str,
     weights: dict[int, float],
     wall_seconds: float,
-) -> dict:
+) -> ModelCard:
     """The JSON card that travels with the model (read by the engine and the web app).
 
     `training.export.update_card` adds the calibration, serving files and metrics.
@@ -413,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         args=args, backbone=backbone, rows=rows, best_epoch=state["where"], weights=weights, wall_seconds=wall
     )
     update_card(card, result, args.tta, args.out, {"val": y_val, "test": y_test})
-    (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card(args.out, card)
     logger.info(
         "Wrote %s (%d bytes) and model_card.json, version %s", model_path, model_path.stat().st_size, card["version"]
     )

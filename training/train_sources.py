@@ -26,6 +26,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str
     return out
 
 
-def cnn_outputs(cnn, images, views: int = 1, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def cnn_outputs(cnn: Any, images: np.ndarray, views: int = 1, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(pooled features, logits) of `cnn` for uint8 images, averaged over dihedral views."""
     import keras
 
@@ -89,7 +90,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def cnn_of(served):
+def cnn_of(served: Any) -> Any:
     """The logits CNN (image in, 7 logits out) inside a served model of any version."""
     import keras
 
@@ -106,7 +107,7 @@ def cnn_of(served):
     return keras.Model(features.input, logits, name="lesion_classifier")
 
 
-def at_size(cnn, image_size: int):
+def at_size(cnn: Any, image_size: int) -> Any:
     """`cnn` for `image_size` px input: the same weights in the same network built for that size
     (convolutions, batch norms and the head do not depend on it), or `cnn` itself if it already is.
     Lets a run start from a served model at another size (`--init-from M --image-size 224`)."""
@@ -124,7 +125,7 @@ def at_size(cnn, image_size: int):
     return resized
 
 
-def served_cnn(model_dir: Path, image_size: int):
+def served_cnn(model_dir: Path, image_size: int) -> Any:
     """The CNN of the served model in `model_dir`, for `image_size` px input."""
     import keras
 
@@ -141,7 +142,7 @@ def input_size_of(model_dir: Path | None) -> int:
     return int(read_card(model_dir)["input_size"])
 
 
-def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
+def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarray) -> tuple[Any, dict[str, Any]]:
     """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
     import keras
     import tensorflow as tf
@@ -167,15 +168,15 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     x_val = np.asarray(images[val_idx])
     logger.info("Training on %d images, validating on %d", len(train_idx), len(val_idx))
 
-    def gather(indices):
+    def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.asarray(images[np.sort(indices)]), labels_of_sorted(indices), weights_of_sorted(indices)
 
     position = {int(i): k for k, i in enumerate(train_idx)}
 
-    def labels_of_sorted(indices):
+    def labels_of_sorted(indices: np.ndarray) -> np.ndarray:
         return labels[[position[int(i)] for i in np.sort(indices)]]
 
-    def weights_of_sorted(indices):
+    def weights_of_sorted(indices: np.ndarray) -> np.ndarray:
         return weights[[position[int(i)] for i in np.sort(indices)]]
 
     dataset = (
@@ -199,13 +200,13 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     )
     if args.max_steps:
         dataset = dataset.take(args.max_steps)
-    state: dict = {"best": -1.0, "weights": None, "epochs": []}
+    state: dict[str, Any] = {"best": -1.0, "weights": None, "epochs": []}
 
     class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.started = time.monotonic()
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             _, logits = cnn_outputs(cnn, x_val)
             aucs = per_source_auc(_softmax(logits), val_samples)
             mean = float(np.mean(list(aucs.values())))
