@@ -11,8 +11,10 @@ import csv
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -38,6 +40,11 @@ class SplitRow:
     lesion_id: str
     dx: str
     split: str
+
+    @property
+    def class_index(self) -> int:
+        """Position in CLASSES (HAM10000 labels every image with one of them)."""
+        return CLASSES.index(self.dx)
 
 
 def read_metadata(data_dir: Path) -> list[dict[str, str]]:
@@ -183,10 +190,16 @@ def metadata_vectors(data_dir: Path, image_ids: list[str]) -> np.ndarray:
     return np.stack(vectors)
 
 
-def labels_of(rows: list[SplitRow]) -> np.ndarray:
-    """Class indices (positions in CLASSES) of the rows."""
-    index = {name: i for i, name in enumerate(CLASSES)}
-    return np.array([index[row.dx] for row in rows], dtype=np.int64)
+class Labelled(Protocol):
+    """A labelled image: a HAM10000 split row or a sample of any source (`training.sources.Sample`)."""
+
+    @property
+    def class_index(self) -> int: ...
+
+
+def labels_of(items: Sequence[Labelled]) -> np.ndarray:
+    """Class indices (positions in CLASSES; -1 where no class fits) of split rows or samples."""
+    return np.array([item.class_index for item in items], dtype=np.int64)
 
 
 if __name__ == "__main__":  # python -m training.data [DATA_DIR]: write (or check) the split

@@ -25,10 +25,9 @@ from training.contract import (
     PREPROCESSING_VERSION,
     ModelCard,
     describe,
-    dihedral_views,
     write_card,
 )
-from training.data import DEFAULT_SPLIT_FILE, file_sha256
+from training.data import DEFAULT_SPLIT_FILE, file_sha256, labels_of
 from training.export import export_tflite
 from training.metrics import compute_metrics, softmax, summary_metrics
 from training.model import BACKBONES, Backbone
@@ -39,8 +38,9 @@ from training.multisource import (
     fit_photo_type,
     group_folds,
 )
+from training.scoring import cnn_outputs
 from training.source_metrics import malignant_score, operating_points, source_metrics
-from training.sources import SOURCES, Sample, clinical_of, labels_of, malignant_of
+from training.sources import SOURCES, Sample, clinical_of, malignant_of
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +57,6 @@ LICENCES = {
     "pad_ufes20": "PAD-UFES-20: Pacheco A. G. C. et al., Data in Brief 32 (2020) 106221, "
     "doi:10.17632/zr7vgbcyr2.1; CC BY 4.0.",
 }
-
-
-def _cnn_outputs(cnn: Any, images: np.ndarray, views: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    import keras
-
-    features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)
-    x = keras.Input(cnn.input_shape[1:])
-    f = features(x)
-    both = keras.Model(x, [f, cnn.get_layer("logits")(f)])
-    feats, logits = [], []
-    for start in range(0, len(images), batch_size):
-        chunk = np.asarray(images[start : start + batch_size])
-        f_out, l_out = both.predict_on_batch(dihedral_views(chunk, views).astype(np.float32))
-        feats.append(np.asarray(f_out, dtype=np.float64).reshape(views, len(chunk), -1).mean(axis=0))
-        logits.append(np.asarray(l_out, dtype=np.float64).reshape(views, len(chunk), -1).mean(axis=0))
-    return np.concatenate(feats), np.concatenate(logits)
 
 
 def _per_source(samples: list[Sample], probabilities: np.ndarray) -> dict[str, Any]:
@@ -128,13 +112,13 @@ def finish(
     chosen = np.sort(
         np.concatenate([train_idx[clinical_train], rng.choice(dermoscopy, detector_train_cap, replace=False)])
     )
-    det_features, _ = _cnn_outputs(cnn, images[chosen], 1)
+    det_features, _ = cnn_outputs(cnn, images[chosen], 1)
     detector = fit_photo_type(det_features.astype(np.float32), clinical_of([samples[i] for i in chosen]))
     logger.info("Photo-type detector fitted on %d training photos", len(chosen))
 
     val_idx = np.array([i for i, s in enumerate(samples) if s.split == "val" and s.class_index >= 0])
     val = [samples[i] for i in val_idx]
-    val_features, val_logits = _cnn_outputs(cnn, images[val_idx], views)
+    val_features, val_logits = cnn_outputs(cnn, images[val_idx], views)
     t_val = detector.probability(val_features.astype(np.float32))
     clinical_val = clinical_of(val)
     detector_accuracy = float(((t_val >= 0.5) == clinical_val.astype(bool)).mean())
@@ -178,7 +162,7 @@ def finish(
     check = np.asarray(images[val_idx[:16]], dtype=np.float32)
     given = np.zeros((len(check), 2), dtype=np.float32)
     out = np.asarray(reloaded.predict_on_batch([check, meta[:16], given]), dtype=np.float64)
-    f1, l1 = _cnn_outputs(cnn, check, 1)
+    f1, l1 = cnn_outputs(cnn, check, 1)
     t1 = detector.probability(f1.astype(np.float32))
     expected = calibration.probabilities(l1, t1)
     if not np.allclose(out[:, : len(CLASSES)], expected, atol=1e-3) or not np.allclose(out[:, -1], t1, atol=1e-3):
@@ -187,7 +171,7 @@ def finish(
 
     test_idx = np.array([i for i, s in enumerate(samples) if s.split == "test" and s.source == "ham10000"])
     test = [samples[i] for i in test_idx]
-    test_features, test_logits = _cnn_outputs(cnn, images[test_idx], views)
+    test_features, test_logits = cnn_outputs(cnn, images[test_idx], views)
     t_test = detector.probability(test_features.astype(np.float32))
     test_probs = calibration.probabilities(test_logits, t_test)
     ham_test = _rounded(source_metrics(test, test_probs))

@@ -1,6 +1,7 @@
 """Run a Keras model over prepared image arrays: views, batches, logits and probabilities.
 
-Used by export, evaluation and training; imports Keras only through the model it is given.
+Used by export, evaluation and training; imports Keras only through the model it is given (and in
+`cnn_outputs`, which splits a CNN at its head).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from training.contract import CLASSES, combine_views, view_inputs
+from training.contract import CLASSES, combine_views, dihedral_views, view_inputs
 
 
 def view_outputs(
@@ -64,3 +65,20 @@ class PhotoTypeDetected:
         batch, meta = inputs
         given = np.zeros((len(batch), 2), dtype=np.float32)
         return np.asarray(self.model([batch, meta, given], training=training))[:, : len(CLASSES)]
+
+
+def cnn_outputs(cnn: Any, images: np.ndarray, views: int = 1, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled features, logits) of a logits CNN for uint8 images, float64, averaged over `views` dihedral views."""
+    import keras
+
+    features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)
+    x = keras.Input(cnn.input_shape[1:])
+    f = features(x)
+    both = keras.Model(x, [f, cnn.get_layer("logits")(f)])
+    feats, logits = [], []
+    for start in range(0, len(images), batch_size):
+        chunk = np.asarray(images[start : start + batch_size])
+        f_out, l_out = both.predict_on_batch(dihedral_views(chunk, views).astype(np.float32))
+        feats.append(np.asarray(f_out, dtype=np.float64).reshape(views, len(chunk), -1).mean(axis=0))
+        logits.append(np.asarray(l_out, dtype=np.float64).reshape(views, len(chunk), -1).mean(axis=0))
+    return np.concatenate(feats), np.concatenate(logits)

@@ -300,11 +300,6 @@ def metadata_of(samples: list[Sample]) -> np.ndarray:
     return np.stack([s.metadata() for s in samples]) if samples else np.zeros((0, 18), dtype=np.float32)
 
 
-def labels_of(samples: list[Sample]) -> np.ndarray:
-    """7-class indices (-1 where none fits)."""
-    return np.array([s.class_index for s in samples], dtype=np.int64)
-
-
 def malignant_of(samples: list[Sample]) -> np.ndarray:
     return np.array([s.malignant for s in samples], dtype=bool)
 

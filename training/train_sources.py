@@ -31,12 +31,14 @@ from typing import Any
 import numpy as np
 
 from training.contract import read_card
+from training.data import labels_of
+from training.metrics import MALIGNANT_INDEX, softmax
+from training.scoring import cnn_outputs
 from training.sources import (
     SHARED_DATA,
     SOURCES,
     Sample,
     balanced_weights,
-    labels_of,
     load_sample_images,
     load_samples,
     malignant_of,
@@ -45,7 +47,6 @@ from training.sources import (
 logger = logging.getLogger("training.train_sources")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MALIGNANT_INDEX = [0, 1, 4]  # akiec, bcc, mel in CLASSES
 
 
 def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str, float]:
@@ -61,33 +62,6 @@ def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str
         if mask.any() and malignant[mask].any() and (~malignant[mask]).any():
             out[source] = float(roc_auc_score(malignant[mask], score[mask]))
     return out
-
-
-def cnn_outputs(cnn: Any, images: np.ndarray, views: int = 1, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled features, logits) of `cnn` for uint8 images, averaged over dihedral views."""
-    import keras
-
-    from training.contract import dihedral_views
-
-    x = keras.Input(cnn.input_shape[1:])
-    features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)
-    head = cnn.get_layer("logits")
-    f = features(x)
-    both = keras.Model(x, [f, head(f)])
-    feats, logits = [], []
-    for start in range(0, len(images), batch_size):
-        chunk = np.asarray(images[start : start + batch_size])
-        batch = dihedral_views(chunk, views).astype(np.float32)
-        f_out, l_out = both.predict_on_batch(batch)
-        feats.append(np.asarray(f_out).reshape(views, len(chunk), -1).mean(axis=0))
-        logits.append(np.asarray(l_out).reshape(views, len(chunk), -1).mean(axis=0))
-    return np.concatenate(feats), np.concatenate(logits)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def cnn_of(served: Any) -> Any:
@@ -208,7 +182,7 @@ def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarra
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             _, logits = cnn_outputs(cnn, x_val)
-            aucs = per_source_auc(_softmax(logits), val_samples)
+            aucs = per_source_auc(softmax(logits), val_samples)
             mean = float(np.mean(list(aucs.values())))
             better = mean > state["best"]
             if better:
