@@ -19,12 +19,14 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from training.contract import CLASSES, PREPROCESSING_VERSION, encode_metadata, prepare_image
+from training.contract import CLASSES, PREPROCESSING_VERSION, SEXES, UNKNOWN_SITE, encode_metadata, prepare_image
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "ham10000"
+# Every source's folder (ham10000/, ham10000_320/, external/): `training.sources` reads them all from here.
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_DATA_DIR = SHARED_DATA / "ham10000"
 DEFAULT_SPLIT_FILE = Path(__file__).resolve().parent / "splits" / "ham10000_split.csv"
 DEFAULT_SEED = 20180814  # the HAM10000 paper's publication date; any fixed value works
 SPLITS = ("train", "val", "test")
@@ -182,12 +184,15 @@ def load_images(data_dir: Path, image_ids: list[str], size: int, cache_dir: Path
 def metadata_vectors(data_dir: Path, image_ids: list[str]) -> np.ndarray:
     """The model's metadata input `(n, METADATA_SIZE)` for HAM10000 images (age, sex, localization)."""
     by_id = {row["image_id"]: row for row in read_metadata(data_dir)}
-    vectors = []
-    for image_id in image_ids:
-        row = by_id[image_id]
-        age = float(row["age"]) if row["age"].strip() else None
-        vectors.append(encode_metadata(age, row["sex"], row["localization"]))
-    return np.stack(vectors)
+    return np.stack([encode_metadata(*ham10000_context(by_id[image_id])) for image_id in image_ids])
+
+
+def ham10000_context(row: dict[str, str]) -> tuple[float | None, str | None, str | None]:
+    """Age, sex and body site of a HAM10000 `metadata.csv` row; None where the row says nothing."""
+    age = float(row["age"]) if row["age"].strip() else None
+    sex = row["sex"] if row["sex"] in SEXES else None
+    site = row["localization"] if row["localization"] != UNKNOWN_SITE else None
+    return age, sex, site
 
 
 class Labelled(Protocol):

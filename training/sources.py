@@ -40,11 +40,10 @@ from training.contract import (
     open_image,
     prepare_image,
 )
-from training.data import DEFAULT_SPLIT_FILE, read_metadata, read_split
+from training.data import DEFAULT_SPLIT_FILE, SHARED_DATA, ham10000_context, read_metadata, read_split
 
 logger = logging.getLogger(__name__)
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 EXTERNAL_SPLIT_FILE = Path(__file__).resolve().parent / "splits" / "external_split.csv"
 EXTERNAL_SOURCES: tuple[str, ...] = ("derm7pt", "isic2017", "ph2", "pad_ufes20")
 SOURCES: tuple[str, ...] = ("ham10000", *EXTERNAL_SOURCES)
@@ -115,9 +114,7 @@ def _ham10000(data_root: Path, split_file: Path) -> list[Sample]:
     split = {r.image_id: r.split for r in read_split(split_file)}
     samples = []
     for row in read_metadata(meta_dir):
-        age = float(row["age"]) if row["age"].strip() else None
-        site = row["localization"] if row["localization"] != "unknown" else None
-        sex = row["sex"] if row["sex"] in ("female", "male") else None
+        age, sex, site = ham10000_context(row)
         samples.append(
             Sample(
                 "ham10000",
