@@ -1,6 +1,6 @@
 """After the CNN: fit the photo-type detector and the fusion on multi-source data, export, write the card.
 
-`finish()` is the last step of `python -m training.train_sources`. Every figure it records is
+`finish()` is the last step of `python -m training.train sources`. Every figure it records is
 measured on the validation part of each source (grouped out-of-fold for the fusion, which is
 fitted there) or on the HAM10000 test split, per source, metadata blank.
 """

@@ -1,11 +1,14 @@
-"""Train the lesion classifier on HAM10000 and export it with its model card.
+"""The training CLI: train the lesion classifier and export it with its model card.
 
-CLI:
-    python -m training.train --data ../shared/data/ham10000 --out inference/model \
+    python -m training.train sources --out inference/model --version V [--init-from inference/model] ...
+    python -m training.train ham10000 --data ../shared/data/ham10000 --out inference/model \
         [--epochs N] [--image-size N] [--seed N] [--backbone mobilenetv2_035|mobilenetv2_050|scratch] \
         [--weights-dir ../shared/weights]
 
-Recipe (sized for a 2-core CPU): every image is decoded and prepared once into a uint8 array
+`sources` is the served recipe (`make train`): HAM10000 and the external sets, in
+`training.train_sources`. `ham10000` is the recipe of the earlier, HAM10000-only versions, below.
+
+HAM10000-only recipe (sized for a 2-core CPU): every image is decoded and prepared once into a uint8 array
 (cached on disk); a MobileNetV2 with offline ImageNet weights gets a new 7-class head, trained
 first on the frozen backbone, then the whole network is fine-tuned at a low learning rate with
 BatchNorm kept in inference mode. Class weights counter the 58:1 imbalance between nevi and
@@ -30,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from training import evaluate
+from training import evaluate, train_sources
 from training.augment import affine_warp
 from training.contract import (
     CLASS_LABELS,
@@ -288,8 +291,13 @@ def model_card(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The training CLI's arguments."""
-    p = argparse.ArgumentParser(description="Train and export Skinsite's HAM10000 lesion classifier.")
+    """The training CLI's arguments: the recipe (`sources` or `ham10000`), then the recipe's own."""
+    parser = argparse.ArgumentParser(description="Train and export Skinsite's lesion classifier.")
+    recipes = parser.add_subparsers(dest="recipe", required=True, metavar="{sources,ham10000}")
+    train_sources.add_arguments(
+        recipes.add_parser("sources", help="HAM10000 and the external sets: the served recipe (make train)")
+    )
+    p = recipes.add_parser("ham10000", help="HAM10000 only: the recipe of the earlier versions")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="HAM10000 folder (metadata.csv, images/)")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "inference" / "model", help="export folder")
     p.add_argument("--epochs", type=int, default=20, help="fine-tuning epochs of the whole network (0: head only)")
@@ -335,15 +343,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="prepared-image cache")
     p.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports", help="evaluation report folder")
     p.add_argument("--no-report", action="store_true", help="skip writing the evaluation report")
-    args = p.parse_args(argv)
-    if args.metadata and args.fusion:
+    args = parser.parse_args(argv)
+    if args.recipe == "ham10000" and args.metadata and args.fusion:
         p.error("--metadata (in the CNN) and --fusion (after it) are alternatives: add --no-fusion")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train, calibrate, export and evaluate; returns the process exit code."""
+    """Train, calibrate, export and evaluate with the recipe `argv` names; returns the process exit code."""
     args = parse_args(argv)
+    if args.recipe == "sources":
+        return train_sources.run(args, argv)
     args.code_revision = _code_revision()  # now: the files may change while a long run trains
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

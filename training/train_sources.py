@@ -1,7 +1,9 @@
 """Train the classifier on HAM10000 and the external sets, and export it with its card (`make train`).
 
-    python -m training.train_sources --out inference/model --version V [--init-from inference/model]
+    python -m training.train sources --out inference/model --version V [--init-from inference/model]
         [--epochs 6] [--lr 1e-4] [--image-size PX] [--data-root ../shared/data]
+
+The recipe behind the training CLI's `sources` command (`training.train`):
 
 1. Every source's images (`training.sources`: split by patient or lesion inside each source) are
    prepared once and cached (`var/cache`).
@@ -216,8 +218,8 @@ def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarra
     return cnn, state
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `sources` command's arguments."""
     p.add_argument("--data-root", type=Path, default=SHARED_DATA)
     p.add_argument("--out", type=Path, default=REPO_ROOT / "inference" / "model")
     p.add_argument("--work-dir", type=Path, default=REPO_ROOT / "var" / "train_sources")
@@ -253,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seed", type=int, default=20180814)
     p.add_argument("--version", required=True)
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    """Train, finish and export (`add_arguments`' `args`); `argv` is the training CLI's, recorded in the card."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
@@ -296,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         fusion_metadata=args.fusion_metadata,
         tflite_float16=args.tflite_float16,
         training={
-            "command": "python -m training.train_sources " + shlex.join(sys.argv[1:] if argv is None else argv),
+            "command": "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv),
             # The CNN itself says which backbone it holds (a --cnn or --init-from run never built one).
             "init_from": f"{read_card(args.init_from)['version']} ({args.init_from})"
             if args.init_from
@@ -319,7 +324,3 @@ def main(argv: list[str] | None = None) -> int:
         extend(args.out, samples=samples)
     logger.info("Done in %.0fs", time.monotonic() - started)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
