@@ -56,6 +56,12 @@ BACKBONES = {
 }
 
 
+def backbone_of(cnn: Any) -> Backbone:
+    """Which backbone a CNN holds (a fine-tuned CNN keeps its backbone's name, however deeply nested)."""
+    names = {layer.name for layer in cnn._flatten_layers(include_self=False, recursive=True)}
+    return BACKBONES["efficientnet_lite0"] if "efficientnet_lite0" in names else BACKBONES["mobilenetv2_050"]
+
+
 def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
     """Weights (n / (k * n_c)) ** power, normalised so the average image weighs 1.
 

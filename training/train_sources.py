@@ -89,8 +89,7 @@ def at_size(cnn: Any, image_size: int) -> Any:
     Lets a run start from a served model at another size (`--init-from M --image-size 224`)."""
     if cnn.input_shape[1] == image_size:
         return cnn
-    from training.finish import backbone_of
-    from training.model import DEFAULT_WEIGHTS_DIR, build_model
+    from training.model import DEFAULT_WEIGHTS_DIR, backbone_of, build_model
 
     resized, _ = build_model(backbone_of(cnn), image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True)
     source = {w.path: w for w in cnn.weights}
@@ -258,7 +257,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
-    """Train, finish and export (`add_arguments`' `args`); `argv` is the training CLI's, recorded in the card."""
+    """Train, then export (`training.export.export_multisource`) with `add_arguments`' `args`; `argv` is the
+    training CLI's, recorded in the card."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
@@ -289,9 +289,10 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         clean.set_weights(cnn.get_weights())
         clean.save(args.work_dir / "cnn.keras")
         (args.work_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n", "utf-8")
-    from training.finish import backbone_of, finish
+    from training.export import export_multisource
+    from training.model import backbone_of
 
-    finish(
+    export_multisource(
         cnn,
         samples,
         images,

@@ -43,7 +43,7 @@ def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
 
 def test_the_served_card_describes_the_input_scaling_its_backbone_does():
     from training.contract import describe
-    from training.finish import backbone_of
+    from training.model import backbone_of
 
     pytest.importorskip("keras")
     import training.layers  # noqa: F401
