@@ -74,10 +74,10 @@ format: venv
 
 # Multi-source fine-tuning from the served model's CNN (about an hour on 2 CPU cores), then the
 # photo-type detector, the fusion, export (float16 TFLite weights, as served), card and the not-assessable
-# feature checks. The HAM10000-only recipe: python -m training.train.
+# feature checks. The HAM10000-only recipe: python -m training.train ham10000.
 VERSION ?= multisource-lite0-$(shell date +%Y%m%d)
 train: venv
-	$(PY) -m training.train_sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION) --tflite-float16
+	$(PY) -m training.train sources --init-from $(MODEL_OUT) --out $(MODEL_OUT) --version $(VERSION) --tflite-float16
 
 # Our model on the held-out test split, the sklesion reference on the same split (if installed),
 # the served model source by source (reports/external.md), then the not-assessable checks per set

@@ -7,7 +7,10 @@ TensorFlow; only the Celery worker (and the CLI) actually load a model.
 A model folder holds `model.keras` (0..255 RGB in, calibrated softmax probabilities out; the source
 of truth), `model.tflite` (the same model converted, which is what runs: several times faster on
 a CPU, see `make bench`) and `model_card.json` (version, classes, input size, metadata input,
-test-time augmentation, ...), all written by `training.train` / `training.export`.
+test-time augmentation, ...), all written by `training.train` / `training.export`. Loading it and
+running a prepared batch through it is `training.runtime.ServedModel`, which the feature checks'
+fitting (`training.feature_checks`) measures too; `Classifier` adds what a patient's photo needs on
+top: its context, the prediction, the refusal and the heatmap.
 
 A model with a metadata input takes the patient's age and sex and the lesion's body site as a
 second input; any of them may be missing. Every photo is scored in the card's number of
@@ -32,37 +35,27 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from inference.quality import NO_LESION_VISIBLE, NOT_LESION, Assessment, assess
-from training import contract
-from training.contract import (
-    CLASSES,
-    MALIGNANT_CLASSES,
-    METADATA_SIZE,
-    CardError,
-    ModelCard,
-    combine_views,
-    encode_metadata,
-    prepare_batch,
-    view_inputs,
-)
+from training.contract import CLASSES, MALIGNANT_CLASSES, METADATA_SIZE, encode_metadata
+
+# The served runtime lives in training, which fits the feature checks on exactly what is served; the
+# worker's callers import these names from here.
+from training.runtime import PHOTO_TYPE_SIZE, Scores, ServedModel
+from training.runtime import ModelUnavailable as ModelUnavailable
+from training.runtime import read_card as read_card
+
+if TYPE_CHECKING:
+    from inference.heatmap import Heatmap
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
-MODEL_FILE = "model.keras"
-RUNTIMES = ("tflite", "keras")
 PHOTO_TYPES = ("dermoscopy", "clinical")
-PHOTO_TYPE_SIZE = 2  # the photo-type input: [given, clinical]
-
-
-class ModelUnavailable(RuntimeError):
-    """The model folder, its card or its weights are missing or unusable."""
 
 
 @dataclass(frozen=True)
@@ -99,25 +92,6 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class Scores:
-    """Raw outputs for a batch: `(n, 7)` probabilities and `(n,)` clinical probabilities (NaN: no detector),
-    feature distances and no-lesion probabilities (NaN: no feature checks), each the mean over the views."""
-
-    probabilities: np.ndarray
-    clinical_probability: np.ndarray
-    feature_distance: np.ndarray | None = None
-    no_lesion_probability: np.ndarray | None = None
-
-
-def read_card(model_dir: Path) -> ModelCard:
-    """The installed model's checked card (`training.contract.read_card`); raises ModelUnavailable with the reason."""
-    try:
-        return contract.read_card(model_dir)
-    except CardError as exc:
-        raise ModelUnavailable(str(exc)) from None
-
-
-@dataclass(frozen=True)
 class Context:
     """What the model may know besides the photo; every field is optional."""
 
@@ -140,110 +114,12 @@ class Context:
         return np.array([1.0, float(self.photo_type == "clinical")], dtype=np.float32)
 
 
-class _TFLite:
-    """The TFLite interpreter behind the same call as a Keras model's `predict_on_batch`."""
+class Classifier(ServedModel):
+    """A loaded model and its card, with what the worker tells a patient: predictions for photos with what
+    is known of them, the feature checks' refusal, the heatmap. Create with `Classifier.load` (the served
+    runtime, `training.runtime.ServedModel.load`) or `get_classifier`."""
 
-    def __init__(self, path: Path) -> None:
-        # LiteRT is TensorFlow Lite's supported runtime; tf.lite.Interpreter (deprecated, same
-        # kernels and results) serves where LiteRT has no wheel, e.g. Windows.
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            import tensorflow as tf
-
-            Interpreter = tf.lite.Interpreter
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # tf.lite's deprecation notice
-            self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
-        self.runner = self.interpreter.get_signature_runner()
-        self.input_names = sorted(self.runner.get_input_details())
-
-    def __call__(self, inputs: np.ndarray | list[np.ndarray]) -> np.ndarray:
-        inputs = inputs if isinstance(inputs, list) else [inputs]
-        named = dict(zip(["image", "metadata", "photo_type"][: len(inputs)], inputs, strict=True))
-        if set(named) != set(self.input_names):
-            raise ModelUnavailable(f"the TFLite model takes {self.input_names}, not {sorted(named)}")
-        (output,) = self.runner(**named).values()
-        return output
-
-
-class Classifier:
-    """A loaded model and its card. Create with `Classifier.load` or `get_classifier`."""
-
-    def __init__(self, model: Any, card: dict, model_dir: Path, runtime: str = "keras", served: Any = None) -> None:
-        self.model = model  # the Keras model (source of truth; Grad-CAM runs on it)
-        self.card = card
-        self.version: str = str(card["version"])
-        self.input_size: int = int(card["input_size"])
-        self.model_dir = Path(model_dir)
-        self.uses_metadata = bool(card.get("metadata_input"))
-        self.views = int(card.get("test_time_augmentation", 1))
-        self.detects_photo_type = bool(card.get("photo_type"))
-        self.feature_checks: dict | None = card.get("feature_checks") or None
-        self.runtime = runtime
-        self._served = served if served is not None else (lambda inputs: model.predict_on_batch(inputs))
-        # Neither Keras nor TFLite documents thread safety; a worker thread pool must not interleave calls.
-        self._lock = threading.Lock()
-
-    @classmethod
-    def load(cls, model_dir: Path, runtime: str | None = None) -> Classifier:
-        """Load the model folder (imports TensorFlow).
-
-        `runtime` is "tflite" or "keras"; by default the card's `serving` entry decides, and
-        the Keras model is served when the card names no TFLite file.
-        """
-        model_dir = Path(model_dir)
-        card = read_card(model_dir)
-        model_path = model_dir / MODEL_FILE
-        if not model_path.is_file():
-            raise ModelUnavailable(f"no model file at {model_path}")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep worker logs free of TF start-up noise
-        import keras
-
-        import training.layers  # noqa: F401 - registers the custom layers a model file may hold
-
-        try:
-            model = keras.saving.load_model(model_path, compile=False)
-        except Exception as exc:  # Keras raises many types for a corrupt or incompatible file
-            raise ModelUnavailable(f"could not load {model_path}: {exc}") from exc
-        expected_in: Any = (None, card["input_size"], card["input_size"], 3)
-        if card.get("metadata_input"):
-            expected_in = [expected_in, (None, METADATA_SIZE)]
-        if card.get("photo_type"):
-            expected_in = [*expected_in, (None, PHOTO_TYPE_SIZE)]
-        expected_out = (
-            None,
-            len(CLASSES) + (1 if card.get("photo_type") else 0) + (2 if card.get("feature_checks") else 0),
-        )
-        found_in = [tuple(s) for s in model.input_shape] if isinstance(model.input_shape, list) else model.input_shape
-        if tuple(found_in) != tuple(expected_in) or tuple(model.output_shape) != expected_out:
-            raise ModelUnavailable(
-                f"{model_path} maps {model.input_shape} to {model.output_shape}, "
-                f"the card says {expected_in} to {expected_out}"
-            )
-        serving = card.get("serving") or {}
-        runtime = runtime or serving.get("runtime") or "keras"
-        if runtime not in RUNTIMES:
-            raise ModelUnavailable(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
-        served = None
-        if runtime == "tflite":
-            tflite_path = model_dir / serving.get("file", "model.tflite")
-            if not tflite_path.is_file():
-                raise ModelUnavailable(f"no TFLite file at {tflite_path}")
-            try:
-                served = _TFLite(tflite_path)
-            except Exception as exc:  # a corrupt flatbuffer raises ValueError or RuntimeError
-                raise ModelUnavailable(f"could not load {tflite_path}: {exc}") from exc
-            expected_names = ["image", "metadata", "photo_type"][
-                : len(expected_in) if isinstance(expected_in, list) else 1
-            ]
-            if served.input_names != expected_names:
-                raise ModelUnavailable(f"{tflite_path} takes {served.input_names}, the card says {expected_names}")
-        return cls(model, card, model_dir, runtime, served)
-
-    def inputs(self, images: list[Image.Image]) -> np.ndarray:
-        """The float32 image batch the model sees for `images` (the shared training preprocessing)."""
-        return prepare_batch(images, self.input_size)
+    _explained_model: Any = None  # built on first use by `explained_model`
 
     def metadata(self, contexts: list[Context | None]) -> np.ndarray:
         """The float32 metadata batch for `contexts` (None: nothing known)."""
@@ -270,27 +146,11 @@ class Classifier:
     def scores(self, batch: np.ndarray, contexts: list[Context | None] | None = None) -> Scores:
         """Probabilities and photo-type probabilities for a prepared batch, combined over the card's views."""
         contexts = contexts or [None] * len(batch)
-        meta = self.metadata(contexts) if self.uses_metadata else None
-        inputs = view_inputs(batch, meta, self.views)
+        metadata = self.metadata(contexts) if self.uses_metadata else None
+        photo_type = None
         if self.detects_photo_type:
-            given = np.stack([(c or Context()).photo_type_vector() for c in contexts]).reshape(len(batch), -1)
-            inputs = [*inputs, np.tile(given, (self.views, 1))]
-        with self._lock:
-            # Keras: predict_on_batch runs the traced graph (~10 ms a batch against ~170 ms for an
-            # eager call). TFLite: one interpreter call for all views.
-            output = np.asarray(self._served(inputs), dtype=np.float64)
-        probabilities = combine_views(output[:, : len(CLASSES)], self.views)
-        n = len(batch)
-        if self.detects_photo_type:
-            clinical = output[:, len(CLASSES)].reshape(self.views, n).mean(axis=0)
-        else:
-            clinical = np.full(n, np.nan)
-        distance = no_lesion = np.full(n, np.nan)
-        if self.feature_checks:
-            columns = self.feature_checks["columns"]
-            distance = output[:, columns["feature_distance"]].reshape(self.views, n).mean(axis=0)
-            no_lesion = output[:, columns["no_lesion_probability"]].reshape(self.views, n).mean(axis=0)
-        return Scores(probabilities, clinical, distance, no_lesion)
+            photo_type = np.stack([(c or Context()).photo_type_vector() for c in contexts]).reshape(len(batch), -1)
+        return self.run(batch, metadata, photo_type)
 
     def assessment(self, image: Image.Image, refusal: str = "") -> Assessment:
         """The whole not-assessable decision for a photo this model scored: the pixel checks of
@@ -298,7 +158,9 @@ class Classifier:
         prediction's `refusal`."""
         return assess(image, distance_check=not self.feature_checks, refusal=refusal)
 
-    def refusal(self, feature_distance: float, no_lesion_probability: float, limits: dict | None = None) -> str:
+    def refusal(
+        self, feature_distance: float, no_lesion_probability: float, limits: dict[str, Any] | None = None
+    ) -> str:
         """The feature checks' reason not to show a photo's probabilities ("" when they may be shown);
         `limits` (`distance_above`, `no_lesion_above`) other than the card's, for evaluating them."""
         if not self.feature_checks:
@@ -310,7 +172,7 @@ class Classifier:
             return NO_LESION_VISIBLE
         return ""
 
-    def heatmap(self, image: Image.Image, context: Context | None = None, class_name: str | None = None):
+    def heatmap(self, image: Image.Image, context: Context | None = None, class_name: str | None = None) -> Heatmap:
         """The Grad-CAM `inference.heatmap.Heatmap` of one image, computed on the Keras model.
 
         Pass the served prediction's class: with test-time augmentation the single upright view's
@@ -326,9 +188,9 @@ class Classifier:
         metadata = self.metadata([context]) if self.uses_metadata else None
         return gradcam_for(self.model).compute(self.inputs([image]), class_index=index, metadata=metadata)
 
-    def explained_model(self):
+    def explained_model(self) -> Any:
         """Image in, the CNN's 7 logits out (multi-source models): what the heatmap explains."""
-        if getattr(self, "_explained_model", None) is None:
+        if self._explained_model is None:
             import keras
 
             features = self.model.get_layer("lesion_features")
@@ -359,7 +221,7 @@ class Classifier:
 
     def _checked(self, scores: Scores, index: int) -> dict[str, Any]:
         """The feature-check fields of one photo's Prediction (nothing when the model has none)."""
-        if not self.feature_checks or scores.feature_distance is None or scores.no_lesion_probability is None:
+        if not self.feature_checks:
             return {}
         distance = float(scores.feature_distance[index])
         no_lesion = float(scores.no_lesion_probability[index])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 AUGMENTATION_DESCRIPTION = (
     "per image: affine warp (any rotation, mirror, zoom 0.75-1.35, anisotropic stretch 0.9-1.1, shift ±10 %, "
@@ -28,7 +29,7 @@ AUGMENTATION_DESCRIPTION = (
 )
 
 
-def _gaussian_kernel(sigma):
+def _gaussian_kernel(sigma: Any) -> Any:
     import tensorflow as tf
 
     radius = 4
@@ -39,13 +40,13 @@ def _gaussian_kernel(sigma):
 
 
 def affine_warp(
-    x,
-    uniform: Callable,
+    x: Any,
+    uniform: Callable[..., Any],
     *,
     zoom: tuple[float, float],
     shift: float,
     stretch: tuple[float, float] | None = None,
-):
+) -> Any:
     """One random affine warp per image of a float32 batch (both training recipes use it).
 
     Any rotation (a lesion has no "up") and a mirror (with rotation, both flips), a zoom drawn from
@@ -83,17 +84,17 @@ def affine_warp(
     )
 
 
-def robust_augmenter(seed: int):
+def robust_augmenter(seed: int) -> Callable[..., tuple[Any, ...]]:
     """A `tf.data` map function `(uint8 images, *rest) -> (float32 images, *rest)`."""
     import tensorflow as tf
 
     # A Generator keeps its state across epochs (seeded tf.random ops in Dataset.map would not).
     generator = tf.random.Generator.from_seed(seed)
 
-    def uniform(shape, low: float, high: float):
+    def uniform(shape: Any, low: float, high: float) -> Any:
         return generator.uniform(shape, low, high)
 
-    def blur(x):
+    def blur(x: Any) -> Any:
         sigma = uniform([], 0.5, 2.0)
         k = _gaussian_kernel(sigma)
         kx = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
@@ -102,16 +103,16 @@ def robust_augmenter(seed: int):
         out = tf.nn.depthwise_conv2d(padded, kx, [1, 1, 1, 1], "VALID")
         return tf.nn.depthwise_conv2d(out, ky, [1, 1, 1, 1], "VALID")
 
-    def jpeg(x):
+    def jpeg(x: Any) -> Any:
         quality = tf.cast(uniform([], 30.0, 95.0), tf.int32)
 
-        def one(image):
+        def one(image: Any) -> Any:
             unit = tf.clip_by_value(image, 0.0, 255.0) / 255.0
             return tf.image.adjust_jpeg_quality(unit, quality) * 255.0
 
         return tf.map_fn(one, x, fn_output_signature=tf.float32)
 
-    def apply(images, *rest):
+    def apply(images: Any, *rest: Any) -> tuple[Any, ...]:
         x = tf.cast(images, tf.float32)
         n = tf.shape(x)[0]
         x = affine_warp(x, uniform, zoom=(0.75, 1.35), stretch=(0.9, 1.1), shift=0.1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NotRequired, Required, TypedDict
+from typing import Any, BinaryIO, NotRequired, Required, TypedDict
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -41,7 +41,7 @@ MALIGNANT_CLASSES: tuple[str, ...] = ("akiec", "bcc", "mel")
 
 # The HAM10000 `localization` vocabulary, with the words a patient reads. The app stores these
 # codes (lesions.models.Lesion.body_site), the body map draws them (lesions.change.bodymap) and
-# the model encodes them (training.preprocessing.LOCALIZATIONS: every code but "unknown", which
+# the model encodes them (training.contract.LOCALIZATIONS: every code but "unknown", which
 # is encoded as no site), so a lesion's site means the same everywhere.
 UNKNOWN_SITE = "unknown"
 BODY_SITE_LABELS: dict[str, str] = {
@@ -100,6 +100,11 @@ class ModelCard(TypedDict, total=False):
     data_attributions: dict[str, Any]
     feature_checks: dict[str, Any]
     not_assessable: dict[str, Any]
+    # Written by the HAM10000-only recipe (`training.export`): its temperature (None with the metadata fusion),
+    # the re-export command and a note on in-sample validation figures.
+    temperature: float | None
+    exported_by: dict[str, Any]
+    metrics_note: str
     limitations: NotRequired[Any]
 
 
@@ -208,7 +213,7 @@ def centre_square(image: Image.Image, size: int) -> Image.Image:
     return square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
-def open_image(path, size: int = DEFAULT_IMAGE_SIZE) -> Image.Image:
+def open_image(path: str | Path | BinaryIO, size: int = DEFAULT_IMAGE_SIZE) -> Image.Image:
     """Open and decode an image file for a model of input `size`, JPEGs at a reduced scale.
 
     A 12-megapixel phone JPEG decoded in full takes ~150 ms and 36 MB; Pillow's `draft` asks the

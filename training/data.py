@@ -11,18 +11,22 @@ import csv
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-from training.contract import CLASSES, PREPROCESSING_VERSION, encode_metadata, prepare_image
+from training.contract import CLASSES, PREPROCESSING_VERSION, SEXES, UNKNOWN_SITE, encode_metadata, prepare_image
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "ham10000"
+# Every source's folder (ham10000/, ham10000_320/, external/): `training.sources` reads them all from here.
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_DATA_DIR = SHARED_DATA / "ham10000"
 DEFAULT_SPLIT_FILE = Path(__file__).resolve().parent / "splits" / "ham10000_split.csv"
 DEFAULT_SEED = 20180814  # the HAM10000 paper's publication date; any fixed value works
 SPLITS = ("train", "val", "test")
@@ -38,6 +42,11 @@ class SplitRow:
     lesion_id: str
     dx: str
     split: str
+
+    @property
+    def class_index(self) -> int:
+        """Position in CLASSES (HAM10000 labels every image with one of them)."""
+        return CLASSES.index(self.dx)
 
 
 def read_metadata(data_dir: Path) -> list[dict[str, str]]:
@@ -175,18 +184,27 @@ def load_images(data_dir: Path, image_ids: list[str], size: int, cache_dir: Path
 def metadata_vectors(data_dir: Path, image_ids: list[str]) -> np.ndarray:
     """The model's metadata input `(n, METADATA_SIZE)` for HAM10000 images (age, sex, localization)."""
     by_id = {row["image_id"]: row for row in read_metadata(data_dir)}
-    vectors = []
-    for image_id in image_ids:
-        row = by_id[image_id]
-        age = float(row["age"]) if row["age"].strip() else None
-        vectors.append(encode_metadata(age, row["sex"], row["localization"]))
-    return np.stack(vectors)
+    return np.stack([encode_metadata(*ham10000_context(by_id[image_id])) for image_id in image_ids])
 
 
-def labels_of(rows: list[SplitRow]) -> np.ndarray:
-    """Class indices (positions in CLASSES) of the rows."""
-    index = {name: i for i, name in enumerate(CLASSES)}
-    return np.array([index[row.dx] for row in rows], dtype=np.int64)
+def ham10000_context(row: dict[str, str]) -> tuple[float | None, str | None, str | None]:
+    """Age, sex and body site of a HAM10000 `metadata.csv` row; None where the row says nothing."""
+    age = float(row["age"]) if row["age"].strip() else None
+    sex = row["sex"] if row["sex"] in SEXES else None
+    site = row["localization"] if row["localization"] != UNKNOWN_SITE else None
+    return age, sex, site
+
+
+class Labelled(Protocol):
+    """A labelled image: a HAM10000 split row or a sample of any source (`training.sources.Sample`)."""
+
+    @property
+    def class_index(self) -> int: ...
+
+
+def labels_of(items: Sequence[Labelled]) -> np.ndarray:
+    """Class indices (positions in CLASSES; -1 where no class fits) of split rows or samples."""
+    return np.array([item.class_index for item in items], dtype=np.int64)
 
 
 if __name__ == "__main__":  # python -m training.data [DATA_DIR]: write (or check) the split

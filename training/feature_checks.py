@@ -33,12 +33,14 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
 import numpy as np
 from PIL import Image
 
 from training.contract import CARD_FILE, CLASSES, open_image, prepare_image, read_card, write_card
 from training.data import file_sha256
+from training.runtime import ServedModel
 from training.sources import SOURCES, Sample, load_samples
 
 logger = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ LIMIT_QUANTILE = 99.5
 C_GRID = (0.1, 1.0, 10.0, 100.0)
 SEED = 20261207
 CORNER_SIDE = 3  # a corner square is a third of the photo's shorter side (the lesion is in the middle)
-CARD_KEY = "feature_checks"
+CARD_KEY: Final = "feature_checks"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class FeatureChecks:
         no_lesion = 1.0 / (1.0 + np.exp(-(unit @ self.skin_kernel + self.skin_bias)))
         return np.stack([distance, no_lesion], axis=1)
 
-    def layer_weights(self) -> list[np.ndarray]:
+    def layer_weights(self) -> list[np.ndarray | np.float32]:
         return [
             self.mean.astype(np.float32),
             self.basis.astype(np.float32),
@@ -95,7 +97,9 @@ def _source_weights(sources: np.ndarray) -> np.ndarray:
     return weights
 
 
-def fit_distance(features: np.ndarray, sources: np.ndarray, components: int = COMPONENTS):
+def fit_distance(
+    features: np.ndarray, sources: np.ndarray, components: int = COMPONENTS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Mean, principal directions, their inverse variances and the inverse residual variance,
     every source weighing the same."""
     weights = _source_weights(sources)
@@ -152,7 +156,7 @@ def skin_corners(path: Path) -> list[Image.Image]:
     return [image.crop((x, y, x + side, y + side)) for x, y in corners]
 
 
-def pooled_features(model, images: list[Image.Image], batch_size: int = 64) -> np.ndarray:
+def pooled_features(model: Any, images: list[Image.Image], batch_size: int = 64) -> np.ndarray:
     """The served model's pooled CNN features (`lesion_features` layer) of one upright view each."""
     features = model.get_layer("lesion_features")
     size = int(features.input_shape[1])
@@ -163,7 +167,7 @@ def pooled_features(model, images: list[Image.Image], batch_size: int = 64) -> n
     return np.concatenate(out)
 
 
-def fit(model, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[FeatureChecks, dict]:
+def fit(model: Any, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[FeatureChecks, dict[str, Any]]:
     """Fit both checks on the training parts of `samples` (features from `model`)."""
     rng = np.random.default_rng(SEED)
     size = int(model.get_layer("lesion_features").input_shape[1])
@@ -203,7 +207,7 @@ def fit(model, samples: list[Sample], *, per_source: int = PER_SOURCE) -> tuple[
     return checks, fitted_on
 
 
-def served_layers(model) -> dict:
+def served_layers(model: Any) -> dict[str, Any]:
     """The served model's layers by name (`training.multisource.SERVED_LAYERS`), without any checks."""
     from training.multisource import SERVED_LAYERS
 
@@ -211,7 +215,7 @@ def served_layers(model) -> dict:
     return {name: model.get_layer(name) for name in SERVED_LAYERS if name in names}
 
 
-def attach(model, checks: FeatureChecks | None):
+def attach(model: Any, checks: FeatureChecks | None) -> Any:
     """The served model rewired with the checks' two columns appended to its output (probabilities
     and clinical probability unchanged); `None`: without checks."""
     from training.layers import LesionFeatureChecks
@@ -227,41 +231,40 @@ def attach(model, checks: FeatureChecks | None):
     return served
 
 
-def served_values(classifier, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-    """The served distance and no-lesion probability (mean over the card's views) of each image."""
+def served_values(served: ServedModel, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+    """The served distance and no-lesion probability (mean over the card's views) of each image, with
+    nothing known of the patient."""
     distance, no_lesion = [np.empty(0)], [np.empty(0)]
     for start in range(0, len(images), 32):
-        scores = classifier.scores(classifier.inputs(images[start : start + 32]))
+        scores = served.run(served.inputs(images[start : start + 32]))
         distance.append(scores.feature_distance)
         no_lesion.append(scores.no_lesion_probability)
     return np.concatenate(distance), np.concatenate(no_lesion)
 
 
-def _served_values(classifier, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+def _served_values(served: ServedModel, group: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     """`served_values` of photos, decoded 256 at a time."""
     parts = [
-        served_values(classifier, [open_image(s.path, classifier.input_size) for s in group[start : start + 256]])
+        served_values(served, [open_image(s.path, served.input_size) for s in group[start : start + 256]])
         for start in range(0, len(group), 256)
     ]
     return np.concatenate([d for d, _ in parts]), np.concatenate([n for _, n in parts])
 
 
-def set_limits(classifier, samples: list[Sample]) -> dict:
+def set_limits(served: ServedModel, samples: list[Sample]) -> dict[str, Any]:
     """Each limit: the largest per-source LIMIT_QUANTILE of the served values on the validation parts,
     raised where needed above every malignant training photo of every source, so that neither check
     refuses a malignant lesion like those it was fitted on (the lesion-contrast limit follows the same
     rule): a refused melanoma is the costlier mistake."""
     per_source: dict[str, dict[str, float]] = {}
     for source in SOURCES:
-        distance, no_lesion = _served_values(
-            classifier, [s for s in samples if s.source == source and s.split == "val"]
-        )
+        distance, no_lesion = _served_values(served, [s for s in samples if s.source == source and s.split == "val"])
         per_source[source] = {
             "distance": float(np.percentile(distance, LIMIT_QUANTILE)),
             "no_lesion": float(np.percentile(no_lesion, LIMIT_QUANTILE)),
         }
     malignant = [s for s in samples if s.split == "train" and s.malignant]
-    distance, no_lesion = _served_values(classifier, malignant)
+    distance, no_lesion = _served_values(served, malignant)
     highest = {"distance": float(distance.max()), "no_lesion": float(no_lesion.max())}
     return {
         "distance_above": round(max(highest["distance"], *(v["distance"] for v in per_source.values())), 4),
@@ -281,7 +284,7 @@ LIMITS_SET_ON = (
 )
 
 
-def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
+def card_section(fitted_on: dict[str, Any], limits: dict[str, Any], columns: int) -> dict[str, Any]:
     return {
         "columns": {"feature_distance": columns, "no_lesion_probability": columns + 1},
         "layer": "training.layers.LesionFeatureChecks on the pooled CNN features (lesion_features)",
@@ -299,7 +302,7 @@ def card_section(fitted_on: dict, limits: dict, columns: int) -> dict:
     }
 
 
-def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sample] | None = None) -> dict:
+def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sample] | None = None) -> dict[str, Any]:
     """Fit the checks for the exported model in `model_dir`, build them in, re-export the TFLite file
     the same way (float16 when the card says so), set the limits and write them into the card."""
     import keras
@@ -335,18 +338,16 @@ def extend(model_dir: Path, *, per_source: int = PER_SOURCE, samples: list[Sampl
     card["serving"].update({"bytes": tflite.stat().st_size, "sha256": file_sha256(tflite)})
     model_file = model_dir / "model.keras"
     card["model_file"].update({"bytes": model_file.stat().st_size, "sha256": file_sha256(model_file)})
-    # Written first without limits: the served classifier that sets them reads the card for its columns.
+    # Written first without limits: the served model that sets them reads the card for its columns.
     write_card(card_path, card)
     return relimit(model_dir, samples)
 
 
-def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict:
+def relimit(model_dir: Path, samples: list[Sample] | None = None) -> dict[str, Any]:
     """Set the limits of a model's checks (`set_limits`) and write them into its card."""
-    from inference.engine import Classifier
-
     card_path = model_dir / CARD_FILE
     card = read_card(model_dir)
-    limits = set_limits(Classifier.load(model_dir), samples if samples is not None else load_samples())
+    limits = set_limits(ServedModel.load(model_dir), samples if samples is not None else load_samples())
     card[CARD_KEY].update(limits, limits_set_on=LIMITS_SET_ON)
     write_card(card_path, card)
     logger.info("Feature-check limits %s", json.dumps(limits))

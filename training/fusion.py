@@ -16,6 +16,7 @@ training/README.md. Because it is linear in the logits, averaging the views' log
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Fusion:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
-def _regression(c: float):
+def _regression(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
@@ -100,7 +101,7 @@ def cross_validate(logits: np.ndarray, meta: np.ndarray | None, labels: np.ndarr
     return {name: round(float(np.mean(values)), 4) for name, values in scores.items()}
 
 
-def fused_model(logits_model, fusion: Fusion):
+def fused_model(logits_model: Any, fusion: Fusion) -> Any:
     """The exported model: image and metadata in, fused probabilities out (the CNN nested inside)."""
     import keras
 

@@ -5,6 +5,9 @@ Imports Keras: import this module only where TensorFlow is already wanted (train
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 
 
@@ -18,18 +21,18 @@ class ShadesOfGray(keras.layers.Layer):
     model. Works on 0..255 RGB batches, inside the model, so every caller gets it for free.
     """
 
-    def __init__(self, power: float = 6.0, **kwargs) -> None:
+    def __init__(self, power: float = 6.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.power = float(power)
 
-    def call(self, images):
+    def call(self, images: Any) -> Any:
         ops = keras.ops
         scaled = ops.clip(images / 255.0, 1e-4, 1.0)
         illuminant = ops.power(ops.mean(ops.power(scaled, self.power), axis=(1, 2), keepdims=True), 1.0 / self.power)
         gain = ops.mean(illuminant, axis=-1, keepdims=True) / illuminant
         return ops.clip(images * gain, 0.0, 255.0)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "power": self.power}
 
 
@@ -42,7 +45,7 @@ class PhotoTypeGate(keras.layers.Layer):
     fusion layer can give clinical photos their own weights on the logits (a second head).
     """
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         clinical_probability, given, logits = inputs
         flag, value = given[:, 0:1], given[:, 1:2]
         t = flag * value + (1.0 - flag) * clinical_probability
@@ -60,12 +63,19 @@ class MalignantRecalibration(keras.layers.Layer):
     a higher m always gives a higher m' for one photo type (the AUC is unchanged).
     """
 
-    def __init__(self, malignant_index=(0, 1, 4), a: float = 1.0, c: float = 0.0, d: float = 0.0, **kwargs) -> None:
+    def __init__(
+        self,
+        malignant_index: Sequence[int] = (0, 1, 4),
+        a: float = 1.0,
+        c: float = 0.0,
+        d: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.malignant_index = tuple(int(i) for i in malignant_index)
         self.a, self.c, self.d = float(a), float(c), float(d)
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         ops = keras.ops
         probabilities, typed = inputs
         t = typed[:, :1]
@@ -76,7 +86,7 @@ class MalignantRecalibration(keras.layers.Layer):
         scale = mask * (m_new / m) + (1 - mask) * ((1 - m_new) / (1 - m))
         return probabilities * scale
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "malignant_index": list(self.malignant_index),
@@ -101,7 +111,7 @@ class LesionFeatureChecks(keras.layers.Layer):
     All weights are fixed (fitted by `training.feature_checks`), so the layer has no trainable part.
     """
 
-    def __init__(self, dims: int = 1280, components: int = 128, **kwargs) -> None:
+    def __init__(self, dims: int = 1280, components: int = 128, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dims, self.components = int(dims), int(components)
         self.mean = self.add_weight(shape=(self.dims,), initializer="zeros", trainable=False, name="mean")
@@ -119,7 +129,7 @@ class LesionFeatureChecks(keras.layers.Layer):
         )
         self.skin_bias = self.add_weight(shape=(1,), initializer="zeros", trainable=False, name="skin_bias")
 
-    def call(self, features):
+    def call(self, features: Any) -> Any:
         ops = keras.ops
         centred = features - self.mean
         z = ops.matmul(centred, self.basis)
@@ -130,5 +140,5 @@ class LesionFeatureChecks(keras.layers.Layer):
         no_lesion = ops.sigmoid(ops.matmul(unit, self.skin_kernel) + self.skin_bias)
         return ops.concatenate([distance[:, None], no_lesion], axis=-1)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "dims": self.dims, "components": self.components}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,12 @@ BACKBONES = {
 }
 
 
+def backbone_of(cnn: Any) -> Backbone:
+    """Which backbone a CNN holds (a fine-tuned CNN keeps its backbone's name, however deeply nested)."""
+    names = {layer.name for layer in cnn._flatten_layers(include_self=False, recursive=True)}
+    return BACKBONES["efficientnet_lite0"] if "efficientnet_lite0" in names else BACKBONES["mobilenetv2_050"]
+
+
 def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
     """Weights (n / (k * n_c)) ** power, normalised so the average image weighs 1.
 
@@ -68,7 +75,7 @@ def class_weights(labels: np.ndarray, power: float) -> dict[int, float]:
 
 def build_model(
     backbone: Backbone, image_size: int, weights_dir: Path, metadata: bool = True, colour_constancy: bool = False
-):
+) -> tuple[Any, Any]:
     """The training model: 0..255 RGB (and the metadata vector) in, 7 logits out; returns (model, backbone_model).
 
     With `metadata`, age, sex and body site (`encode_metadata`) pass through a small dense layer
@@ -105,7 +112,7 @@ def build_model(
     return _with_head(inputs, x, metadata), base
 
 
-def _build_lite(backbone: Backbone, image_size: int, metadata: bool, colour_constancy: bool):
+def _build_lite(backbone: Backbone, image_size: int, metadata: bool, colour_constancy: bool) -> tuple[Any, Any]:
     """`build_model` for EfficientNet-Lite0: it scales 0..255 input itself, ((x - 127) / 128)."""
     import keras
 
@@ -122,7 +129,7 @@ def _build_lite(backbone: Backbone, image_size: int, metadata: bool, colour_cons
     return _with_head(inputs, x, metadata), base
 
 
-def _with_head(inputs, x, metadata: bool):
+def _with_head(inputs: Any, x: Any, metadata: bool) -> Any:
     """Pooled features (and the metadata branch) → dropout → 7 logits: the classifier model."""
     import keras
 

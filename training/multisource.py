@@ -17,6 +17,7 @@ the not-assessable checks' two columns (10 in all).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def _weights(labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return w / w.mean()
 
 
-def _fit_regression(x, labels, weights, c):
+def _fit_regression(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=5000).fit(x, labels, sample_weight=weights)
@@ -210,7 +211,7 @@ def fit_rank_calibration(
 
 
 def cross_fit_rank_calibration(
-    logits, t, labels, folds, photo_type: str = "classes"
+    logits: np.ndarray, t: np.ndarray, labels: np.ndarray, folds: np.ndarray, photo_type: str = "classes"
 ) -> tuple[RankCalibration, np.ndarray]:
     """The calibration fitted on all rows, and its out-of-fold probabilities (folds by patient or lesion)."""
     oof = np.zeros((len(labels), len(CLASSES)))
@@ -230,7 +231,9 @@ def group_folds(groups: list[str], n_folds: int = 5, seed: int = 0) -> np.ndarra
     return np.array([fold_of[g] for g in groups])
 
 
-def exported_model(cnn, detector: PhotoTypeDetector, fusion: TypedFusion, recalibration: RankCalibration | None = None):
+def exported_model(
+    cnn: Any, detector: PhotoTypeDetector, fusion: TypedFusion, recalibration: RankCalibration | None = None
+) -> Any:
     """The served Keras model: image, metadata, photo_type in; 7 probabilities + clinical probability out."""
     import keras
 
@@ -270,7 +273,7 @@ SERVED_LAYERS = (
 )
 
 
-def served_graph(layers: dict, image_shape: tuple):
+def served_graph(layers: dict[str, Any], image_shape: tuple[int, ...]) -> Any:
     """Wire the served model from its layers (`SERVED_LAYERS`, `malignant_recalibration` optional, and
     `feature_checks` when the not-assessable feature checks are built in: two more output columns)."""
     import keras

@@ -5,6 +5,8 @@ Numpy and scikit-learn only. Malignant = akiec, bcc, mel and scc (`Sample.malign
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from training.contract import CLASSES, MALIGNANT_CLASSES
@@ -47,7 +49,9 @@ def source_metrics(samples: list[Sample], probabilities: np.ndarray) -> dict:
     }
 
 
-def operating_points(malignant: np.ndarray, score: np.ndarray, thresholds=OPERATING_THRESHOLDS) -> list[dict]:
+def operating_points(
+    malignant: np.ndarray, score: np.ndarray, thresholds: Sequence[float] = OPERATING_THRESHOLDS
+) -> list[dict[str, float]]:
     """Sensitivity and specificity when "malignant probability >= threshold" is called malignant."""
     return [
         {

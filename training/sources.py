@@ -26,6 +26,7 @@ import csv
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,11 +40,10 @@ from training.contract import (
     open_image,
     prepare_image,
 )
-from training.data import DEFAULT_SPLIT_FILE, read_metadata, read_split
+from training.data import DEFAULT_SPLIT_FILE, SHARED_DATA, ham10000_context, read_metadata, read_split
 
 logger = logging.getLogger(__name__)
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 EXTERNAL_SPLIT_FILE = Path(__file__).resolve().parent / "splits" / "external_split.csv"
 EXTERNAL_SOURCES: tuple[str, ...] = ("derm7pt", "isic2017", "ph2", "pad_ufes20")
 SOURCES: tuple[str, ...] = ("ham10000", *EXTERNAL_SOURCES)
@@ -114,9 +114,7 @@ def _ham10000(data_root: Path, split_file: Path) -> list[Sample]:
     split = {r.image_id: r.split for r in read_split(split_file)}
     samples = []
     for row in read_metadata(meta_dir):
-        age = float(row["age"]) if row["age"].strip() else None
-        site = row["localization"] if row["localization"] != "unknown" else None
-        sex = row["sex"] if row["sex"] in ("female", "male") else None
+        age, sex, site = ham10000_context(row)
         samples.append(
             Sample(
                 "ham10000",
@@ -223,7 +221,7 @@ def load_samples(
     return samples
 
 
-def leave_one_source_out(samples: list[Sample], split: str = "val"):
+def leave_one_source_out(samples: list[Sample], split: str = "val") -> Iterator[tuple[str, list[Sample], list[Sample]]]:
     """Yield `(held_out_source, fit_samples, score_samples)`: fit on the others' `split`, score on one's.
 
     Used to choose settings (fusion, calibration, heads, photo-type input) on frozen-CNN outputs:
@@ -297,11 +295,6 @@ def load_sample_images(samples: list[Sample], size: int, cache_dir: Path | None 
 
 def metadata_of(samples: list[Sample]) -> np.ndarray:
     return np.stack([s.metadata() for s in samples]) if samples else np.zeros((0, 18), dtype=np.float32)
-
-
-def labels_of(samples: list[Sample]) -> np.ndarray:
-    """7-class indices (-1 where none fits)."""
-    return np.array([s.class_index for s in samples], dtype=np.int64)
 
 
 def malignant_of(samples: list[Sample]) -> np.ndarray:

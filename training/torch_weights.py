@@ -12,9 +12,10 @@ from __future__ import annotations
 import pickle
 import struct
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -63,11 +64,13 @@ class _TensorRef:
         return np.lib.stride_tricks.as_strided(flat, shape=self.size, strides=strides).copy()
 
 
-def _rebuild_tensor(storage, storage_offset, size, stride, *_):
+def _rebuild_tensor(
+    storage: _Storage, storage_offset: int, size: Sequence[int], stride: Sequence[int], *_: object
+) -> _TensorRef:
     return _TensorRef(storage, int(storage_offset), tuple(size), tuple(stride))
 
 
-def _rebuild_parameter(data, *_):
+def _rebuild_parameter(data: object, *_: object) -> object:
     return data
 
 
@@ -76,7 +79,7 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self.storages: dict[str, _Storage] = {}
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if module == "collections" and name == "OrderedDict":
             return OrderedDict
         if module == "torch._utils" and name == "_rebuild_tensor_v2":
@@ -87,7 +90,7 @@ class _Unpickler(pickle.Unpickler):
             return _StorageType(STORAGE_DTYPES[name])
         raise pickle.UnpicklingError(f"refusing {module}.{name} in a weights file")
 
-    def persistent_load(self, pid):
+    def persistent_load(self, pid: Any) -> _Storage:
         kind, storage_type, key, _location, numel = pid[:5]
         if kind != "storage":
             raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")

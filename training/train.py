@@ -1,11 +1,14 @@
-"""Train the lesion classifier on HAM10000 and export it with its model card.
+"""The training CLI: train the lesion classifier and export it with its model card.
 
-CLI:
-    python -m training.train --data ../shared/data/ham10000 --out inference/model \
+    python -m training.train sources --out inference/model --version V [--init-from inference/model] ...
+    python -m training.train ham10000 --data ../shared/data/ham10000 --out inference/model \
         [--epochs N] [--image-size N] [--seed N] [--backbone mobilenetv2_035|mobilenetv2_050|scratch] \
         [--weights-dir ../shared/weights]
 
-Recipe (sized for a 2-core CPU): every image is decoded and prepared once into a uint8 array
+`sources` is the served recipe (`make train`): HAM10000 and the external sets, in
+`training.train_sources`. `ham10000` is the recipe of the earlier, HAM10000-only versions, below.
+
+HAM10000-only recipe (sized for a 2-core CPU): every image is decoded and prepared once into a uint8 array
 (cached on disk); a MobileNetV2 with offline ImageNet weights gets a new 7-class head, trained
 first on the frozen backbone, then the whole network is fine-tuned at a low learning rate with
 BatchNorm kept in inference mode. Class weights counter the 58:1 imbalance between nevi and
@@ -23,12 +26,14 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from training import evaluate
+from training import evaluate, train_sources
 from training.augment import affine_warp
 from training.contract import (
     CLASS_LABELS,
@@ -39,7 +44,9 @@ from training.contract import (
     METADATA_SIZE,
     PREPROCESSING_VERSION,
     TTA_VIEWS,
+    ModelCard,
     describe,
+    write_card,
 )
 from training.data import (
     DEFAULT_DATA_DIR,
@@ -74,7 +81,7 @@ AUGMENTATION = (
 )
 
 
-def augmenter(seed: int):
+def augmenter(seed: int) -> Callable[[Any, Any], tuple[Any, Any]]:
     """Random dermoscopy-friendly augmentation of a uint8 batch, returning float32 0..255.
 
     Flip, rotation, zoom and shift come from `training.augment.affine_warp` (the multi-source
@@ -86,10 +93,10 @@ def augmenter(seed: int):
     # with every new iterator and would repeat the same "random" augmentation each epoch.
     generator = tf.random.Generator.from_seed(seed)
 
-    def uniform(shape, low: float, high: float):
+    def uniform(shape: Any, low: float, high: float) -> Any:
         return generator.uniform(shape, low, high)
 
-    def drop(meta, start: int, stop: int, rate: float):
+    def drop(meta: Any, start: int, stop: int, rate: float) -> Any:
         # Blank one field (age, sex or site) for a random share of the images, so the model also
         # learns to answer when a patient has not given it.
         n = tf.shape(meta)[0]
@@ -98,7 +105,7 @@ def augmenter(seed: int):
         mask = tf.concat([tf.ones([n, start]), tf.tile(keep, [1, stop - start]), tf.ones([n, width - stop])], axis=1)
         return meta * mask
 
-    def apply(features, labels):
+    def apply(features: Any, labels: Any) -> tuple[Any, Any]:
         if isinstance(features, tuple):
             images, meta = features
             meta = drop(meta, 0, 2, METADATA_DROPOUT["age"])
@@ -119,7 +126,7 @@ def augmenter(seed: int):
     return apply
 
 
-def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarray, batch_size: int, seed: int):
+def train_dataset(images: np.ndarray, meta: np.ndarray | None, labels: np.ndarray, batch_size: int, seed: int) -> Any:
     """Shuffled, augmented batches of the training images (with their metadata vectors, if given)."""
     import tensorflow as tf
 
@@ -136,15 +143,22 @@ def _balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(balanced_accuracy_score(labels, logits.argmax(axis=1)))
 
 
-def _make_progress(model, val_images: np.ndarray, val_meta, val_labels: np.ndarray, phase: str, state: dict):
+def _make_progress(
+    model: Any,
+    val_images: np.ndarray,
+    val_meta: np.ndarray | None,
+    val_labels: np.ndarray,
+    phase: str,
+    state: dict[str, Any],
+) -> Any:
     """A callback that logs each epoch and keeps the weights of the best validation epoch."""
     import keras
 
     class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.started = time.monotonic()
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             logits = predict_logits(model, val_images, val_meta)
             bacc = _balanced_accuracy(logits, val_labels)
             val_loss = float(-np.log(evaluate.softmax(logits)[np.arange(len(val_labels)), val_labels] + 1e-12).mean())
@@ -189,7 +203,7 @@ def model_card(
     best_epoch: str,
     weights: dict[int, float],
     wall_seconds: float,
-) -> dict:
+) -> ModelCard:
     """The JSON card that travels with the model (read by the engine and the web app).
 
     `training.export.update_card` adds the calibration, serving files and metrics.
@@ -277,8 +291,13 @@ def model_card(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The training CLI's arguments."""
-    p = argparse.ArgumentParser(description="Train and export Skinsite's HAM10000 lesion classifier.")
+    """The training CLI's arguments: the recipe (`sources` or `ham10000`), then the recipe's own."""
+    parser = argparse.ArgumentParser(description="Train and export Skinsite's lesion classifier.")
+    recipes = parser.add_subparsers(dest="recipe", required=True, metavar="{sources,ham10000}")
+    train_sources.add_arguments(
+        recipes.add_parser("sources", help="HAM10000 and the external sets: the served recipe (make train)")
+    )
+    p = recipes.add_parser("ham10000", help="HAM10000 only: the recipe of the earlier versions")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="HAM10000 folder (metadata.csv, images/)")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "inference" / "model", help="export folder")
     p.add_argument("--epochs", type=int, default=20, help="fine-tuning epochs of the whole network (0: head only)")
@@ -324,15 +343,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="prepared-image cache")
     p.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports", help="evaluation report folder")
     p.add_argument("--no-report", action="store_true", help="skip writing the evaluation report")
-    args = p.parse_args(argv)
-    if args.metadata and args.fusion:
+    args = parser.parse_args(argv)
+    if args.recipe == "ham10000" and args.metadata and args.fusion:
         p.error("--metadata (in the CNN) and --fusion (after it) are alternatives: add --no-fusion")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train, calibrate, export and evaluate; returns the process exit code."""
+    """Train, calibrate, export and evaluate with the recipe `argv` names; returns the process exit code."""
     args = parse_args(argv)
+    if args.recipe == "sources":
+        return train_sources.run(args, argv)
     args.code_revision = _code_revision()  # now: the files may change while a long run trains
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -413,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         args=args, backbone=backbone, rows=rows, best_epoch=state["where"], weights=weights, wall_seconds=wall
     )
     update_card(card, result, args.tta, args.out, {"val": y_val, "test": y_test})
-    (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card(args.out, card)
     logger.info(
         "Wrote %s (%d bytes) and model_card.json, version %s", model_path, model_path.stat().st_size, card["version"]
     )

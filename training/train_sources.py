@@ -1,7 +1,9 @@
 """Train the classifier on HAM10000 and the external sets, and export it with its card (`make train`).
 
-    python -m training.train_sources --out inference/model --version V [--init-from inference/model]
+    python -m training.train sources --out inference/model --version V [--init-from inference/model]
         [--epochs 6] [--lr 1e-4] [--image-size PX] [--data-root ../shared/data]
+
+The recipe behind the training CLI's `sources` command (`training.train`):
 
 1. Every source's images (`training.sources`: split by patient or lesion inside each source) are
    prepared once and cached (`var/cache`).
@@ -26,16 +28,19 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from training.contract import read_card
+from training.data import labels_of
+from training.metrics import MALIGNANT_INDEX, softmax
+from training.scoring import cnn_outputs
 from training.sources import (
     SHARED_DATA,
     SOURCES,
     Sample,
     balanced_weights,
-    labels_of,
     load_sample_images,
     load_samples,
     malignant_of,
@@ -44,7 +49,6 @@ from training.sources import (
 logger = logging.getLogger("training.train_sources")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MALIGNANT_INDEX = [0, 1, 4]  # akiec, bcc, mel in CLASSES
 
 
 def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str, float]:
@@ -62,34 +66,7 @@ def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str
     return out
 
 
-def cnn_outputs(cnn, images, views: int = 1, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled features, logits) of `cnn` for uint8 images, averaged over dihedral views."""
-    import keras
-
-    from training.contract import dihedral_views
-
-    x = keras.Input(cnn.input_shape[1:])
-    features = keras.Model(cnn.inputs, cnn.get_layer("head_dropout").input)
-    head = cnn.get_layer("logits")
-    f = features(x)
-    both = keras.Model(x, [f, head(f)])
-    feats, logits = [], []
-    for start in range(0, len(images), batch_size):
-        chunk = np.asarray(images[start : start + batch_size])
-        batch = dihedral_views(chunk, views).astype(np.float32)
-        f_out, l_out = both.predict_on_batch(batch)
-        feats.append(np.asarray(f_out).reshape(views, len(chunk), -1).mean(axis=0))
-        logits.append(np.asarray(l_out).reshape(views, len(chunk), -1).mean(axis=0))
-    return np.concatenate(feats), np.concatenate(logits)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def cnn_of(served):
+def cnn_of(served: Any) -> Any:
     """The logits CNN (image in, 7 logits out) inside a served model of any version."""
     import keras
 
@@ -106,14 +83,13 @@ def cnn_of(served):
     return keras.Model(features.input, logits, name="lesion_classifier")
 
 
-def at_size(cnn, image_size: int):
+def at_size(cnn: Any, image_size: int) -> Any:
     """`cnn` for `image_size` px input: the same weights in the same network built for that size
     (convolutions, batch norms and the head do not depend on it), or `cnn` itself if it already is.
     Lets a run start from a served model at another size (`--init-from M --image-size 224`)."""
     if cnn.input_shape[1] == image_size:
         return cnn
-    from training.finish import backbone_of
-    from training.model import DEFAULT_WEIGHTS_DIR, build_model
+    from training.model import DEFAULT_WEIGHTS_DIR, backbone_of, build_model
 
     resized, _ = build_model(backbone_of(cnn), image_size, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True)
     source = {w.path: w for w in cnn.weights}
@@ -124,7 +100,7 @@ def at_size(cnn, image_size: int):
     return resized
 
 
-def served_cnn(model_dir: Path, image_size: int):
+def served_cnn(model_dir: Path, image_size: int) -> Any:
     """The CNN of the served model in `model_dir`, for `image_size` px input."""
     import keras
 
@@ -141,7 +117,7 @@ def input_size_of(model_dir: Path | None) -> int:
     return int(read_card(model_dir)["input_size"])
 
 
-def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
+def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarray) -> tuple[Any, dict[str, Any]]:
     """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
     import keras
     import tensorflow as tf
@@ -167,15 +143,15 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     x_val = np.asarray(images[val_idx])
     logger.info("Training on %d images, validating on %d", len(train_idx), len(val_idx))
 
-    def gather(indices):
+    def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.asarray(images[np.sort(indices)]), labels_of_sorted(indices), weights_of_sorted(indices)
 
     position = {int(i): k for k, i in enumerate(train_idx)}
 
-    def labels_of_sorted(indices):
+    def labels_of_sorted(indices: np.ndarray) -> np.ndarray:
         return labels[[position[int(i)] for i in np.sort(indices)]]
 
-    def weights_of_sorted(indices):
+    def weights_of_sorted(indices: np.ndarray) -> np.ndarray:
         return weights[[position[int(i)] for i in np.sort(indices)]]
 
     dataset = (
@@ -199,15 +175,15 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     )
     if args.max_steps:
         dataset = dataset.take(args.max_steps)
-    state: dict = {"best": -1.0, "weights": None, "epochs": []}
+    state: dict[str, Any] = {"best": -1.0, "weights": None, "epochs": []}
 
     class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.started = time.monotonic()
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             _, logits = cnn_outputs(cnn, x_val)
-            aucs = per_source_auc(_softmax(logits), val_samples)
+            aucs = per_source_auc(softmax(logits), val_samples)
             mean = float(np.mean(list(aucs.values())))
             better = mean > state["best"]
             if better:
@@ -241,8 +217,8 @@ def train_cnn(args, samples: list[Sample], images) -> tuple[object, dict]:
     return cnn, state
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `sources` command's arguments."""
     p.add_argument("--data-root", type=Path, default=SHARED_DATA)
     p.add_argument("--out", type=Path, default=REPO_ROOT / "inference" / "model")
     p.add_argument("--work-dir", type=Path, default=REPO_ROOT / "var" / "train_sources")
@@ -278,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seed", type=int, default=20180814)
     p.add_argument("--version", required=True)
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    """Train, then export (`training.export.export_multisource`) with `add_arguments`' `args`; `argv` is the
+    training CLI's, recorded in the card."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
@@ -309,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         clean.set_weights(cnn.get_weights())
         clean.save(args.work_dir / "cnn.keras")
         (args.work_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n", "utf-8")
-    from training.finish import backbone_of, finish
+    from training.export import export_multisource
+    from training.model import backbone_of
 
-    finish(
+    export_multisource(
         cnn,
         samples,
         images,
@@ -321,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         fusion_metadata=args.fusion_metadata,
         tflite_float16=args.tflite_float16,
         training={
-            "command": "python -m training.train_sources " + shlex.join(sys.argv[1:] if argv is None else argv),
+            "command": "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv),
             # The CNN itself says which backbone it holds (a --cnn or --init-from run never built one).
             "init_from": f"{read_card(args.init_from)['version']} ({args.init_from})"
             if args.init_from
@@ -344,7 +325,3 @@ def main(argv: list[str] | None = None) -> int:
         extend(args.out, samples=samples)
     logger.info("Done in %.0fs", time.monotonic() - started)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -69,10 +69,9 @@ def test_a_pickle_with_code_is_refused(tmp_path):
 
 
 def test_the_training_cli_can_fine_tune_lite0_as_a_lesion_classifier(state):
-    """`train_sources --backbone efficientnet_lite0`: the converted ImageNet network under the same
+    """`train sources --backbone efficientnet_lite0`: the converted ImageNet network under the same
     colour constancy and 7-logit head as MobileNetV2, recognised again when the card is written."""
-    from training.finish import backbone_of
-    from training.model import BACKBONES, DEFAULT_WEIGHTS_DIR, build_model
+    from training.model import BACKBONES, DEFAULT_WEIGHTS_DIR, backbone_of, build_model
 
     cnn, base = build_model(
         BACKBONES["efficientnet_lite0"], 128, DEFAULT_WEIGHTS_DIR, metadata=False, colour_constancy=True

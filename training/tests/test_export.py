@@ -168,3 +168,44 @@ def test_colour_constancy_makes_the_illuminant_grey_and_survives_export(tmp_path
 
     (served,) = Interpreter(model_path=str(tmp_path / "model.tflite")).get_signature_runner()(image=tinted).values()
     np.testing.assert_allclose(served, reloaded.predict_on_batch(tinted), atol=1e-5)
+
+
+def test_the_multisource_export_writes_a_servable_model_and_its_card(tmp_path):
+    """`export_multisource`, the last step of `python -m training.train sources`, on a tiny CNN and five
+    synthetic sources: the folder it writes is served as its card says, in both runtimes."""
+    from pathlib import Path
+
+    from training.contract import CLASSES, read_card
+    from training.export import export_multisource
+    from training.runtime import ServedModel
+    from training.sources import SOURCES, Sample
+
+    rng = np.random.default_rng(5)
+    image = keras.Input((32, 32, 3), name="image")
+    x = keras.layers.Conv2D(8, 3, activation="relu")(keras.layers.Rescaling(1 / 255)(image))
+    pooled = keras.layers.GlobalAveragePooling2D()(x)
+    cnn = keras.Model(
+        image, keras.layers.Dense(7, name="logits")(keras.layers.Dropout(0.3, name="head_dropout")(pooled))
+    )
+    samples, images = [], []
+    for source in SOURCES:
+        for i in range(42):
+            split = ("train", "train", "val")[i % 3] if i < 36 else "test"
+            samples.append(Sample(source, Path(f"/{source}/{i}.jpg"), CLASSES[i % 7], f"{source}-{i // 2}", split))
+            # Phone photos brighter than dermoscopy, so the photo-type detector has something to find.
+            images.append(rng.integers(120 if source == "pad_ufes20" else 0, 256, (32, 32, 3), dtype=np.uint8))
+    out = tmp_path / "model"
+
+    card = export_multisource(
+        cnn, samples, np.stack(images), out_dir=out, version="tiny-sources", views=2, training={}, detector_train_cap=40
+    )
+
+    assert read_card(out) == card
+    assert (card["version"], card["input_size"], card["test_time_augmentation"]) == ("tiny-sources", 32, 2)
+    assert card["serving"]["file"] == "model.tflite" and card["model_file"]["name"] == "model.keras"
+    assert card["serving"]["source"].startswith("converted from model.keras (float32, no quantisation)")
+    batch = rng.integers(0, 256, (3, 32, 32, 3)).astype(np.float32)
+    served = {runtime: ServedModel.load(out, runtime).run(batch) for runtime in ("tflite", "keras")}
+    np.testing.assert_allclose(served["tflite"].probabilities.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(served["tflite"].probabilities, served["keras"].probabilities, atol=1e-4)
+    assert np.isnan(served["tflite"].feature_distance).all()  # no feature checks fitted yet

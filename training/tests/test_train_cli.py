@@ -51,6 +51,7 @@ def test_train_writes_a_servable_model_its_card_and_its_report(tmp_path):
     data, out, reports, split = tmp_path / "ham", tmp_path / "model", tmp_path / "reports", tmp_path / "split.csv"
     _small_ham10000(data)
     argv = [
+        "ham10000",
         "--data", str(data), "--out", str(out), "--report-dir", str(reports), "--split-file", str(split),
         "--cache-dir", str(tmp_path / "cache"), "--backbone", "scratch", "--image-size", "64",
         "--head-epochs", "0", "--epochs", "1", "--batch-size", "64", "--version", "tiny-test",

@@ -43,7 +43,7 @@ def test_a_served_cnn_moves_to_another_input_size_with_every_weight_and_back():
 
 def test_the_served_card_describes_the_input_scaling_its_backbone_does():
     from training.contract import describe
-    from training.finish import backbone_of
+    from training.model import backbone_of
 
     pytest.importorskip("keras")
     import training.layers  # noqa: F401
@@ -53,3 +53,14 @@ def test_the_served_card_describes_the_input_scaling_its_backbone_does():
     backbone = backbone_of(served_cnn(SERVED, card["input_size"]))
     assert card["preprocessing"]["description"] == describe(card["input_size"], backbone.input_scaling)
     assert ("(x - 127) / 128" in backbone.input_scaling) == (backbone.family == "efficientnet_lite")
+
+
+def test_make_train_runs_the_sources_recipe_of_the_one_training_cli():
+    """The Makefile's `make train` command line, parsed as `python -m training.train` parses it."""
+    from training.train import parse_args
+
+    argv = ["sources", "--init-from", "inference/model", "--out", "inference/model", "--version", "v1"]
+    args = parse_args([*argv, "--tflite-float16"])
+    assert (args.recipe, args.init_from, args.version) == ("sources", Path("inference/model"), "v1")
+    assert args.tflite_float16 and args.feature_checks and args.epochs == 6
+    assert parse_args(["ham10000", "--version", "v1"]).recipe == "ham10000"

@@ -1,10 +1,11 @@
 """Copy a small set of real HAM10000 test-split images into `testdata/ham10000/` for the tests.
 
-    python -m training.testdata [--data ../shared/data/ham10000]
+    python -m testdata.copy_ham10000 [--data ../shared/data/ham10000]   # from the repository root
 
 Two images per class, from two different lesions, all from the TEST split (so no model was
 trained on them), copied byte for byte with their metadata rows and an attribution file. The
-committed copies let the test suite run on a fresh clone without the full dataset.
+committed copies let the test suite run on a fresh clone without the full dataset. It lives beside
+the data it writes, not in the `training` library: nothing trains or serves with it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pathlib import Path
 from training.contract import CLASSES
 from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_metadata, read_split
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO_ROOT / "testdata" / "ham10000"
+DEFAULT_OUT = Path(__file__).resolve().parent / "ham10000"
 PER_CLASS = 2
 
 ATTRIBUTION = """# HAM10000 test images
@@ -35,7 +35,7 @@ Licence: **CC BY-NC-SA 4.0**, non-commercial use only; attribute the authors and
 The files are unchanged copies (200x150 px JPEG, as in the copy described in
 `../shared/data/ham10000/SOURCE.md`). All of them are in the TEST split of
 `training/splits/ham10000_split.csv`, so no committed model was trained on them. Regenerate with
-`python -m training.testdata`.
+`python -m testdata.copy_ham10000`.
 """
 
 
