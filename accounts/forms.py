@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from accounts import lockout, services
-from accounts.models import BIRTH_YEAR_MIN, SecurityEvent, User, validate_birth_year
+from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, validate_birth_year
 
 
 class LoginForm(AuthenticationForm):
@@ -64,7 +64,9 @@ class ProfileForm(forms.ModelForm):
         # column's own "greater than or equal to 0" instead of "between 1900 and <this year>".
         birth_year.validators = [validate_birth_year]
         birth_year.widget.attrs.update(min=BIRTH_YEAR_MIN, max=timezone.localdate().year)
-        self.fields["sex"].choices = [("", "Not given"), *User._meta.get_field("sex").choices]
+        sex = self.fields["sex"]
+        assert isinstance(sex, forms.ChoiceField)  # the model field has choices
+        sex.choices = [("", "Not given"), *SEX_CHOICES]
 
     @property
     def account_fields(self) -> list[forms.BoundField]:

@@ -1,7 +1,8 @@
 """A user is a patient who logs in with an email address."""
 
 import datetime
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -9,9 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from django_otp.models import Device
+
 BIRTH_YEAR_MIN = 1900
 # Past this, a computed age is a typo in the birth year rather than a patient's age.
 AGE_MAX = 120
+SEX_CHOICES = [("female", "Female"), ("male", "Male")]
 _ANALYSIS_INPUT_HELP = (
     "Optional. An extra input to the analysis, shown with its results (also in reports you share); "
     "leave it empty if you prefer."
@@ -77,7 +82,7 @@ class User(AbstractUser):
     sex = models.CharField(
         max_length=6,
         blank=True,
-        choices=[("female", "Female"), ("male", "Male")],
+        choices=SEX_CHOICES,
         help_text=_ANALYSIS_INPUT_HELP,
     )
     # Until the address is confirmed (a signed link sent at sign-up), Skinsite sends nothing on
@@ -91,6 +96,12 @@ class User(AbstractUser):
 
     # Ours, not AbstractUser's: the email address is the login.
     objects = UserManager()  # type: ignore[misc, assignment]
+
+    # Not columns: set on a logged-in user's object by Django's `authenticate()` (the backend that
+    # let it in) and by django-otp (the device this session verified with, and `is_verified()`).
+    backend: str
+    otp_device: "Device | None"
+    is_verified: Callable[[], bool]
 
     class Meta:
         ordering = ["email"]

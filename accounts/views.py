@@ -1,12 +1,14 @@
 """Sign up, profile and account deletion; log in, log out and passwords use Django's views."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,11 +25,12 @@ from accounts.forms import (
     TwoFactorCodeForm,
     TwoFactorDisableForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import SecurityEvent, User
 from skinsite.ratelimit import client_address, hashed, rate_exceeded
 
 
-def _too_many(request: HttpRequest, template: str, form, what: str) -> HttpResponse:
+def _too_many(request: HttpRequest, template: str, form: BaseForm, what: str) -> HttpResponse:
     form.add_error(None, f"Too many {what} from your network. Please try again in an hour.")
     return render(request, template, {"form": form}, status=429)
 
@@ -60,7 +63,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -78,7 +81,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Cut off one device (a lost phone) from the account page."""
     token = tokens.token_get(user=request.user, token_id=token_id)
     tokens.token_revoke(token=token)
@@ -128,8 +131,9 @@ _STAFF_NEEDS_2FA = "Staff accounts need two-factor authentication: set it up her
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     """Second step of log-in: a code from the authenticator app, or a recovery code."""
-    pending = request.session.get(_PENDING)
-    user = User.objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
+    pending: dict[str, Any] = request.session.get(_PENDING) or {}
+    user_id = pending.get("user")
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
     if user is None or time.time() - pending["at"] > _PENDING_SECONDS:
         request.session.pop(_PENDING, None)
         messages.error(request, "Please log in again.")
@@ -166,7 +170,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_settings(request: HttpRequest) -> HttpResponse:
+def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up, verify, renew recovery codes for, or turn off two-factor authentication."""
     user = request.user
     action = request.POST.get("action", "")
@@ -235,9 +239,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         by_address = rate_exceeded(f"reset:addr:{client_address(self.request)}", rate)
         by_email = rate_exceeded(f"reset:email:{hashed(email)}", rate)
         if by_address or by_email:
-            return _too_many(self.request, self.template_name, form, "password reset requests")
+            return _too_many(self.request, self.get_template_names()[0], form, "password reset requests")
         services.password_reset_request(email=email)
-        return redirect(self.success_url)
+        return redirect(self.get_success_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,7 +257,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
+def email_confirmation_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.email_confirmed:
         return redirect("account-settings")
     if rate_exceeded(f"confirm-resend:{request.user.pk}", settings.PASSWORD_RESET_THROTTLE):
@@ -284,7 +288,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user
