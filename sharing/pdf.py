@@ -74,7 +74,9 @@ def _font_names() -> tuple[str, str]:
     if spec and spec.submodule_search_locations:
         ttf = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
         candidates.append((ttf / "DejaVuSans.ttf", ttf / "DejaVuSans-Bold.ttf"))
-    rl_fonts = Path(importlib.util.find_spec("reportlab").submodule_search_locations[0]) / "fonts"
+    reportlab = importlib.util.find_spec("reportlab")
+    assert reportlab is not None and reportlab.submodule_search_locations  # a package, imported above
+    rl_fonts = Path(reportlab.submodule_search_locations[0]) / "fonts"
     candidates.append((rl_fonts / "Vera.ttf", rl_fonts / "VeraBd.ttf"))
     for regular, bold in candidates:
         if regular.exists() and bold.exists():
