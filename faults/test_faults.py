@@ -8,8 +8,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
-import psycopg2
+import psycopg2  # type: ignore[import-untyped]  # no stubs: types-psycopg2 is not a requirement
 import pytest
 
 from faults.silent import SilentServer
@@ -32,8 +33,12 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 FINISH_TIMEOUT = 150  # seconds for every analysis to finish once the traffic stops (sweeps included)
 
 
-def _later(seconds: float, action) -> threading.Thread:
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()), daemon=True)
+def _later(seconds: float, action: Callable[[], object]) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
 

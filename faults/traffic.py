@@ -164,7 +164,7 @@ def emails_per_lesion(messages: list[str]) -> Counter:
 
 def mail_messages(folder: Path) -> list[str]:
     """Messages written by Django's file-based email backend (several per file, dash-separated)."""
-    messages = []
+    messages: list[str] = []
     for path in sorted(folder.glob("*.log")):
         messages.extend(m for m in path.read_text(errors="replace").split("-" * 79) if "Subject:" in m)
     return messages
