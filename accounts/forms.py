@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
@@ -10,7 +12,7 @@ from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, va
 class LoginForm(AuthenticationForm):
     """Django's log-in form behind the brute-force limit (accounts.lockout)."""
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         email = (self.cleaned_data.get("username") or "").lower()
         if not email or self.request is None:
             return super().clean()
@@ -57,7 +59,7 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "email_on_analysis", "reminders_enabled", "birth_year", "sex"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         birth_year = self.fields["birth_year"]
         # One message for every year out of range: without this, 0 and below would get the
@@ -90,7 +92,7 @@ class TwoFactorDisableForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     code = forms.CharField(max_length=20, help_text="A code from your authenticator app, or a recovery code.")
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -106,7 +108,7 @@ class DeleteAccountForm(forms.Form):
         help_text="Type your password to confirm. This deletes every lesion and photo and cannot be undone.",
     )
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 

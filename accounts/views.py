@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -98,7 +99,7 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
 
-    def form_valid(self, form):
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if two_factor.two_factor_enabled(user):
             # Not logged in yet: the password only earns the right to be asked for a code.
@@ -115,9 +116,9 @@ class LoginView(auth_views.LoginView):
             return redirect("two-factor")
         return response
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
-        if form.locked:
+        if isinstance(form, LoginForm) and form.locked:  # form_class
             response.status_code = 429
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
         return response
@@ -232,7 +233,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Django's page, rate-limited per client address and per address asked for; the email goes
     out from the worker (accounts.tasks), so the page answers at once whatever the mail server does."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].lower()
         rate = settings.PASSWORD_RESET_THROTTLE
         # Both counted every time: one client cannot flood an inbox, nor probe many addresses.
@@ -271,7 +272,7 @@ def email_confirmation_resend(request: AuthenticatedHttpRequest) -> HttpResponse
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's view, plus: every device token stops working with the old password."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_password_changed(user=form.user, request=self.request)
         return response
@@ -280,7 +281,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's view, plus: a reset (maybe after a theft) logs every device out."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_password_changed(user=form.user, request=self.request, reset=True)
         return response

@@ -28,6 +28,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Image,
@@ -40,6 +41,7 @@ from reportlab.platypus import (
 
 from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
+from lesions.models import Photo
 from sharing.selectors import ReportSection
 from training.contract import CLASS_LABELS, CLASSES
 
@@ -190,7 +192,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _thumbnail(photo, width: float = 3.2 * cm) -> Image | str:
+def _thumbnail(photo: Photo, width: float = 3.2 * cm) -> Image | str:
     field = photo.thumbnail_file
     try:
         with field.open("rb") as fh:
@@ -364,7 +366,7 @@ def report_pdf_build(
     for section in sections:
         story += _section_flowables(section, styles)
 
-    def _footer(canvas, document) -> None:
+    def _footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7)
         canvas.setFillColor(colors.HexColor("#616e7c"))

@@ -14,7 +14,7 @@ leaked link cannot be hammered and tokens cannot be guessed in bulk.
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -129,7 +129,7 @@ def report_session_required(*, photos: bool = False) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(request: HttpRequest, share_id: int, *args, **kwargs) -> HttpResponseBase:
+        def wrapper(request: HttpRequest, share_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if _rate_limited(request, photos=photos, link_key=str(share_id)):
                 return _too_many(request)
             wanted = _session_token_hash(request, share_id)
