@@ -67,7 +67,7 @@ def _phone_jpeg(seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
-def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
+def _phone_photo(classifier: Classifier, data: bytes, rounds: int) -> dict:
     """One 12 MP phone JPEG as the worker and the CLI handle it: reduced-scale decode, checks, prediction."""
     from training.contract import WORK_MIN, open_image
 

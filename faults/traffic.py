@@ -5,7 +5,9 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -57,7 +59,7 @@ def patients(stack: Stack, count: int, prefix: str) -> list[Patient]:
     return result
 
 
-def _call(traffic: Traffic, what: str, send) -> requests.Response | None:
+def _call(traffic: Traffic, what: str, send: Callable[[], requests.Response]) -> requests.Response | None:
     try:
         response = send()
     except requests.RequestException as exc:
@@ -92,7 +94,8 @@ def upload_one(stack: Stack, patient: Patient, traffic: Traffic, image: Path, *,
             response = _call(
                 traffic,
                 "upload photo",
-                lambda fh=fh: patient.session.post(
+                partial(
+                    patient.session.post,
                     f"{stack.base_url}/api/lesions/{lesion_id}/photos/",
                     files={"image": (image.name, fh, "image/jpeg")},
                     timeout=60,

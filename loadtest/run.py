@@ -133,7 +133,9 @@ def main() -> int:
     return 0 if result.get("target_met") else 1
 
 
-def _summarise(args, stack: Stack, rows: list[dict], uploads: list[dict], photos: dict, seeded: int, ran: float):
+def _summarise(
+    args: argparse.Namespace, stack: Stack, rows: list[dict], uploads: list[dict], photos: dict, seeded: int, ran: float
+) -> dict:
     calls = []
     for row in rows:
         if row["Name"] == "Aggregated":
