@@ -1,16 +1,18 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from accounts import lockout, services
-from accounts.models import BIRTH_YEAR_MIN, SecurityEvent, User, validate_birth_year
+from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, validate_birth_year
 
 
 class LoginForm(AuthenticationForm):
     """Django's log-in form behind the brute-force limit (accounts.lockout)."""
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         email = (self.cleaned_data.get("username") or "").lower()
         if not email or self.request is None:
             return super().clean()
@@ -57,14 +59,16 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "email_on_analysis", "reminders_enabled", "birth_year", "sex"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         birth_year = self.fields["birth_year"]
         # One message for every year out of range: without this, 0 and below would get the
         # column's own "greater than or equal to 0" instead of "between 1900 and <this year>".
         birth_year.validators = [validate_birth_year]
         birth_year.widget.attrs.update(min=BIRTH_YEAR_MIN, max=timezone.localdate().year)
-        self.fields["sex"].choices = [("", "Not given"), *User._meta.get_field("sex").choices]
+        sex = self.fields["sex"]
+        assert isinstance(sex, forms.ChoiceField)  # the model field has choices
+        sex.choices = [("", "Not given"), *SEX_CHOICES]
 
     @property
     def account_fields(self) -> list[forms.BoundField]:
@@ -88,7 +92,7 @@ class TwoFactorDisableForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     code = forms.CharField(max_length=20, help_text="A code from your authenticator app, or a recovery code.")
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -104,7 +108,7 @@ class DeleteAccountForm(forms.Form):
         help_text="Type your password to confirm. This deletes every lesion and photo and cannot be undone.",
     )
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 

@@ -1,7 +1,8 @@
 """A user is a patient who logs in with an email address."""
 
 import datetime
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -9,9 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from django_otp.models import Device
+
 BIRTH_YEAR_MIN = 1900
 # Past this, a computed age is a typo in the birth year rather than a patient's age.
 AGE_MAX = 120
+SEX_CHOICES = [("female", "Female"), ("male", "Male")]
 _ANALYSIS_INPUT_HELP = (
     "Optional. An extra input to the analysis, shown with its results (also in reports you share); "
     "leave it empty if you prefer."
@@ -32,7 +37,7 @@ def validate_birth_year(value: int) -> None:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -40,12 +45,12 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
@@ -77,7 +82,7 @@ class User(AbstractUser):
     sex = models.CharField(
         max_length=6,
         blank=True,
-        choices=[("female", "Female"), ("male", "Male")],
+        choices=SEX_CHOICES,
         help_text=_ANALYSIS_INPUT_HELP,
     )
     # Until the address is confirmed (a signed link sent at sign-up), Skinsite sends nothing on
@@ -91,6 +96,12 @@ class User(AbstractUser):
 
     # Ours, not AbstractUser's: the email address is the login.
     objects = UserManager()  # type: ignore[misc, assignment]
+
+    # Not columns: set on a logged-in user's object by Django's `authenticate()` (the backend that
+    # let it in) and by django-otp (the device this session verified with, and `is_verified()`).
+    backend: str
+    otp_device: "Device | None"
+    is_verified: Callable[[], bool]
 
     class Meta:
         ordering = ["email"]

@@ -41,7 +41,7 @@ def email_confirm(*, user: User, request: HttpRequest | None = None) -> None:
     security_event_record(user=user, kind=SecurityEvent.Kind.EMAIL_CONFIRMED, request=request)
 
 
-def user_update(*, user: User, **fields) -> User:
+def user_update(*, user: User, **fields: object) -> User:
     """Change the account's display name, year of birth or sex; raises django ValidationError."""
     allowed = {"display_name", "birth_year", "sex"}
     unknown = set(fields) - allowed

@@ -13,6 +13,7 @@ import segno
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -83,7 +84,7 @@ def two_factor_disable(*, user: User, request: HttpRequest | None = None) -> Non
     services.security_event_record(user=user, kind=SecurityEvent.Kind.TWO_FACTOR_DISABLED, request=request)
 
 
-def two_factor_verify(*, user: User, code: str, request: HttpRequest | None = None):
+def two_factor_verify(*, user: User, code: str, request: HttpRequest | None = None) -> Device | None:
     """The device that accepts `code` (an authenticator code or an unused recovery code), or None."""
     code = code.strip().replace(" ", "").lower()
     if not code:

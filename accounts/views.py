@@ -1,12 +1,15 @@
 """Sign up, profile and account deletion; log in, log out and passwords use Django's views."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,11 +26,12 @@ from accounts.forms import (
     TwoFactorCodeForm,
     TwoFactorDisableForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import SecurityEvent, User
 from skinsite.ratelimit import client_address, hashed, rate_exceeded
 
 
-def _too_many(request: HttpRequest, template: str, form, what: str) -> HttpResponse:
+def _too_many(request: HttpRequest, template: str, form: BaseForm, what: str) -> HttpResponse:
     form.add_error(None, f"Too many {what} from your network. Please try again in an hour.")
     return render(request, template, {"form": form}, status=429)
 
@@ -60,7 +64,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -78,7 +82,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Cut off one device (a lost phone) from the account page."""
     token = tokens.token_get(user=request.user, token_id=token_id)
     tokens.token_revoke(token=token)
@@ -95,7 +99,7 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
 
-    def form_valid(self, form):
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if two_factor.two_factor_enabled(user):
             # Not logged in yet: the password only earns the right to be asked for a code.
@@ -112,9 +116,9 @@ class LoginView(auth_views.LoginView):
             return redirect("two-factor")
         return response
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
-        if form.locked:
+        if isinstance(form, LoginForm) and form.locked:  # form_class
             response.status_code = 429
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
         return response
@@ -128,8 +132,9 @@ _STAFF_NEEDS_2FA = "Staff accounts need two-factor authentication: set it up her
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     """Second step of log-in: a code from the authenticator app, or a recovery code."""
-    pending = request.session.get(_PENDING)
-    user = User.objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
+    pending: dict[str, Any] = request.session.get(_PENDING) or {}
+    user_id = pending.get("user")
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
     if user is None or time.time() - pending["at"] > _PENDING_SECONDS:
         request.session.pop(_PENDING, None)
         messages.error(request, "Please log in again.")
@@ -166,7 +171,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_settings(request: HttpRequest) -> HttpResponse:
+def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up, verify, renew recovery codes for, or turn off two-factor authentication."""
     user = request.user
     action = request.POST.get("action", "")
@@ -228,16 +233,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Django's page, rate-limited per client address and per address asked for; the email goes
     out from the worker (accounts.tasks), so the page answers at once whatever the mail server does."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].lower()
         rate = settings.PASSWORD_RESET_THROTTLE
         # Both counted every time: one client cannot flood an inbox, nor probe many addresses.
         by_address = rate_exceeded(f"reset:addr:{client_address(self.request)}", rate)
         by_email = rate_exceeded(f"reset:email:{hashed(email)}", rate)
         if by_address or by_email:
-            return _too_many(self.request, self.template_name, form, "password reset requests")
+            return _too_many(self.request, self.get_template_names()[0], form, "password reset requests")
         services.password_reset_request(email=email)
-        return redirect(self.success_url)
+        return redirect(self.get_success_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,7 +258,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
+def email_confirmation_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.email_confirmed:
         return redirect("account-settings")
     if rate_exceeded(f"confirm-resend:{request.user.pk}", settings.PASSWORD_RESET_THROTTLE):
@@ -267,7 +272,7 @@ def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's view, plus: every device token stops working with the old password."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_password_changed(user=form.user, request=self.request)
         return response
@@ -276,7 +281,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's view, plus: a reset (maybe after a theft) logs every device out."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_password_changed(user=form.user, request=self.request, reset=True)
         return response
@@ -284,7 +289,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user

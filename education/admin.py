@@ -4,6 +4,8 @@ Editors are staff users in the "Content editor" group (see migration 0003); ever
 "View on site" link to its public page, which staff can open even while it is unpublished.
 """
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
@@ -38,7 +40,7 @@ class ExampleImageInline(admin.TabularInline):
 
 
 # Links without a scheme are taken as https (Django 6's default), not http.
-URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELD: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ResourceInline(admin.TabularInline):
@@ -49,8 +51,8 @@ class ResourceInline(admin.TabularInline):
     ordering = ["order", "id"]
 
 
-class PublishActions:
-    """Publish and unpublish several pages at once from the list."""
+class PublishActions(admin.ModelAdmin):
+    """An admin that publishes and unpublishes several pages at once from the list."""
 
     actions = ["publish", "unpublish"]
 
@@ -66,7 +68,7 @@ class PublishActions:
 
 
 @admin.register(Condition)
-class ConditionAdmin(PublishActions, admin.ModelAdmin):
+class ConditionAdmin(PublishActions):
     list_display = ["name", "code", "malignant", "order", "published", "image_count", "updated_at", "public_page"]
     list_display_links = ["name"]
     list_editable = ["order", "published"]
@@ -97,7 +99,7 @@ class ConditionAdmin(PublishActions, admin.ModelAdmin):
 
 
 @admin.register(Guide)
-class GuideAdmin(PublishActions, admin.ModelAdmin):
+class GuideAdmin(PublishActions):
     list_display = ["title", "slug", "order", "published", "updated_at", "public_page"]
     list_editable = ["order", "published"]
     list_filter = ["published"]

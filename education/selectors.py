@@ -16,17 +16,19 @@ from datetime import datetime
 from typing import Any, TypeVar, get_type_hints
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from education.models import Condition, ExampleImage, Guide, Resource
 from inference.advice import HIGH_SPECIFICITY, MEDIUM_SENSITIVITY, operating_bands
-from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES, CardError, read_card
+from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES, CardError, ModelCard, read_card
 
 logger = logging.getLogger(__name__)
 
 
-def can_preview(user, model: type[Condition] | type[Guide] | type[ExampleImage]) -> bool:
+def can_preview(user: User | AnonymousUser, model: type[Condition] | type[Guide] | type[ExampleImage]) -> bool:
     """Whether this user may see unpublished content of this kind (staff with the admin view permission)."""
     opts = model._meta
     return bool(user.is_active and user.is_staff and user.has_perm(f"{opts.app_label}.view_{opts.model_name}"))
@@ -245,7 +247,7 @@ def _source_figures(key: str, figures: dict, split: str) -> SourceFigures:
     return _figures(SourceFigures, figures, key=key, name=name, photo_kind=kind, split=split)
 
 
-def _per_source(card: dict) -> list[SourceFigures]:
+def _per_source(card: ModelCard) -> list[SourceFigures]:
     """Each source's validation figures, then the HAM10000 test split's; empty for a single-source card."""
     metrics = _mapping(card.get("metrics"))
     rows = [
@@ -270,13 +272,13 @@ def _metadata_used(metadata: Any) -> bool:
     return not used_by.startswith("nothing")
 
 
-def _test_metrics(card: dict) -> HeldOutMetrics:
+def _test_metrics(card: ModelCard) -> HeldOutMetrics:
     test = _mapping(_mapping(card.get("metrics")).get("test"))
     recall = _mapping(test.get("per_class_recall"))
     per_split_and_class = _mapping(_mapping(card.get("training")).get("images_per_split_and_class"))
     class_counts = _mapping(per_split_and_class.get("test"))
-    malignant = card.get("malignant_classes")
-    malignant = set(malignant) if isinstance(malignant, list) else set(MALIGNANT_CLASSES)
+    listed = card.get("malignant_classes")
+    malignant = set(listed) if isinstance(listed, list) else set(MALIGNANT_CLASSES)
     return _figures(
         HeldOutMetrics,
         test,

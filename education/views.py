@@ -9,6 +9,7 @@ import mimetypes
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.cache import cache_control
@@ -68,23 +69,26 @@ def model_card(request: HttpRequest) -> HttpResponse:
     return render(request, "education/model.html", context)
 
 
-def _image_response(field: FieldFile) -> HttpResponse:
+def _image_response(field: FieldFile) -> HttpResponseBase:
+    name = field.name
+    if not name:
+        raise Http404("No such image.")
     storage = field.storage
     try:
-        storage.path(field.name)
+        storage.path(name)
     except NotImplementedError:
         # Remote storage keeps files private and signs its URLs, so send the browser there.
         return HttpResponseRedirect(field.url)
     try:
-        handle = storage.open(field.name, "rb")
+        handle = storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("The image is missing from storage.") from None
-    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(handle, content_type=content_type)
 
 
 @require_GET
-def example_image(request: HttpRequest, image_id: int) -> HttpResponse:
+def example_image(request: HttpRequest, image_id: int) -> HttpResponseBase:
     """An example image: public content, unlike patients' photos, but hidden with an unpublished page."""
     obj = selectors.example_image_get(image_id=image_id, preview=selectors.can_preview(request.user, ExampleImage))
     if not obj.image.name:

@@ -26,9 +26,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from inference.engine import Classifier  # type hints only: the functions below import the engine as they run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = REPO_ROOT / "testdata" / "ham10000"
@@ -63,7 +67,7 @@ def _phone_jpeg(seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
-def _phone_photo(classifier, data: bytes, rounds: int) -> dict:
+def _phone_photo(classifier: Classifier, data: bytes, rounds: int) -> dict:
     """One 12 MP phone JPEG as the worker and the CLI handle it: reduced-scale decode, checks, prediction."""
     from training.contract import WORK_MIN, open_image
 
@@ -114,7 +118,7 @@ def _summary(times: list[float]) -> dict[str, float]:
     }
 
 
-def _runtime(name: str, photos: list[bytes], rounds: int, batch_size: int) -> tuple[dict, object]:
+def _runtime(name: str, photos: list[bytes], rounds: int, batch_size: int) -> tuple[dict, Classifier]:
     """Load the model folder with one runtime and time it: (figures, classifier)."""
     from inference.engine import Classifier, resolve_model_dir
 

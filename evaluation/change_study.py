@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.writerow(["half", *measures])
         for half, pairs in halves.items():
             for pair in pairs:
-                writer.writerow([half, *("" if pair[m] is None else round(pair[m], 5) for m in measures)])
+                writer.writerow([half, *("" if (value := pair[m]) is None else round(value, 5) for m in measures)])
     (args.out / "change_detection.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     args.thresholds.write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["false_alarms"], indent=2))

@@ -111,7 +111,7 @@ VIEW_COUNTS = (1, 2, 4, 8)
 
 
 def views_comparison(
-    samples: list[Sample], images: np.ndarray, model_dir: Path | None, counts=VIEW_COUNTS
+    samples: list[Sample], images: np.ndarray, model_dir: Path | None, counts: tuple[int, ...] = VIEW_COUNTS
 ) -> dict[str, dict]:
     """Malignant AUC and calibration error of the served model with each number of test-time views
     (dihedral views, logits averaged) on `images` (`score_served`'s prepared inputs): how many views

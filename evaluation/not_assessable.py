@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -36,6 +37,7 @@ from inference.quality import (
     NOT_LESION,
     NOT_SKIN,
     STATS_FILE,
+    Assessment,
     LesionStatistics,
     assess_features,
     features,
@@ -45,6 +47,9 @@ from inference.quality import (
 from training.contract import open_image, write_card
 from training.data import DEFAULT_DATA_DIR, DEFAULT_SPLIT_FILE, read_split
 from training.sources import SOURCES, Sample, load_samples
+
+if TYPE_CHECKING:
+    from inference.engine import Classifier  # type hints only: the judge loads the engine when it is first used
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SAMPLE = 3000
@@ -107,7 +112,7 @@ class Judge:
     checked: dict[Path, tuple[float, float] | None] = field(default_factory=dict)  # feature-check values per photo
 
     @cached_property
-    def classifier(self):
+    def classifier(self) -> Classifier:
         from inference.engine import get_classifier
 
         return get_classifier(self.model_dir)
@@ -125,7 +130,7 @@ class Judge:
         distance, no_lesion = served_values(self.classifier, images)
         return [(float(d), float(n)) for d, n in zip(distance, no_lesion, strict=True)]
 
-    def decide(self, values: np.ndarray, contrast: float, checked: tuple[float, float] | None):
+    def decide(self, values: np.ndarray, contrast: float, checked: tuple[float, float] | None) -> Assessment:
         """The pixel checks, then (when they pass) the model's feature checks."""
         classifier = self.classifier
         refusal = classifier.refusal(*checked, limits=self.limits) if checked is not None else ""
@@ -267,7 +272,7 @@ def _plain_skin(photos: int, measured: list, judge: Judge) -> dict:
 
 
 def _non_lesion(names: list[str], measured: list, judge: Judge) -> dict:
-    samples = []
+    samples: list[dict[str, Any]] = []
     for name, (values, contrast, checked) in zip(names, measured, strict=True):
         decision = judge.decide(values, contrast, checked)
         distance = round(decision.scores["distance"], 2)

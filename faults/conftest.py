@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -24,7 +25,7 @@ RESULTS: dict[str, dict] = {}
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack() -> Iterator[Stack]:
     started = time.monotonic()
     stack = Stack(web_workers=2, web_threads=4, extra_env=STACK_ENV)
     try:
@@ -41,14 +42,14 @@ def stack():
 
 
 @pytest.fixture
-def record():
+def record() -> Callable[[str, dict], None]:
     def save(name: str, numbers: dict) -> None:
         RESULTS[name] = numbers
 
     return save
 
 
-def pytest_sessionfinish(session, exitstatus):
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     scenarios = {k: v for k, v in RESULTS.items() if not k.startswith("_")}
     if not scenarios:
         return

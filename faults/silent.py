@@ -32,7 +32,7 @@ class SilentServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _serve(self) -> None:

@@ -49,6 +49,6 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()

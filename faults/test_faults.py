@@ -8,12 +8,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
-import psycopg2
+import psycopg2  # type: ignore[import-untyped]  # no stubs: types-psycopg2 is not a requirement
 import pytest
 
 from faults.silent import SilentServer
 from faults.smtp_sink import SmtpSink
+from faults.stack import Stack
 from faults.traffic import (
     Traffic,
     account,
@@ -32,13 +34,17 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 FINISH_TIMEOUT = 150  # seconds for every analysis to finish once the traffic stops (sweeps included)
 
 
-def _later(seconds: float, action) -> threading.Thread:
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()), daemon=True)
+def _later(seconds: float, action: Callable[[], object]) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
 
 
-def _settle(stack, traffic: Traffic, *, log_from: int, messages=None) -> dict:
+def _settle(stack: Stack, traffic: Traffic, *, log_from: int, messages: Callable[[], list[str]] | None = None) -> dict:
     mine = {pid: p for pid, p in state(stack).items() if p["lesion_id"] in traffic.lesions}
     left = len(unfinished(mine))
     photos, waited = wait_all_finished(stack, traffic, timeout=FINISH_TIMEOUT)
@@ -51,7 +57,7 @@ def _settle(stack, traffic: Traffic, *, log_from: int, messages=None) -> dict:
     return numbers
 
 
-def _analysis_table(cursor) -> str:
+def _analysis_table(cursor: psycopg2.extensions.cursor) -> str:
     """The analyses' table, wherever the Analysis model lives."""
     cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE '%%\\_analysis' AND schemaname = 'public'")
     return cursor.fetchone()[0]
@@ -66,7 +72,7 @@ def _assert_nothing_lost(numbers: dict) -> None:
     assert numbers["duplicate_emails"] == 0
 
 
-def test_redis_restarted_while_photos_are_uploaded(stack, record):
+def test_redis_restarted_while_photos_are_uploaded(stack: Stack, record: Callable[[str, dict], None]) -> None:
     people = patients(stack, 4, "redis")
     traffic = Traffic()
     log_from = len(stack.processes["inference"].log())
@@ -89,7 +95,7 @@ def test_redis_restarted_while_photos_are_uploaded(stack, record):
     assert numbers["requests_failed"] == 0  # the broker and the cache are no reason to answer 500
 
 
-def test_postgresql_restarted_under_traffic(stack, record):
+def test_postgresql_restarted_under_traffic(stack: Stack, record: Callable[[str, dict], None]) -> None:
     people = patients(stack, 4, "postgres")
     traffic = Traffic()
     log_from = len(stack.processes["inference"].log())
@@ -105,7 +111,7 @@ def test_postgresql_restarted_under_traffic(stack, record):
     _assert_nothing_lost(numbers)
 
 
-def test_inference_worker_killed_mid_analysis(stack, record):
+def test_inference_worker_killed_mid_analysis(stack: Stack, record: Callable[[str, dict], None]) -> None:
     people = patients(stack, 2, "killed")
     traffic = Traffic()
     log_from = len(stack.processes["inference"].log())
@@ -152,7 +158,7 @@ def test_inference_worker_killed_mid_analysis(stack, record):
     assert numbers["requests_failed"] == 0
 
 
-def test_smtp_server_that_never_answers(stack, record):
+def test_smtp_server_that_never_answers(stack: Stack, record: Callable[[str, dict], None]) -> None:
     silent = SilentServer().__enter__()
     port = silent.port
     smtp_env = {"EMAIL_URL": f"smtp://127.0.0.1:{port}"}

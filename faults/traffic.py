@@ -5,7 +5,9 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -57,7 +59,7 @@ def patients(stack: Stack, count: int, prefix: str) -> list[Patient]:
     return result
 
 
-def _call(traffic: Traffic, what: str, send) -> requests.Response | None:
+def _call(traffic: Traffic, what: str, send: Callable[[], requests.Response]) -> requests.Response | None:
     try:
         response = send()
     except requests.RequestException as exc:
@@ -92,7 +94,8 @@ def upload_one(stack: Stack, patient: Patient, traffic: Traffic, image: Path, *,
             response = _call(
                 traffic,
                 "upload photo",
-                lambda fh=fh: patient.session.post(
+                partial(
+                    patient.session.post,
                     f"{stack.base_url}/api/lesions/{lesion_id}/photos/",
                     files={"image": (image.name, fh, "image/jpeg")},
                     timeout=60,
@@ -164,7 +167,7 @@ def emails_per_lesion(messages: list[str]) -> Counter:
 
 def mail_messages(folder: Path) -> list[str]:
     """Messages written by Django's file-based email backend (several per file, dash-separated)."""
-    messages = []
+    messages: list[str] = []
     for path in sorted(folder.glob("*.log")):
         messages.extend(m for m in path.read_text(errors="replace").split("-" * 79) if "Subject:" in m)
     return messages

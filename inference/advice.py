@@ -15,6 +15,7 @@ no band at all (`band` is None) and says so. Pure: no Django, no TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 HIGH_SPECIFICITY = 0.90
@@ -59,7 +60,7 @@ CHANGED_TITLES = {
 CHANGE_TEXT = " The lesion also changed measurably between photos, which raises the advice by one level."
 
 
-def operating_bands(card: dict[str, Any] | None) -> dict[str, dict[str, float]] | None:
+def operating_bands(card: Mapping[str, Any] | None) -> dict[str, dict[str, float]] | None:
     """The operating points that start the "medium" and "high" bands, or None without usable points."""
     points = ((card or {}).get("operating_points") or {}).get("points") or []
     try:
@@ -86,7 +87,7 @@ def operating_bands(card: dict[str, Any] | None) -> dict[str, dict[str, float]] 
     return {"medium": medium, "high": high}
 
 
-def advice_for(*, malignant_probability: float | None, card: dict[str, Any] | None, changed: bool = False) -> dict:
+def advice_for(*, malignant_probability: float | None, card: Mapping[str, Any] | None, changed: bool = False) -> dict:
     """The advice stored with an analysis: band, title, text, the operating point it rests on, notice."""
     bands = operating_bands(card)
     if bands is None or malignant_probability is None:

@@ -100,7 +100,7 @@ class GradCam:
             self._after.pop()
         if not self._after:
             raise HeatmapUnavailable("no head after the last convolution")
-        self._lock = threading.Lock()
+        self._lock: threading.Lock = threading.Lock()
         self._traced: Any = None
 
     def _find(self, layers: list[Any], keras: Any) -> bool:

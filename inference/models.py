@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from django.db import models
 
@@ -192,7 +192,7 @@ class AnalysedPhoto(Protocol):
     pk: Any
     lesion_id: int
     taken_at: datetime
-    photo_type: str
+    photo_type: str | None
     sha256: str
     image: Any
     lesion: Any
@@ -204,3 +204,13 @@ def photo_model() -> type[models.Model]:
     related = Analysis._meta.get_field("photo").related_model
     assert isinstance(related, type)
     return related
+
+
+def analysed_photo(row: models.Model) -> AnalysedPhoto:
+    """A row of `photo_model()` as what inference reads of it.
+
+    mypy knows `photo_model()` only as some model class (the app above is named as a string, never
+    imported), so it cannot see that its rows have the protocol's fields; the class is checked here.
+    """
+    assert isinstance(row, photo_model())
+    return cast(AnalysedPhoto, row)

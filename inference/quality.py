@@ -26,6 +26,7 @@ does not depend on the CNN: a retrained model needs no new statistics.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -159,7 +160,7 @@ CONTRAST_SIZE = 128  # side of the square the lesion-contrast check looks at
 HAIR_FILTER = 5  # px at 128: a grey closing this wide removes hairs and pen lines, not a mole
 
 
-def _rank_filter(pixels: np.ndarray, size: int, pick) -> np.ndarray:
+def _rank_filter(pixels: np.ndarray, size: int, pick: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
     """Pillow's MaxFilter / MinFilter (`pick` np.maximum / np.minimum over a size x size window,
     edges repeated), as two separable passes of shifted arrays: the same pixels, 20 times faster."""
     half = size // 2

@@ -9,7 +9,7 @@ with a reason instead of looping forever.
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
 from inference import advice, keypoints, measuring
-from inference.models import AnalysedPhoto, Analysis, photo_model
+from inference.models import AnalysedPhoto, Analysis, analysed_photo, photo_model
 from inference.signals import analysis_finished
 from measurement.thresholds import load_thresholds
 from training.contract import CARD_FILE, CLASSES, CardError, ModelCard, read_card
@@ -164,7 +164,7 @@ def _fail(analysis: Analysis, reason: str) -> Analysis:
     return _finish_without_result(analysis, Analysis.Status.FAILED, reason)
 
 
-def _stale(since) -> bool:
+def _stale(since: datetime | None) -> bool:
     return since is None or since < timezone.now() - timedelta(seconds=settings.ANALYSIS_STALE_SECONDS)
 
 
@@ -283,12 +283,13 @@ def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
     same-lesion HAM10000 pairs, reports/change_detection.md).
     """
     photo = analysis.photo
-    earlier = list(
+    rows = (
         photo_model()
         ._default_manager.filter(lesion_id=photo.lesion_id)
         .filter(Q(taken_at__lt=photo.taken_at) | Q(taken_at=photo.taken_at, pk__lt=photo.pk))
         .order_by("taken_at", "id")
     )
+    earlier = [analysed_photo(row) for row in rows]
     if not earlier:
         return None
     started = time.perf_counter()
@@ -412,7 +413,7 @@ def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis
     return analysis
 
 
-def analyses_sweep(*, now=None) -> int:
+def analyses_sweep(*, now: datetime | None = None) -> int:
     """Queue again the analyses left pending or running too long; returns how many.
 
     A message can be lost (a broker restart) and a worker can die mid-task; either way the row

@@ -2,7 +2,7 @@
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 @worker_process_init.connect
-def _load_model_before_the_first_task(**kwargs) -> None:
+def _load_model_before_the_first_task(**kwargs: object) -> None:
     """Load TensorFlow and the model, and trace the graph, when a pool process starts.
 
     Each process keeps its model (inference.engine caches it), so this runs once per process. A
@@ -46,7 +46,7 @@ def _load_model_before_the_first_task(**kwargs) -> None:
     soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
     time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT + 30,
 )
-def analyze_photo(self, photo_id: int, model_version: str | None = None) -> str | None:
+def analyze_photo(self: Task, photo_id: int, model_version: str | None = None) -> str | None:
     """Analyse one photo with one model version (idempotent; safe to deliver twice)."""
     try:
         analysis = services.analysis_run(photo_id=photo_id, model_version=model_version)

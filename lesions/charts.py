@@ -11,25 +11,31 @@ def timeline_chart_data(history: list[TimelineEntry]) -> dict:
     Photos still pending or failed are left out rather than drawn as zeros, which would read as
     "no risk" on the chart.
     """
-    done = [e for e in history if e.analysis and e.analysis.status == Analysis.Status.DONE]
+    done = [(e.photo, e.analysis) for e in history if e.analysis and e.analysis.status == Analysis.Status.DONE]
     return {
-        "labels": [e.photo.taken_at.date().isoformat() for e in done],
+        "labels": [photo.taken_at.date().isoformat() for photo, _ in done],
         "classes": [
             {
                 "code": code,
                 "label": CLASS_LABELS[code],
-                "values": [round(getattr(e.analysis, f"p_{code}"), 4) for e in done],
+                "values": [round(getattr(analysis, f"p_{code}"), 4) for _, analysis in done],
             }
             for code in CLASSES
         ],
-        "malignant": [round(e.analysis.malignant_probability, 4) for e in done],
+        "malignant": [_probability(analysis) for _, analysis in done],
         # The outline's measures beside the probabilities; null where the photo could not be outlined
         # (a gap in the line, not a zero).
         "measures": [
-            {"code": key, "label": label, "values": [_measure(e.analysis, key) for e in done]}
+            {"code": key, "label": label, "values": [_measure(analysis, key) for _, analysis in done]}
             for key, label in MEASURES
         ],
     }
+
+
+def _probability(analysis: Analysis) -> float:
+    """A done analysis's malignant probability, rounded for the chart."""
+    assert analysis.malignant_probability is not None  # set with the status, in inference.services
+    return round(analysis.malignant_probability, 4)
 
 
 MEASURES = (

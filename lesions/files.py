@@ -3,10 +3,11 @@
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 
 
-def private_file_response(field: FieldFile) -> HttpResponse:
+def private_file_response(field: FieldFile) -> HttpResponseBase:
     """Stream the file from storage, or redirect to a short-lived signed URL (remote storage).
 
     Streaming works with every storage, including S3 or MinIO behind a private network; the
@@ -15,7 +16,7 @@ def private_file_response(field: FieldFile) -> HttpResponse:
     if not field.name:
         raise Http404("No such file.")
     storage = field.storage
-    response: HttpResponse
+    response: HttpResponseBase
     if settings.PHOTO_SIGNED_URL_REDIRECT and not isinstance(storage, FileSystemStorage):
         response = HttpResponseRedirect(field.url)
     else:

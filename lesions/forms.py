@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from lesions.models import MAP_VIEWS, PHOTO_TYPES, Lesion
@@ -23,7 +25,7 @@ class LesionForm(forms.ModelForm):
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -57,7 +58,7 @@ def _read_capture_time(image: Image.Image) -> datetime | None:
     return aware if aware <= timezone.now() else None
 
 
-def process_upload(upload) -> ProcessedImage:
+def process_upload(upload: UploadedFile) -> ProcessedImage:
     """Verify an uploaded image and return its cleaned JPEG, thumbnail and facts."""
     max_bytes = settings.MAX_UPLOAD_MB * 1024 * 1024
     size = getattr(upload, "size", None)

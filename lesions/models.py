@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.files import ImageFieldFile
 from django.urls import reverse
 
 from training.contract import BODY_SITE_LABELS
@@ -84,6 +85,6 @@ class Photo(models.Model):
         return reverse("lesions:photo", args=[self.pk])
 
     @property
-    def thumbnail_file(self):
+    def thumbnail_file(self) -> ImageFieldFile:
         """The small JPEG for lists; photos stored before thumbnails existed fall back to the image."""
         return self.thumbnail if self.thumbnail else self.image

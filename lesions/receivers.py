@@ -22,25 +22,25 @@ from lesions.models import Photo
 
 
 @receiver(post_delete, sender=Photo, dispatch_uid="lesions.photo_files_cleanup")
-def _delete_photo_files(sender, instance: Photo, **kwargs) -> None:
+def _delete_photo_files(sender: type[Photo], instance: Photo, **kwargs: object) -> None:
     # After the commit; a storage error is retried by a task (see lesions.storage).
     tasks.stored_files_delete_after_commit([instance.image.name, instance.thumbnail.name])
 
 
 @receiver(post_delete, sender=Analysis, dispatch_uid="inference.analysis_heatmap_cleanup")
-def _delete_analysis_heatmap(sender, instance: Analysis, **kwargs) -> None:
+def _delete_analysis_heatmap(sender: type[Analysis], instance: Analysis, **kwargs: object) -> None:
     tasks.stored_files_delete_after_commit([instance.heatmap.name])
 
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_patient")
-def _email_the_patient(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+def _email_the_patient(sender: type[Analysis], analysis: Analysis, first_result: bool, **kwargs: object) -> None:
     """Queue the patient's email about a first result (or a failure), if they want it, after the commit."""
     if first_result and analysis.photo.lesion.owner.email_on_analysis:
         transaction.on_commit(partial(tasks.send_analysis_finished_email.delay, analysis.pk))
 
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_change")
-def _email_the_change(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+def _email_the_change(sender: type[Analysis], analysis: Analysis, first_result: bool, **kwargs: object) -> None:
     """Queue the patient's change alert when a new photo's result shows a measured change."""
     if not first_result or analysis.status != Analysis.Status.DONE or not analysis.change_sentences:
         return

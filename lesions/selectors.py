@@ -7,6 +7,7 @@ simply not found (404), which also hides whether it exists.
 from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields.files import ImageFieldFile
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -64,7 +65,7 @@ def current_analysis(photo: Photo, model_version: str | None = None) -> Analysis
     return max(analyses, key=lambda a: a.created_at, default=None)
 
 
-def heatmap_file(photo: Photo):
+def heatmap_file(photo: Photo) -> ImageFieldFile | None:
     """The current analysis's heatmap file, or None while there is none to show."""
     analysis = current_analysis(photo)
     if analysis is None or analysis.status != Analysis.Status.DONE or not analysis.heatmap:

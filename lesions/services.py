@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -136,7 +137,9 @@ def lesion_delete(*, lesion: Lesion) -> None:
     lesion.delete()
 
 
-def photo_create(*, lesion: Lesion, upload, taken_at: datetime | None = None, photo_type: str | None = None) -> Photo:
+def photo_create(
+    *, lesion: Lesion, upload: UploadedFile, taken_at: datetime | None = None, photo_type: str | None = None
+) -> Photo:
     """Store a verified, EXIF-free copy of `upload` and queue its analysis.
 
     `taken_at` wins over the EXIF capture time, which wins over now. `photo_type` ("dermoscopy"

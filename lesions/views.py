@@ -3,28 +3,31 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from lesions import reminders, selectors, services
 from lesions.api import ComparisonLinks, UploadThrottle, compare_page_context, pair_query
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
+from lesions.models import Lesion, Photo
 
 
-def _add_errors(form: Form, error: ValidationError) -> None:
+def _add_errors(form: BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form, each message next to the field it names."""
     for field, errors in error.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _timeline_context(lesion) -> dict:
+def _timeline_context(lesion: Lesion) -> dict:
     history = selectors.lesion_history(lesion=lesion)
     return {
         "lesion": lesion,
@@ -38,7 +41,7 @@ def _timeline_context(lesion) -> dict:
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     lesions = list(selectors.lesions_for_user(user=request.user))
     rows = [(lesion, selectors.latest_analysis(lesion=lesion)) for lesion in lesions]
     # Lesions due for a new photo first, longest overdue first; the rest keep their order.
@@ -59,7 +62,7 @@ _COMPARE_PAGE_LINKS = ComparisonLinks(
 
 @login_required
 @require_GET
-def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_compare(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     """Two photos of the lesion side by side and as an overlay (`?a=&b=`; default: the first and the last)."""
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     return render(request, "lesions/compare.html", compare_page_context(request, lesion, _COMPARE_PAGE_LINKS))
@@ -67,7 +70,7 @@ def lesion_compare(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def capture(request: HttpRequest) -> HttpResponse:
+def capture(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The phone flow on a page of its own; `?lesion=<id>` preselects one of the user's lesions."""
     lesions = selectors.lesions_for_user(user=request.user)
     selected = request.GET.get("lesion", "")
@@ -81,7 +84,7 @@ def capture(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def lesion_create(request: HttpRequest) -> HttpResponse:
+def lesion_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LesionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +99,7 @@ def lesion_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def lesion_detail(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_detail(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     context = _timeline_context(lesion) | {"upload_form": PhotoUploadForm()}
     return render(request, "lesions/lesion_detail.html", context)
@@ -104,7 +107,7 @@ def lesion_detail(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def lesion_timeline(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_timeline(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     """The timeline alone, fetched by the lesion page while analyses are still running."""
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     return render(request, "lesions/_timeline.html", _timeline_context(lesion))
@@ -112,7 +115,7 @@ def lesion_timeline(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def lesion_edit(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_edit(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = LesionForm(request.POST or None, instance=lesion)
     if request.method == "POST" and form.is_valid():
@@ -128,7 +131,7 @@ def lesion_edit(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def lesion_delete(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_delete(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     if request.method == "POST":
         name = lesion.name
@@ -140,7 +143,7 @@ def lesion_delete(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def photo_upload(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = PhotoUploadForm(request.POST, request.FILES)
     # The API's upload rate and counter (API_THROTTLE_UPLOAD), so the web is no way round it.
@@ -171,7 +174,7 @@ def photo_upload(request: HttpRequest, lesion_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_detail(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     form = PhotoDateForm(request.POST or None, initial={"taken_at": photo.taken_at})
     if request.method == "POST" and form.is_valid():
@@ -185,7 +188,14 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     return _photo_page(request, photo, form=form)
 
 
-def _photo_page(request: HttpRequest, photo, *, form=None, type_form=None, status: int = 200) -> HttpResponse:
+def _photo_page(
+    request: HttpRequest,
+    photo: Photo,
+    *,
+    form: PhotoDateForm | None = None,
+    type_form: PhotoTypeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     analysis = selectors.current_analysis(photo)
     # Not said yet: start from what the model detected, so a patient who agrees has nothing to change.
     detected = analysis.inputs.get("photo_type") if analysis and isinstance(analysis.inputs, dict) else None
@@ -200,7 +210,7 @@ def _photo_page(request: HttpRequest, photo, *, form=None, type_form=None, statu
 
 @login_required
 @require_POST
-def photo_type(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_type(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """The patient corrects how the photo was taken; the analysis runs again with that type."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     form = PhotoTypeForm(request.POST)
@@ -217,7 +227,7 @@ def photo_type(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_delete(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     if request.method == "POST":
         lesion = photo.lesion
@@ -229,13 +239,13 @@ def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_image(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponseBase:
     return private_file_response(selectors.photo_get(user=request.user, photo_id=photo_id).image)
 
 
 @login_required
 @require_GET
-def photo_heatmap(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_heatmap(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponseBase:
     """The current analysis's heatmap over the photo (owner only, like the photo itself)."""
     heatmap = selectors.heatmap_file(selectors.photo_get(user=request.user, photo_id=photo_id))
     if heatmap is None:
@@ -245,7 +255,7 @@ def photo_heatmap(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_thumbnail(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponseBase:
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     return private_file_response(photo.thumbnail_file)
 
@@ -255,7 +265,7 @@ def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lesion_recheck(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_recheck(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = RecheckForm(request.POST)
     months = form.cleaned_data["recheck_interval_months"] if form.is_valid() else None

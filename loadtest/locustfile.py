@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from locust import HttpUser, between, events, task
+from locust.env import Environment
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 PATIENTS = json.loads(os.environ.get("LOAD_PATIENTS", "[]"))
@@ -163,7 +164,7 @@ class Physician(HttpUser):
 
 
 @events.quitting.add_listener
-def _write_uploads(environment, **kwargs) -> None:
+def _write_uploads(environment: Environment, **kwargs: object) -> None:
     out = os.environ.get("LOAD_UPLOADS_OUT")
     if out:
         Path(out).write_text(json.dumps(UPLOADS))

@@ -26,7 +26,7 @@ from faults.traffic import unfinished
 PAGE_P95_TARGET_MS = 500
 
 
-def _percentile(values: list[float], q: float) -> float | None:
+def _percentile(values: list[float], q: int) -> float | None:
     if not values:
         return None
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
@@ -133,7 +133,9 @@ def main() -> int:
     return 0 if result.get("target_met") else 1
 
 
-def _summarise(args, stack: Stack, rows: list[dict], uploads: list[dict], photos: dict, seeded: int, ran: float):
+def _summarise(
+    args: argparse.Namespace, stack: Stack, rows: list[dict], uploads: list[dict], photos: dict, seeded: int, ran: float
+) -> dict:
     calls = []
     for row in rows:
         if row["Name"] == "Aggregated":
@@ -176,7 +178,7 @@ def _summarise(args, stack: Stack, rows: list[dict], uploads: list[dict], photos
         "uploads": len(uploads),
         "uploads_analysed": len(timed),
         "upload_to_result_p50_s": round(statistics.median(timed), 2) if timed else None,
-        "upload_to_result_p95_s": round(_percentile(timed, 95), 2) if timed else None,
+        "upload_to_result_p95_s": None if (p95 := _percentile(timed, 95)) is None else round(p95, 2),
         "analyses_unfinished_after_run": len(not_finished),
         "all_analyses_finished": not unfinished(photos),
         "reads_over_p95_target": slow,

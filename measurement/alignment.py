@@ -88,7 +88,9 @@ def _keypoints(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         orb.detect_and_extract(grey)
     except RuntimeError:  # scikit-image raises when no keypoint at all is found
         return np.empty((0, 2)), np.empty((0, 256), dtype=bool)
-    return orb.keypoints[:, ::-1], orb.descriptors  # (x, y)
+    keypoints, descriptors = orb.keypoints, orb.descriptors
+    assert keypoints is not None and descriptors is not None  # set by detect_and_extract
+    return keypoints[:, ::-1], descriptors  # (x, y)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Image,
@@ -40,6 +41,7 @@ from reportlab.platypus import (
 
 from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
+from lesions.models import Photo
 from sharing.selectors import ReportSection
 from training.contract import CLASS_LABELS, CLASSES
 
@@ -74,7 +76,9 @@ def _font_names() -> tuple[str, str]:
     if spec and spec.submodule_search_locations:
         ttf = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
         candidates.append((ttf / "DejaVuSans.ttf", ttf / "DejaVuSans-Bold.ttf"))
-    rl_fonts = Path(importlib.util.find_spec("reportlab").submodule_search_locations[0]) / "fonts"
+    reportlab = importlib.util.find_spec("reportlab")
+    assert reportlab is not None and reportlab.submodule_search_locations  # a package, imported above
+    rl_fonts = Path(reportlab.submodule_search_locations[0]) / "fonts"
     candidates.append((rl_fonts / "Vera.ttf", rl_fonts / "VeraBd.ttf"))
     for regular, bold in candidates:
         if regular.exists() and bold.exists():
@@ -188,7 +192,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _thumbnail(photo, width: float = 3.2 * cm) -> Image | str:
+def _thumbnail(photo: Photo, width: float = 3.2 * cm) -> Image | str:
     field = photo.thumbnail_file
     try:
         with field.open("rb") as fh:
@@ -362,7 +366,7 @@ def report_pdf_build(
     for section in sections:
         story += _section_flowables(section, styles)
 
-    def _footer(canvas, document) -> None:
+    def _footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7)
         canvas.setFillColor(colors.HexColor("#616e7c"))

@@ -13,7 +13,7 @@ from sharing.selectors import share_links_to_notify
 
 
 @receiver(analysis_finished, dispatch_uid="sharing.email_the_physicians")
-def _email_the_physicians(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+def _email_the_physicians(sender: type[Analysis], analysis: Analysis, first_result: bool, **kwargs: object) -> None:
     """One email per physician with a live link that covers the lesion, queued after the commit.
 
     Only a photo's first result is news; a failed or not-assessable analysis is not sent on.
@@ -25,7 +25,7 @@ def _email_the_physicians(sender, analysis: Analysis, first_result: bool, **kwar
 
 
 @receiver(analysis_finished, dispatch_uid="sharing.email_the_change")
-def _email_the_change(sender, analysis: Analysis, first_result: bool, **kwargs) -> None:
+def _email_the_change(sender: type[Analysis], analysis: Analysis, first_result: bool, **kwargs: object) -> None:
     """The physicians who asked for new-photo emails also hear when a new photo shows a measured change."""
     if not first_result or analysis.status != Analysis.Status.DONE or not analysis.change_sentences:
         return

@@ -14,12 +14,14 @@ leaked link cannot be hammered and tokens cannot be guessed in bulk.
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -35,6 +37,7 @@ from sharing.pdf import chart_svg_data_uri, report_pdf_build
 from skinsite.ratelimit import client_address
 
 _WINDOW_SECONDS = 60
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 # {str(share id): [expiry as a POSIX timestamp, token hash]} in the visitor's session.
 _SESSION_KEY = "sharing_reports"
 
@@ -57,7 +60,7 @@ def _over_limit(key: str, limit: int) -> bool:
     return count > limit
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def _private(response: _Response) -> _Response:
     response["X-Robots-Tag"] = "noindex, nofollow"
     # /r/<token>/ carries the token: never send a report's address on to another site as a Referer.
     # "same-origin", not "no-referrer": under no-referrer a browser posts the note form with
@@ -128,7 +131,7 @@ def report_session_required(*, photos: bool = False) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(request: HttpRequest, share_id: int, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, share_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if _rate_limited(request, photos=photos, link_key=str(share_id)):
                 return _too_many(request)
             wanted = _session_token_hash(request, share_id)
@@ -207,20 +210,20 @@ def report_note(request: HttpRequest, share: ShareLink, lesion_id: int) -> HttpR
 
 @require_GET
 @report_session_required(photos=True)
-def report_photo_image(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
+def report_photo_image(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponseBase:
     return private_file_response(selectors.shared_photo_get(share=share, photo_id=photo_id).image)
 
 
 @require_GET
 @report_session_required(photos=True)
-def report_photo_thumbnail(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
+def report_photo_thumbnail(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponseBase:
     photo = selectors.shared_photo_get(share=share, photo_id=photo_id)
     return private_file_response(photo.thumbnail_file)
 
 
 @require_GET
 @report_session_required(photos=True)
-def report_photo_heatmap(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponse:
+def report_photo_heatmap(request: HttpRequest, share: ShareLink, photo_id: int) -> HttpResponseBase:
     """Where the model looked on a shared photo: the same overlay the patient sees, once the analysis is done."""
     heatmap = lesion_selectors.heatmap_file(selectors.shared_photo_get(share=share, photo_id=photo_id))
     if heatmap is None:

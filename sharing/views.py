@@ -6,10 +6,12 @@ Every view is owner-scoped through the selectors: another patient's lesion or li
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import account_can_send_email
 from lesions import selectors as lesion_selectors
 from lesions.models import Lesion
@@ -18,7 +20,7 @@ from sharing.forms import ShareForm
 from sharing.pdf import report_pdf_build
 
 
-def _share_create(request: HttpRequest, lesion: Lesion | None) -> HttpResponse:
+def _share_create(request: AuthenticatedHttpRequest, lesion: Lesion | None) -> HttpResponse:
     initial = {"expires_in_days": services.DEFAULT_EXPIRY_DAYS, "patient_name": request.user.display_name}
     form = ShareForm(request.POST or None, initial=initial)
     status = 200
@@ -48,35 +50,37 @@ def _share_create(request: HttpRequest, lesion: Lesion | None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def lesion_share_create(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_share_create(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     """Share one lesion's report with a physician."""
     return _share_create(request, lesion_selectors.lesion_get(user=request.user, lesion_id=lesion_id))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_share_create(request: HttpRequest) -> HttpResponse:
+def account_share_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Share a report of all the patient's lesions (including ones added later)."""
     return _share_create(request, None)
 
 
 @login_required
 @require_GET
-def share_list(request: HttpRequest) -> HttpResponse:
+def share_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     shares = selectors.shares_for_user(user=request.user)
     return render(request, "sharing/share_list.html", {"shares": shares})
 
 
 @login_required
 @require_POST
-def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
+def share_revoke(request: AuthenticatedHttpRequest, share_id: int) -> HttpResponse:
     share = selectors.share_get(user=request.user, share_id=share_id)
     services.share_link_revoke(share=share, request=request)
     messages.success(request, f"The link for {share.physician_email} no longer works.")
     return redirect("sharing:shares")
 
 
-def _pdf_response(request: HttpRequest, lesions, filename: str) -> HttpResponse:
+def _pdf_response(
+    request: AuthenticatedHttpRequest, lesions: QuerySet[Lesion] | list[Lesion], filename: str
+) -> HttpResponse:
     pdf = report_pdf_build(patient_name=request.user.name, sections=selectors.report_sections(lesions=lesions))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -86,13 +90,13 @@ def _pdf_response(request: HttpRequest, lesions, filename: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def lesion_report_pdf(request: HttpRequest, lesion_id: int) -> HttpResponse:
+def lesion_report_pdf(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = lesion_selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     return _pdf_response(request, [lesion], f"skinsite-lesion-{lesion.pk}.pdf")
 
 
 @login_required
 @require_GET
-def account_report_pdf(request: HttpRequest) -> HttpResponse:
+def account_report_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
     lesions = lesion_selectors.lesions_for_user(user=request.user).order_by("name", "pk")
     return _pdf_response(request, lesions, "skinsite-report.pdf")

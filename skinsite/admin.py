@@ -5,6 +5,7 @@ passwords at; it sends the browser to /accounts/login/ and back. Only a staff se
 with a two-factor code gets in; a staff account without two-factor is sent to set it up.
 """
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -21,7 +22,7 @@ class SkinsiteAdminSite(admin.AdminSite):
         verified = getattr(request.user, "is_verified", lambda: False)()
         return super().has_permission(request) and verified
 
-    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if request.user.is_active and request.user.is_staff:
             # Logged in with a password alone: the code is what is missing, not the password.
             messages.warning(request, "The admin needs two-factor authentication: verify this session with a code.")

@@ -9,6 +9,7 @@ Content-Length over the limit is refused before a byte is read.
 """
 
 from collections.abc import Callable
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -40,24 +41,36 @@ def _message(request: HttpRequest) -> str:
 
 
 class UploadLimitHandler(FileUploadHandler):
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        self.limit = upload_limit_bytes(self.request)
+    def _request(self) -> HttpRequest:
+        # Django makes each upload handler with the request it parses (HttpRequest.upload_handlers).
+        assert self.request is not None
+        return self.request
+
+    def handle_raw_input(
+        self,
+        input_data: IO[bytes],
+        META: dict[str, str],
+        content_length: int,
+        boundary: str,
+        encoding: str | None = None,
+    ) -> None:
+        self.limit = upload_limit_bytes(self._request())
         self.received = 0
         if content_length and content_length > self.limit + _FORM_OVERHEAD:
-            raise UploadTooLarge(_message(self.request))
+            raise UploadTooLarge(_message(self._request()))
 
-    def new_file(self, *args, **kwargs):
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         if self.limit == 0:
-            raise UploadTooLarge(_message(self.request))
+            raise UploadTooLarge(_message(self._request()))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)  # across every file of the request
         if self.received > self.limit:
-            raise UploadTooLarge(_message(self.request))
+            raise UploadTooLarge(_message(self._request()))
         return raw_data
 
-    def file_complete(self, file_size: int):
+    def file_complete(self, file_size: int) -> None:
         return None  # the next handler (memory or temporary file) makes the file
 
 

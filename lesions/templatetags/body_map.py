@@ -6,6 +6,7 @@ page (the dashboard's dots and a form's picker) do not share ids.
 """
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from django import template
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from lesions.bodymap import SVG_FILE
+from lesions.selectors import BodyMapDot
 
 register = template.Library()
 
@@ -36,7 +38,7 @@ def view_offsets() -> dict[str, tuple[float, float]]:
 
 
 @register.simple_tag
-def body_map_svg(prefix: str, dots=None, css_class: str = "") -> SafeString:
+def body_map_svg(prefix: str, dots: Sequence[BodyMapDot] | None = None, css_class: str = "") -> SafeString:
     """The outline with ids `<prefix>-…`; `dots` (lesions.selectors.BodyMapDot) drawn on top, as links."""
     svg = _ID.sub(lambda m: f'{m[1]}="{" ".join(f"{prefix}-{i}" for i in m[2].split())}"', _outline())
     if css_class:

@@ -4,17 +4,19 @@ After a new model is installed, older photos keep their old results (each analys
 model version) and gain a new one; the timeline shows the installed model's results.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from inference.models import photo_model
+from inference.models import analysed_photo, photo_model
 from inference.services import MODEL_MISSING_VERSION, analysis_request, current_model_version
 
 
 class Command(BaseCommand):
     help = "Analyse existing photos with the installed model, keeping earlier models' results."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--model-version",
             help="Expected version of the installed model (a safety check); defaults to whatever is installed.",
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Only this user's photos (email address).")
         parser.add_argument("--dry-run", action="store_true", help="Count what would be queued, queue nothing.")
 
-    def handle(self, *args, model_version: str | None, user: str | None, dry_run: bool, **options) -> None:
+    def handle(self, *args: Any, model_version: str | None, user: str | None, dry_run: bool, **options: Any) -> None:
         installed = current_model_version()
         if installed == MODEL_MISSING_VERSION:
             raise CommandError("No model is installed (no readable model_card.json in MODEL_DIR).")
@@ -40,5 +42,5 @@ class Command(BaseCommand):
             return
         for photo in photos.iterator():
             with transaction.atomic():
-                analysis_request(photo=photo, model_version=installed)
+                analysis_request(photo=analysed_photo(photo), model_version=installed)
         self.stdout.write(self.style.SUCCESS(f"Queued {count} photos for analysis with {installed}."))

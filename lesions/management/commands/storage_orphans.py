@@ -5,9 +5,10 @@ operator who wants to see what it would do, or to run it now.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from lesions import storage
 
@@ -15,7 +16,7 @@ from lesions import storage
 class Command(BaseCommand):
     help = "List stored photo, thumbnail and heatmap files that no row names; --delete removes them."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--delete", action="store_true", help="Remove the orphans found.")
         parser.add_argument(
             "--grace-hours",
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             help="Only files older than this (default STORAGE_ORPHAN_GRACE_HOURS).",
         )
 
-    def handle(self, *args, delete: bool, grace_hours: int, **options) -> None:
+    def handle(self, *args: Any, delete: bool, grace_hours: int, **options: Any) -> None:
         grace = timedelta(hours=grace_hours)
         orphans = storage.storage_orphans(grace=grace)
         for orphan in orphans:
