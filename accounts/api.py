@@ -12,28 +12,12 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts import lockout, services, tokens, two_factor
 from accounts.models import ApiToken, SecurityEvent, User
-
-# --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
-
-
-class RegisterThrottle(AnonRateThrottle):
-    scope = "register"
-
-
-class TokenThrottle(AnonRateThrottle):
-    """Per client address: slows password guessing against any account."""
-
-    scope = "token"
-
-
-class ExportThrottle(UserRateThrottle):
-    scope = "export"
-
+from skinsite.throttles import RegisterThrottle, TokenThrottle
 
 # --- Serializers ------------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.api import ExportThrottle
 from accounts.models import AGE_MAX, User
 from inference.models import Analysis
 from inference.services import current_model_version
@@ -42,18 +41,8 @@ from lesions.files import private_file_response
 from lesions.models import BODY_SITES, PHOTO_TYPES, Lesion, Photo
 from skinsite.api import FileContentNegotiation
 from skinsite.lib.urls import absolute_url
+from skinsite.throttles import ExportThrottle, UploadThrottle
 from training.contract import CLASS_LABELS
-
-
-class UploadThrottle(UserRateThrottle):
-    """Uploads fill storage and the worker's queue: a stricter rate than other requests."""
-
-    scope = "upload"
-
-    def allow_request(self, request: Request, view) -> bool:
-        # The photos action also lists photos (GET), which only the ordinary rate limits.
-        return request.method != "POST" or super().allow_request(request, view)
-
 
 # --- Serializers ------------------------------------------------------------------------------
 

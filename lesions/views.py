@@ -12,10 +12,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lesions import reminders, selectors, services
-from lesions.api import ComparisonLinks, UploadThrottle, compare_page_context, pair_query
+from lesions.api import ComparisonLinks, compare_page_context, pair_query
 from lesions.charts import timeline_chart_data
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
+from skinsite.throttles import UploadThrottle
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
