@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lesions import reminders, selectors, services
-from lesions.api import ComparisonLinks, compare_page_context, pair_query
 from lesions.charts import timeline_chart_data
+from lesions.compare_presenter import ComparisonLinks, compare_page_context, pair_query
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
 from skinsite.throttles import UploadThrottle
