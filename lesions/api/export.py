@@ -10,16 +10,18 @@ from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
-from rest_framework.views import APIView
 
+from accounts.api import api_user
 from lesions.export import account_export
 from skinsite.api import FileContentNegotiation
 from skinsite.throttles import ExportThrottle
 
 
-class AccountExportView(APIView):
+class AccountExportViewSet(viewsets.ViewSet):
+    single_route = True  # GET /api/account/export/: the caller's
     throttle_classes = [UserRateThrottle, ExportThrottle]
     content_negotiation_class = FileContentNegotiation
 
@@ -31,10 +33,10 @@ class AccountExportView(APIView):
             "`photos/<id>.jpg` the photos; `account.json` the account."
         ),
     )
-    def get(self, request: Request) -> FileResponse:
+    def retrieve(self, request: Request) -> FileResponse:
         # A temporary file, not memory: the ZIP holds every photo. FileResponse closes (deletes) it.
         out = tempfile.TemporaryFile()  # noqa: SIM115
-        account_export(user=request.user, out=out)
+        account_export(user=api_user(request), out=out)
         out.seek(0)
         filename = f"skinsite-export-{timezone.localdate():%Y-%m-%d}.zip"
         return FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")
