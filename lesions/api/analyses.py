@@ -44,7 +44,7 @@ class AnalysisInputsSerializer(serializers.Serializer):
         help_text="The patient's age in years when the photo was taken, from their year of birth; null if not given.",
     )
     sex = serializers.ChoiceField(
-        choices=User._meta.get_field("sex").choices, allow_null=True, help_text="Null if not given."
+        choices=User._meta.get_field("sex").flatchoices, allow_null=True, help_text="Null if not given."
     )
     # Absent from analyses made before photo types: read as null / false.
     photo_type = serializers.ChoiceField(

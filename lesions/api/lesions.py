@@ -1,7 +1,10 @@
 """Lesions over the API: a patient's lesions, their photos (the upload), their timeline, and two of
 their photos compared."""
 
+from typing import cast
+
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -20,13 +23,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from accounts.api import api_user
 from lesions import comparison, selectors, services
 from lesions.api.analyses import AnalysisSerializer
 from lesions.api.comparisons import PAIR_PARAMETERS, ComparisonSerializer, api_links
 from lesions.api.photos import PhotoSerializer, PhotoUploadSerializer, with_analyses
 from lesions.compare_presenter import comparison_data
 from lesions.models import Lesion, Photo
-from skinsite.api import FileContentNegotiation
+from skinsite.api import FileContentNegotiation, paginated_response
 from skinsite.lib.urls import absolute_url
 from skinsite.throttles import UploadThrottle
 
@@ -97,14 +101,15 @@ class LesionViewSet(viewsets.ModelViewSet):
     ordering_fields = ["created_at", "name"]
     ordering = ["-created_at", "-id"]
 
-    def get_queryset(self):
-        return selectors.lesions_for_user(user=self.request.user)
+    def get_queryset(self) -> QuerySet[Lesion]:
+        return selectors.lesions_for_user(user=api_user(self.request))
 
-    def perform_create(self, serializer: LesionSerializer) -> None:
-        serializer.instance = services.lesion_create(owner=self.request.user, **serializer.validated_data)
+    def perform_create(self, serializer: serializers.BaseSerializer[Lesion]) -> None:
+        serializer.instance = services.lesion_create(owner=api_user(self.request), **serializer.validated_data)
 
-    def perform_update(self, serializer: LesionSerializer) -> None:
-        serializer.instance = services.lesion_update(lesion=serializer.instance, **serializer.validated_data)
+    def perform_update(self, serializer: serializers.BaseSerializer[Lesion]) -> None:
+        lesion = cast(Lesion, serializer.instance)  # an update's serializer always holds its lesion
+        serializer.instance = services.lesion_update(lesion=lesion, **serializer.validated_data)
 
     def perform_destroy(self, instance: Lesion) -> None:
         services.lesion_delete(lesion=instance)
@@ -173,7 +178,7 @@ class LesionViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], url_path="compare", url_name="compare", filter_backends=[])
     def compare(self, request: Request, pk: str) -> Response:
         pair = comparison.photo_pair_get(
-            user=request.user,
+            user=api_user(request),
             lesion_id=self._lesion_id(pk),
             a=request.query_params.get("a"),
             b=request.query_params.get("b"),
@@ -204,7 +209,7 @@ class LesionViewSet(viewsets.ModelViewSet):
     )
     def compare_image(self, request: Request, pk: str) -> HttpResponse:
         pair = comparison.photo_pair_get(
-            user=request.user,
+            user=api_user(request),
             lesion_id=self._lesion_id(pk),
             a=request.query_params.get("a"),
             b=request.query_params.get("b"),
@@ -229,6 +234,5 @@ class LesionViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request: Request, pk: str) -> Response:
-        entries = selectors.lesion_history(lesion=self.get_object())
-        page = self.paginate_queryset(entries)
-        return self.get_paginated_response(HistoryEntrySerializer(page, many=True, context={"request": request}).data)
+        # A list, not a queryset: paginated_response pages it as the viewset's paginator would.
+        return paginated_response(request, selectors.lesion_history(lesion=self.get_object()), HistoryEntrySerializer)

@@ -5,6 +5,7 @@ module's serializers.
 """
 
 from datetime import UTC
+from typing import cast
 
 import django_filters
 from django import forms
@@ -21,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
+from accounts.api import api_user
 from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import selectors, services
@@ -180,18 +182,19 @@ class PhotoViewSet(
     ordering_fields = ["taken_at", "uploaded_at"]
     ordering = ["taken_at", "id"]
 
-    def get_queryset(self):
-        return with_analyses(selectors.photos_for_user(user=self.request.user))
+    def get_queryset(self) -> QuerySet[Photo]:
+        return with_analyses(selectors.photos_for_user(user=api_user(self.request)))
 
     def filter_queryset(self, queryset):
         # Filters narrow lists; a photo fetched by id is found whatever the query string says.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    def perform_update(self, serializer: PhotoSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Photo]) -> None:
+        photo = cast(Photo, serializer.instance)  # an update's serializer always holds its photo
         if "taken_at" in serializer.validated_data:
-            services.photo_update(photo=serializer.instance, taken_at=serializer.validated_data["taken_at"])
+            services.photo_update(photo=photo, taken_at=serializer.validated_data["taken_at"])
         if "photo_type" in serializer.validated_data:
-            services.photo_type_set(photo=serializer.instance, photo_type=serializer.validated_data["photo_type"])
+            services.photo_type_set(photo=photo, photo_type=serializer.validated_data["photo_type"])
 
     def perform_destroy(self, instance: Photo) -> None:
         services.photo_delete(photo=instance)
