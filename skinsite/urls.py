@@ -13,7 +13,8 @@ from lesions.api import photos as photos_api
 from sharing import api as sharing_api
 from skinsite.routers import ApiRouter
 
-# Every endpoint of the API is a viewset routed here (how: skinsite.routers.ApiRouter).
+# Every endpoint of the API is a viewset routed here (how: skinsite.routers.ApiRouter). Lesions,
+# photos and tokens first: the API root at /api/ lists them, in this order.
 router = ApiRouter()
 router.register("lesions", lesions_api.LesionViewSet, basename="api-lesion")
 router.register("photos", photos_api.PhotoViewSet, basename="api-photo")
