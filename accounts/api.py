@@ -1,39 +1,25 @@
 """Accounts over the API: registration, device tokens, the account itself and its deletion.
 
-The export of everything a patient gave us gathers lesions and photos, so it lives with them
-(`lesions.api.AccountExportView`, still under /api/account/export/).
+Routed by skinsite.urls. The export of everything a patient gave us gathers lesions and photos, so
+it lives with them (`lesions.api.export`, still under /api/account/export/).
 """
 
+from typing import cast
+
 from django.contrib.auth import authenticate
+from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
-from rest_framework.views import APIView
+from rest_framework.throttling import AnonRateThrottle
 
 from accounts import lockout, services, tokens, two_factor
 from accounts.models import ApiToken, SecurityEvent, User
-
-# --- Throttles: stricter than the global anon/user rates (see REST_FRAMEWORK in settings) -----
-
-
-class RegisterThrottle(AnonRateThrottle):
-    scope = "register"
-
-
-class TokenThrottle(AnonRateThrottle):
-    """Per client address: slows password guessing against any account."""
-
-    scope = "token"
-
-
-class ExportThrottle(UserRateThrottle):
-    scope = "export"
-
+from skinsite.throttles import RegisterThrottle, TokenThrottle
 
 # --- Serializers ------------------------------------------------------------------------------
 
@@ -61,7 +47,7 @@ class TokenRequestSerializer(serializers.Serializer):
     name = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=tokens.NAME_MAX_LENGTH,
+        max_length=cast(int, tokens.NAME_MAX_LENGTH),  # the model field's, which has one
         help_text='The device, e.g. "Alice\'s phone"; defaults to the User-Agent. Shown in the token list.',
     )
     code = serializers.CharField(
@@ -87,8 +73,8 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_current(self, token: ApiToken) -> bool:
-        request = self.context.get("request")
-        return isinstance(getattr(request, "auth", None), ApiToken) and request.auth.pk == token.pk
+        auth = getattr(self.context.get("request"), "auth", None)
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -121,70 +107,79 @@ class AccountDeleteSerializer(serializers.Serializer):
 # --- Views ------------------------------------------------------------------------------------
 
 
-@extend_schema(
-    request=RegisterSerializer,
-    responses={201: RegisteredSerializer},
-    summary="Create an account",
-    description="A weak password or an email address already in use answers 400.",
-)
-@api_view(["POST"])
-@authentication_classes([])
-@permission_classes([AllowAny])
-@throttle_classes([AnonRateThrottle, RegisterThrottle])
-def register(request: Request) -> Response:
-    serializer = RegisterSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    user = serializer.save()
-    return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
+def api_user(request: Request) -> User:
+    """The user of a request the permissions let through: the default, IsAuthenticated, admits only a user."""
+    return cast(User, request.user)
 
 
-@extend_schema(
-    request=TokenRequestSerializer,
-    responses={200: TokenResponseSerializer},
-    summary="Log in: get a token for this device",
-    description=(
-        "Each call issues a new token; a wrong email or password answers 400. An account with "
-        "two-factor authentication also needs `code`. Repeated failures lock the account's log-in "
-        "for a while (429)."
-    ),
-)
-@api_view(["POST"])
-@authentication_classes([])
-@permission_classes([AllowAny])
-@throttle_classes([AnonRateThrottle, TokenThrottle])
-def token(request: Request) -> Response:
-    serializer = TokenRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    email = data["email"].lower()
-    # The same per-account and per-address lock-out as the web log-in (accounts.lockout).
-    wait = lockout.login_locked_for(request=request, email=email)
-    if wait:
-        raise exceptions.Throttled(wait, detail=lockout.locked_message(wait))
-    user = authenticate(request, username=email, password=data["password"])
-    if user is None:
-        locked = lockout.login_failure_record(request=request, email=email)
-        if locked:
-            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
-        raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
-    code = data.get("code", "")
-    if (
-        two_factor.two_factor_enabled(user)
-        and two_factor.two_factor_verify(user=user, code=code, request=request) is None
-    ):
-        locked = lockout.login_failure_record(request=request, email=email)
-        if locked:
-            raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
-        raise serializers.ValidationError(
-            {"code": ["This account has two-factor authentication: send the code from the authenticator app."]}
-        )
-    lockout.login_success_record(request=request, email=email)
-    name = data.get("name") or request.headers.get("User-Agent", "")
-    token_obj, key = tokens.token_create(user=user, name=name)
-    services.security_event_record(
-        user=user, kind=SecurityEvent.Kind.NEW_DEVICE, request=request, detail=token_obj.name
+class RegisterViewSet(viewsets.ViewSet):
+    single_route = True  # POST /api/auth/register/
+    authentication_classes: list[type[BaseAuthentication]] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, RegisterThrottle]
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: RegisteredSerializer},
+        summary="Create an account",
+        description="A weak password or an email address already in use answers 400.",
     )
-    return Response({"token": key, "id": token_obj.pk, "name": token_obj.name})
+    def create(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save()
+        return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
+
+
+class TokenViewSet(viewsets.ViewSet):
+    single_route = True  # POST /api/auth/token/
+    authentication_classes: list[type[BaseAuthentication]] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, TokenThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer},
+        summary="Log in: get a token for this device",
+        description=(
+            "Each call issues a new token; a wrong email or password answers 400. An account with "
+            "two-factor authentication also needs `code`. Repeated failures lock the account's log-in "
+            "for a while (429)."
+        ),
+    )
+    def create(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        email = data["email"].lower()
+        # The same per-account and per-address lock-out as the web log-in (accounts.lockout).
+        wait = lockout.login_locked_for(request=request, email=email)
+        if wait:
+            raise exceptions.Throttled(wait, detail=lockout.locked_message(wait))
+        user = authenticate(request, username=email, password=data["password"])
+        if user is None:
+            locked = lockout.login_failure_record(request=request, email=email)
+            if locked:
+                raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
+            raise serializers.ValidationError({"non_field_errors": ["Email or password is wrong."]})
+        code = data.get("code", "")
+        if (
+            two_factor.two_factor_enabled(user)
+            and two_factor.two_factor_verify(user=user, code=code, request=request) is None
+        ):
+            locked = lockout.login_failure_record(request=request, email=email)
+            if locked:
+                raise exceptions.Throttled(locked, detail=lockout.locked_message(locked))
+            raise serializers.ValidationError(
+                {"code": ["This account has two-factor authentication: send the code from the authenticator app."]}
+            )
+        lockout.login_success_record(request=request, email=email)
+        name = data.get("name") or request.headers.get("User-Agent", "")
+        token_obj, key = tokens.token_create(user=user, name=name)
+        services.security_event_record(
+            user=user, kind=SecurityEvent.Kind.NEW_DEVICE, request=request, detail=token_obj.name
+        )
+        return Response({"token": key, "id": token_obj.pk, "name": token_obj.name})
 
 
 @extend_schema_view(
@@ -198,13 +193,16 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     queryset = ApiToken.objects.none()  # the model, for the schema generator; get_queryset() scopes
     serializer_class = ApiTokenSerializer
 
-    def get_queryset(self):
-        return tokens.tokens_for_user(user=self.request.user)
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return tokens.tokens_for_user(user=api_user(self.request))
 
     def perform_destroy(self, instance: ApiToken) -> None:
         tokens.token_revoke(token=instance)
         services.security_event_record(
-            user=self.request.user, kind=SecurityEvent.Kind.DEVICE_REVOKED, request=self.request, detail=instance.name
+            user=api_user(self.request),
+            kind=SecurityEvent.Kind.DEVICE_REVOKED,
+            request=self.request,
+            detail=instance.name,
         )
 
 
@@ -224,13 +222,14 @@ class _DeleteWithBodySchema(AutoSchema):
             self.method = "DELETE"
 
 
-class AccountView(APIView):
+class AccountViewSet(viewsets.ViewSet):
     """The caller's own account."""
 
+    single_route = True  # /api/account/: there is one, the caller's
     schema = _DeleteWithBodySchema()
 
     @extend_schema(responses={200: AccountSerializer}, summary="The account")
-    def get(self, request: Request) -> Response:
+    def retrieve(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)
 
     @extend_schema(
@@ -243,10 +242,10 @@ class AccountView(APIView):
             "this year answers 400."
         ),
     )
-    def patch(self, request: Request) -> Response:
+    def partial_update(self, request: Request) -> Response:
         serializer = AccountSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **serializer.validated_data)
+        user = services.user_update(user=api_user(request), **serializer.validated_data)
         return Response(AccountSerializer(user).data)
 
     @extend_schema(
@@ -258,7 +257,7 @@ class AccountView(APIView):
             "token. Needs the password in the body; a wrong one answers 400 and deletes nothing."
         ),
     )
-    def delete(self, request: Request) -> Response:
+    def destroy(self, request: Request) -> Response:
         AccountDeleteSerializer(data=request.data, context={"request": request}).is_valid(raise_exception=True)
-        services.user_delete(user=request.user)
+        services.user_delete(user=api_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

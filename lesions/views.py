@@ -14,11 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedHttpRequest
 from lesions import reminders, selectors, services
-from lesions.api import ComparisonLinks, UploadThrottle, compare_page_context, pair_query
 from lesions.charts import timeline_chart_data
+from lesions.compare_presenter import ComparisonLinks, compare_page_context, pair_query
 from lesions.files import private_file_response
 from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
 from lesions.models import Lesion, Photo
+from skinsite.throttles import UploadThrottle
 
 
 def _add_errors(form: BaseForm, error: ValidationError) -> None:

@@ -9,21 +9,20 @@
     GET    /api/shares/{id}/          one link
     DELETE /api/shares/{id}/          revoke it (204); the report then answers 410
 
-`url` is the only time the link is given out: only a hash of its token is stored.
+Routed by skinsite.urls. `url` is the only time the link is given out: only a hash of its token is stored.
 """
 
-from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import api_user
 from lesions import selectors as lesion_selectors
 from lesions.models import Lesion
 from sharing import selectors, services
 from sharing.models import ShareAccess, ShareLink
-from skinsite.api import paginated, paginated_response
+from skinsite.api import PageNumberPagination, paginated_response
 
 # The fields only parse; sharing.services checks the values and says what is wrong. The schema
 # still tells clients the rules, which these decorators spell out for it.
@@ -110,7 +109,9 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 def _create(request: Request, lesion: Lesion | None) -> Response:
     data = ShareCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    share, token = services.share_link_create(owner=request.user, lesion=lesion, request=request, **data.validated_data)
+    share, token = services.share_link_create(
+        owner=api_user(request), lesion=lesion, request=request, **data.validated_data
+    )
     return Response(
         {
             "id": share.pk,
@@ -121,59 +122,63 @@ def _create(request: Request, lesion: Lesion | None) -> Response:
     )
 
 
-@extend_schema(
-    methods=["POST"],
-    request=ShareCreateSerializer,
-    responses={201: _SHARE_CREATED},
-    summary="Share a lesion's report with a physician",
-    description="Emails the physician a read-only link. Another user's lesion is 404.",
-    tags=["shares"],
-)
-@api_view(["POST"])
-def lesion_shares(request: Request, lesion_id: int) -> Response:
+class LesionSharesViewSet(viewsets.ViewSet):
     """Share one of the caller's lesions; another user's lesion is 404."""
-    return _create(request, lesion_selectors.lesion_get(user=request.user, lesion_id=lesion_id))
+
+    single_route = True  # POST /api/lesions/{lesion_id}/shares/, beside the lesion's other URLs
+
+    @extend_schema(
+        request=ShareCreateSerializer,
+        responses={201: _SHARE_CREATED},
+        summary="Share a lesion's report with a physician",
+        description="Emails the physician a read-only link. Another user's lesion is 404.",
+        tags=["shares"],
+    )
+    def create(self, request: Request, lesion_id: int) -> Response:
+        return _create(request, lesion_selectors.lesion_get(user=api_user(request), lesion_id=lesion_id))
 
 
-@extend_schema(
-    methods=["GET"],
-    responses={200: ShareLinkSerializer(many=True)},
-    summary="Your share links, newest first, with status and access log",
-)
-@extend_schema(
-    methods=["POST"],
-    request=ShareCreateSerializer,
-    responses={201: _SHARE_CREATED},
-    summary="Share all your lesions with a physician",
-)
-@paginated
-@api_view(["GET", "POST"])
-def share_list(request: Request) -> Response:
-    """GET: the caller's links, newest first. POST: share all the caller's lesions."""
-    if request.method == "POST":
+class ShareViewSet(viewsets.ViewSet):
+    """The caller's share links: list them, share all the caller's lesions, read one, revoke one."""
+
+    list_route_name = "api-shares"
+    lookup_url_kwarg = "share_id"
+    lookup_value_converter = "int"
+    # No HEAD, which a viewset would add for GET: these URLs never answered it.
+    http_method_names = ["get", "post", "delete", "options"]
+    pagination_class = PageNumberPagination  # for the schema; list() pages with paginated_response
+
+    @extend_schema(
+        responses={200: ShareLinkSerializer(many=True)},
+        summary="Your share links, newest first, with status and access log",
+        description="GET: the caller's links, newest first. POST: share all the caller's lesions.",
+    )
+    def list(self, request: Request) -> Response:
+        return paginated_response(request, selectors.shares_for_user(user=api_user(request)), ShareLinkSerializer)
+
+    @extend_schema(
+        request=ShareCreateSerializer,
+        responses={201: _SHARE_CREATED},
+        summary="Share all your lesions with a physician",
+        description="GET: the caller's links, newest first. POST: share all the caller's lesions.",
+    )
+    def create(self, request: Request) -> Response:
         return _create(request, None)
-    return paginated_response(request, selectors.shares_for_user(user=request.user), ShareLinkSerializer)
 
+    @extend_schema(
+        responses={200: ShareLinkSerializer},
+        summary="One share link",
+        description="GET: one of the caller's links. DELETE: revoke it (idempotent).",
+    )
+    def retrieve(self, request: Request, share_id: int) -> Response:
+        return Response(ShareLinkSerializer(selectors.share_get(user=api_user(request), share_id=share_id)).data)
 
-@extend_schema(methods=["GET"], responses={200: ShareLinkSerializer}, summary="One share link")
-@extend_schema(
-    methods=["DELETE"],
-    responses={204: OpenApiResponse(description="Revoked; the report now answers 410.")},
-    summary="Revoke a share link",
-)
-@api_view(["GET", "DELETE"])
-def share_detail(request: Request, share_id: int) -> Response:
-    """GET: one of the caller's links. DELETE: revoke it (idempotent)."""
-    share = selectors.share_get(user=request.user, share_id=share_id)
-    if request.method == "DELETE":
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Revoked; the report now answers 410.")},
+        summary="Revoke a share link",
+        description="GET: one of the caller's links. DELETE: revoke it (idempotent).",
+    )
+    def destroy(self, request: Request, share_id: int) -> Response:
+        share = selectors.share_get(user=api_user(request), share_id=share_id)
         services.share_link_revoke(share=share, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(ShareLinkSerializer(share).data)
-
-
-# Included into skinsite.urls.api_urlpatterns.
-urlpatterns = [
-    path("lesions/<int:lesion_id>/shares/", lesion_shares, name="api-lesion-shares"),
-    path("shares/", share_list, name="api-shares"),
-    path("shares/<int:share_id>/", share_detail, name="api-share-detail"),
-]

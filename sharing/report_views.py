@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lesions import comparison
 from lesions import selectors as lesion_selectors
-from lesions.api import ComparisonLinks, compare_page_context, pair_query
+from lesions.compare_presenter import ComparisonLinks, compare_page_context, pair_query
 from lesions.files import private_file_response
 from sharing import selectors, services
 from sharing.forms import NoteForm

@@ -1,6 +1,9 @@
-"""What every API module shares: pagination, content negotiation for files, the JSON 404, the one
-exception handler, and what the OpenAPI schema says about errors and authentication. Each API
-module describes its own endpoints (`@extend_schema`).
+"""What every API module shares: pagination, content negotiation for files, the JSON
+404, the one exception handler, and what the OpenAPI schema says about errors and authentication.
+Each API module describes its own endpoints (`@extend_schema`).
+
+One style across apps: every endpoint is a viewset, routed in skinsite.urls by
+skinsite.routers.ApiRouter.
 
 Every operation can answer 429 (the global throttles), every authenticated one 401 and 403,
 every one with a path id or a page 404, and every one that takes input 400. Rather than repeat
@@ -76,18 +79,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
 
-def paginated(view):
-    """Give an `@api_view` function view the project's pagination, for its schema too.
-
-    Use with `paginated_response` in the view body; drf-spectacular reads `pagination_class` to
-    describe the `{count, next, previous, results}` envelope.
-    """
-    view.cls.pagination_class = PageNumberPagination
-    return view
-
-
 def paginated_response(request, items, serializer_class, **context) -> Response:
-    """One page of `items` in the envelope every list of the API answers with."""
+    """One page of `items` in the envelope every list of the API answers with.
+
+    For a plain `ViewSet`'s list, which has no paginator of its own; give the viewset
+    `pagination_class = PageNumberPagination` so that drf-spectacular describes the
+    `{count, next, previous, results}` envelope.
+    """
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(items, request)
     data = serializer_class(page, many=True, context={"request": request, **context}).data

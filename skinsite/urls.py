@@ -1,32 +1,37 @@
 """Root URLs: pages, the REST API under /api/, and the admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from education import api as education_api
-from lesions import api as lesions_api
+from lesions.api import export as export_api
+from lesions.api import lesions as lesions_api
+from lesions.api import photos as photos_api
+from sharing import api as sharing_api
+from skinsite.routers import ApiRouter
 
-router = DefaultRouter()
+# Every endpoint of the API is a viewset routed here (how: skinsite.routers.ApiRouter). Lesions,
+# photos and tokens first: the API root at /api/ lists them, in this order.
+router = ApiRouter()
 router.register("lesions", lesions_api.LesionViewSet, basename="api-lesion")
-router.register("photos", lesions_api.PhotoViewSet, basename="api-photo")
+router.register("photos", photos_api.PhotoViewSet, basename="api-photo")
 router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="api-device-token")
+router.register("auth/register", accounts_api.RegisterViewSet, basename="api-register")
+router.register("auth/token", accounts_api.TokenViewSet, basename="api-token")
+router.register("account", accounts_api.AccountViewSet, basename="api-account")
+router.register("account/export", export_api.AccountExportViewSet, basename="api-account-export")
+router.register("conditions", education_api.ConditionViewSet, basename="api-condition")
+router.register("lesions/<int:lesion_id>/shares", sharing_api.LesionSharesViewSet, basename="api-lesion-shares")
+router.register("shares", sharing_api.ShareViewSet, basename="api-share")
 
-api_urlpatterns = [
-    path("auth/register/", accounts_api.register, name="api-register"),
-    path("auth/token/", accounts_api.token, name="api-token"),
-    path("account/", accounts_api.AccountView.as_view(), name="api-account"),
-    path("account/export/", lesions_api.AccountExportView.as_view(), name="api-account-export"),
+api_urlpatterns: list[URLPattern | URLResolver] = [
     # The OpenAPI schema (generated from the code) and Swagger UI from our own static files.
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("conditions/", education_api.condition_list, name="api-condition-list"),
-    path("conditions/<slug:code>/", education_api.condition_detail, name="api-condition-detail"),
-    path("", include("sharing.api")),
     path("", include(router.urls)),
 ]
 
