@@ -40,8 +40,8 @@ CLASSES: tuple[str, ...] = tuple(CLASS_LABELS)
 MALIGNANT_CLASSES: tuple[str, ...] = ("akiec", "bcc", "mel")
 
 # The HAM10000 `localization` vocabulary, with the words a patient reads. The app stores these
-# codes (lesions.models.Lesion.body_site), the body map draws them (lesions.change.bodymap) and
-# the model encodes them (training.contract.LOCALIZATIONS: every code but "unknown", which
+# codes (lesions.models.Lesion.body_site), the body map draws them (lesions.bodymap) and
+# the model encodes them (LOCALIZATIONS below: every code but "unknown", which
 # is encoded as no site), so a lesion's site means the same everywhere.
 UNKNOWN_SITE = "unknown"
 BODY_SITE_LABELS: dict[str, str] = {

@@ -211,7 +211,7 @@ def test_page_says_when_the_change_threshold_was_set_on_another_model(client, co
 
 
 def test_the_not_assessable_rates_come_from_the_card(client, committed_model):
-    """The share of non-lesion photos and of plain skin turned away, as evaluate_quality recorded it."""
+    """The share of non-lesion photos and of plain skin turned away, as evaluation.not_assessable recorded it."""
     section = committed_model["not_assessable"]
     html = " ".join(client.get(URL).content.decode().split())
     non, skin = section["non_lesion_refused"], section["plain_skin_refused"]

@@ -142,7 +142,7 @@ def test_the_limits_are_set_again_from_served_values_and_written_into_the_card(t
 
 
 def test_the_quality_report_judges_as_the_worker_does_and_can_try_other_limits(classifier):
-    """`evaluate_quality.Judge` gives the served decision; with other feature-check limits (what the
+    """`evaluation.not_assessable.Judge` gives the served decision; with other feature-check limits (what the
     report's "percentile limits alone" row uses) the same measured values are judged again."""
     from evaluation.not_assessable import Judge
     from inference.quality import features, lesion_contrast
