@@ -257,7 +257,9 @@ class LesionStatistics:
     @classmethod
     def from_json(cls, data: dict) -> LesionStatistics:
         if tuple(data["features"]) != FEATURE_NAMES:
-            raise ValueError("the quality statistics were fitted on other features; run python -m evaluation.not_assessable --fit")
+            raise ValueError(
+                "the quality statistics were fitted on other features; run python -m evaluation.not_assessable --fit"
+            )
         return cls(np.array(data["mean"]), np.array(data["inverse_covariance"]), float(data["distance_above"]))
 
 
