@@ -120,3 +120,16 @@ def test_email_task_failures_are_counted(client, db, settings):
     after = _scrape(client)
     assert after[key_retry] == before.get(key_retry, 0) + 1
     assert after[key_gave_up] == before.get(key_gave_up, 0) + 1
+
+
+@pytest.mark.usefixtures("metrics_on")
+def test_upload_to_result_time_is_observed_for_a_photos_first_result(client, photo):
+    from django.utils import timezone
+
+    key = ("skinsite_upload_to_result_seconds_count", (("status", "done"),))
+    before = _scrape(client).get(key, 0)
+    analysis = finish_analysis(photo)
+    analysis.finished_at = timezone.now()
+    analysis.save()
+    services.analysis_announce(analysis)
+    assert _scrape(client)[key] == before + 1
