@@ -33,16 +33,20 @@ migrate: venv
 
 # Web + worker (with the periodic sweep) in one terminal; Ctrl-C or SIGTERM stops both. Honcho
 # gives each process its own PORT; WEB_PORT tells the worker the web's, for the links in emails.
+# PROMETHEUS_MULTIPROC_DIR: every process of this run counts its metrics into one fresh folder,
+# and /metrics adds them up (skinsite.metrics).
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	WEB_PORT=$(PORT) $(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
+	rm -rf var/metrics-run && mkdir -p var/metrics-run
+	WEB_PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(abspath var/metrics-run) $(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
 # The production topology on one machine: gunicorn (WEB_CONCURRENCY processes), a worker for the
 # inference and default queues, one for the email queue, and beat. Uses DATABASE_URL, REDIS_URL
 # and S3 (AWS_STORAGE_BUCKET_NAME) when set, like every other command.
 serve: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/honcho start --procfile Procfile.serve --port $(PORT)
+	rm -rf var/metrics-serve && mkdir -p var/metrics-serve
+	PROMETHEUS_MULTIPROC_DIR=$(abspath var/metrics-serve) $(VENV)/bin/honcho start --procfile Procfile.serve --port $(PORT)
 
 worker: venv
 	$(VENV)/bin/celery -A skinsite worker -Q default,inference,email --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO

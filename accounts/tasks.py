@@ -1,4 +1,4 @@
-"""The account's emails, sent by the worker (a slow mail server never holds up a page).
+"""The account's emails, sent by the worker (a slow mail server never holds up a page); the log prune.
 
 Thin: each takes a user id, builds the message with accounts.emails and sends it, retrying
 when the mail server or the database is unreachable.
@@ -6,7 +6,7 @@ when the mail server or the database is unreachable.
 
 from celery import shared_task
 
-from accounts import emails
+from accounts import emails, retention
 from accounts.models import User
 from skinsite.lib.tasks import EMAIL_TASK
 
@@ -27,3 +27,9 @@ def send_password_reset(user_id: int) -> bool:
         return False
     emails.password_reset(user=user).send()
     return True
+
+
+@shared_task
+def prune_security_log() -> int:
+    """Nightly: drop security-log entries past SECURITY_LOG_RETENTION_DAYS."""
+    return retention.security_log_prune()

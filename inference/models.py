@@ -214,3 +214,18 @@ def analysed_photo(row: models.Model) -> AnalysedPhoto:
     """
     assert isinstance(row, photo_model())
     return cast(AnalysedPhoto, row)
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one worker process that has the model loaded (inference.tasks).
+
+    /readyz asks whether any was seen within a minute: a worker that could not load the model, or
+    none running at all, leaves no fresh row. One row per process, overwritten in place.
+    """
+
+    name = models.CharField(max_length=200, unique=True)  # host and process id
+    model_version = models.CharField(max_length=100)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_version}) at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -24,7 +24,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
 
 from inference import advice, keypoints, measuring
-from inference.models import AnalysedPhoto, Analysis, analysed_photo, photo_model
+from inference.models import AnalysedPhoto, Analysis, WorkerHeartbeat, analysed_photo, photo_model
 from inference.signals import analysis_finished
 from measurement.thresholds import load_thresholds
 from training.contract import CARD_FILE, CLASSES, CardError, ModelCard, read_card
@@ -434,3 +434,24 @@ def analyses_sweep(*, now: datetime | None = None) -> int:
     if count:
         logger.info("Re-queued %d stale analyses", count)
     return count
+
+
+def worker_heartbeat_record(*, name: str, model_version: str, now: datetime | None = None) -> None:
+    """Record that worker process `name` is alive with `model_version` loaded (inference.tasks).
+
+    Rows of processes not seen for a day are dropped on the way, so restarts leave no trail.
+    """
+    now = now or timezone.now()
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"model_version": model_version, "seen_at": now})
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+def worker_with_model_seen(*, within_seconds: int, now: datetime | None = None) -> WorkerHeartbeat | None:
+    """The freshest heartbeat of a worker with a model loaded, if one came within `within_seconds`."""
+    now = now or timezone.now()
+    return (
+        WorkerHeartbeat.objects.filter(seen_at__gte=now - timedelta(seconds=within_seconds))
+        .exclude(model_version=MODEL_MISSING_VERSION)
+        .order_by("-seen_at")
+        .first()
+    )

@@ -1,11 +1,14 @@
 """Celery tasks: thin wrappers that take ids and call `inference.services`."""
 
 import logging
+import os
+import socket
+import threading
 
 from celery import Task, shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
 from inference import services
 
@@ -34,6 +37,29 @@ def _load_model_before_the_first_task(**kwargs: object) -> None:
         classifier.heatmap(sample)
     except Exception:
         logger.exception("Could not preload the model from %s", settings.MODEL_DIR)
+        return  # no heartbeat: /readyz reports no worker with a model
+    _start_heartbeat(classifier.version)
+
+
+def _heartbeat_forever(name: str, model_version: str) -> None:
+    while True:
+        try:
+            services.worker_heartbeat_record(name=name, model_version=model_version)
+        except DatabaseError as exc:
+            logger.warning("Could not record the worker heartbeat: %s", exc)
+        finally:
+            close_old_connections()  # this thread's own connection: never keep a broken one
+        threading.Event().wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+def _start_heartbeat(model_version: str) -> None:
+    """Tell /readyz, every WORKER_HEARTBEAT_SECONDS, that this process is alive with its model loaded.
+
+    A thread, not a periodic task: a task would wait behind a long inference queue, and a busy
+    worker would look dead.
+    """
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    threading.Thread(target=_heartbeat_forever, args=(name, model_version), name="heartbeat", daemon=True).start()
 
 
 @shared_task(

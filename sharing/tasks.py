@@ -1,4 +1,4 @@
-"""Celery tasks that send sharing's emails.
+"""Celery tasks that send sharing's emails, and the nightly prune of the report-access log.
 
 Thin: each takes ids, loads the rows, builds the message with sharing.emails and sends it. A row
 deleted since the task was queued (a revoked link, a deleted photo or account) means there is
@@ -10,7 +10,7 @@ from celery import shared_task
 
 from accounts.selectors import account_can_send_email
 from inference.models import Analysis
-from sharing import emails
+from sharing import emails, retention
 from sharing.models import PhysicianNote, ShareLink
 from sharing.selectors import share_link_url, shared_lesions
 from skinsite.lib.tasks import EMAIL_TASK
@@ -66,3 +66,9 @@ def send_note_email(note_id: int) -> bool:
         return False  # gone, or the patient's address is not confirmed
     emails.note_left(note=note).send()
     return True
+
+
+@shared_task
+def prune_report_access_log() -> int:
+    """Nightly: drop report-access entries past REPORT_ACCESS_LOG_RETENTION_DAYS."""
+    return retention.report_access_log_prune()

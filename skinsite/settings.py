@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "skinsite.requestlog.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "skinsite.metrics.RequestMetricsMiddleware",  # times everything below it
     "django.middleware.security.SecurityMiddleware",
     "skinsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -322,6 +324,10 @@ ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
 ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=120)
 # Each worker process loads the model at start; a worker for the email queue alone need not.
 INFERENCE_PRELOAD_MODEL = env.bool("INFERENCE_PRELOAD_MODEL", default=True)
+# A worker with the model loaded records a heartbeat this often; /readyz wants one no older than
+# READY_WORKER_MAX_AGE seconds.
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=20)
+READY_WORKER_MAX_AGE = env.int("READY_WORKER_MAX_AGE", default=60)
 CELERY_BEAT_SCHEDULE = {
     # One digest per patient with lesions due for a new photo, at REMINDER_HOUR local time.
     "send-recheck-reminders": {
@@ -336,6 +342,15 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-storage": {
         "task": "lesions.tasks.reconcile_storage",
         "schedule": crontab(hour=env.int("STORAGE_RECONCILE_HOUR", default=3), minute=30),
+    },
+    # Entries of the security and report-access logs past their retention, once a day.
+    "prune-security-log": {
+        "task": "accounts.tasks.prune_security_log",
+        "schedule": crontab(hour=env.int("RETENTION_PRUNE_HOUR", default=4), minute=0),
+    },
+    "prune-report-access-log": {
+        "task": "sharing.tasks.prune_report_access_log",
+        "schedule": crontab(hour=env.int("RETENTION_PRUNE_HOUR", default=4), minute=10),
     },
 }
 # A stored file no row names is an orphan only once it is this old (a file written by a
@@ -455,9 +470,34 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Probes come over plain HTTP from the load balancer or the orchestrator: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Health, metrics and logs ---------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: /metrics is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# `text` (default) or `json`: one JSON object a line, with the request id that also follows the
+# request's tasks into the worker (skinsite.requestlog).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "skinsite.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},  # as before; the worker's lines get Celery's own format
+        "json": {"()": "skinsite.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# With JSON, Celery must not replace the handler above with its own format: worker lines are JSON
+# too and carry the request id of the web request that queued their task.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+# How long the security log (accounts.SecurityEvent) and the report-access log (sharing.ShareAccess)
+# are kept; older entries are deleted every night at RETENTION_PRUNE_HOUR.
+SECURITY_LOG_RETENTION_DAYS = env.int("SECURITY_LOG_RETENTION_DAYS", default=365)
+REPORT_ACCESS_LOG_RETENTION_DAYS = env.int("REPORT_ACCESS_LOG_RETENTION_DAYS", default=365)

@@ -11,6 +11,7 @@ from lesions.api import export as export_api
 from lesions.api import lesions as lesions_api
 from lesions.api import photos as photos_api
 from sharing import api as sharing_api
+from skinsite import health, metrics
 from skinsite.routers import ApiRouter
 
 # Every endpoint of the API is a viewset routed here (how: skinsite.routers.ApiRouter). Lesions,
@@ -43,6 +44,10 @@ urlpatterns = [
     path("", include("sharing.urls")),  # the patient's shares under lesions/, physicians' reports under r/
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
+    # For load balancers and Prometheus: no login, no session (skinsite.health, skinsite.metrics).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]
 
 handler404 = "skinsite.api.not_found"  # JSON for unknown URLs under /api/
