@@ -152,6 +152,14 @@ PASSWORD_RESET_THROTTLE = env.str("PASSWORD_RESET_THROTTLE", default="5/hour")
 EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Skinsite")
+# Argon2id first (parameters in accounts.hashers); the others only check older hashes, which are
+# rewritten with Argon2id at the account's next successful log-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.SkinsiteArgon2Hasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
