@@ -152,6 +152,10 @@ PASSWORD_RESET_THROTTLE = env.str("PASSWORD_RESET_THROTTLE", default="5/hour")
 EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Skinsite")
+# No per-device backoff from django-otp: it refuses even the right code for seconds after a typo,
+# and that refusal counted as a failure. accounts.lockout limits wrong codes per account and address.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Argon2id first (parameters in accounts.hashers); the others only check older hashes, which are
 # rewritten with Argon2id at the account's next successful log-in.
 PASSWORD_HASHERS = [
