@@ -422,10 +422,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# Throttle counts live in the cache. Per-process memory is enough for one web process; with
-# several (gunicorn workers, replicas) point CACHE_URL at Redis so they share one count, e.g.
-# redis://127.0.0.1:6379/1 (not the broker's database).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counts and log-in lock-outs live in the cache. The embedded default is a folder under
+# var/, so a restart of `make run` forgets neither (process memory did), and the web processes and
+# the worker share it. With several web processes or hosts point CACHE_URL at Redis, whose counts
+# are atomic, e.g. redis://127.0.0.1:6379/1 (not the broker's database).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    # Past MAX_ENTRIES Django culls a third of the files at once, counts and locks among them.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The cache holds rate-limit counts and results that can be computed again: if Redis is down,
     # let requests through (fail open, logged) rather than answer 500, and give up on a dead or
