@@ -49,10 +49,11 @@ class SignupForm(BaseUserCreationForm):
         fields = ["email", "display_name"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this email address already exists. Try logging in.")
-        return email
+        return self.cleaned_data["email"].lower()
+
+    def validate_unique(self) -> None:
+        """Not here: saying "this address has an account" would tell anyone who has one
+        (services.user_sign_up answers the same either way and tells the owner by email)."""
 
 
 class ProfileForm(forms.ModelForm):

@@ -27,3 +27,12 @@ def send_password_reset(user_id: int) -> bool:
         return False
     emails.password_reset(user=user).send()
     return True
+
+
+@shared_task(**EMAIL_TASK)
+def send_sign_up_attempt_notice(user_id: int) -> bool:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    emails.sign_up_attempt_notice(user=user).send()
+    return True

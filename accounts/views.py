@@ -9,6 +9,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -47,18 +48,24 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         return _too_many(request, "registration/signup.html", form, "sign-ups")
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data.get("display_name", ""),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request,
-            f"Welcome to Skinsite. We sent a link to {user.email}: open it to confirm your address. "
-            "Meanwhile, add the first lesion you want to follow.",
-        )
-        return redirect("lesions:dashboard")
+        email = form.cleaned_data["email"]
+        try:
+            services.user_sign_up(
+                email=email,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data.get("display_name", ""),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            # The same answer whether the address had an account or not (its owner is emailed),
+            # so nobody is logged in here: the log-in page is next either way.
+            messages.success(
+                request,
+                f"Thank you. We sent an email to {email}: open it to confirm your address. "
+                "Then log in with your address and password, and add the first lesion you want to follow.",
+            )
+            return redirect("login")
     return render(request, "registration/signup.html", {"form": form})
 
 

@@ -306,6 +306,7 @@ EMAIL_TASK_NAMES = [
     "sharing.tasks.send_change_alert_email",
     "accounts.tasks.send_email_confirmation",
     "accounts.tasks.send_password_reset",
+    "accounts.tasks.send_sign_up_attempt_notice",
 ]
 CELERY_TASK_ROUTES = {name: {"queue": "inference"} for name in INFERENCE_TASK_NAMES} | {
     name: {"queue": "email"} for name in EMAIL_TASK_NAMES
