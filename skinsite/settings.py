@@ -16,6 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+# Made here, by whatever starts first: on a fresh clone with every service named in the environment
+# (`make load`, production) nothing else would, and celery beat's schedule lives in it.
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 # A local .env file is optional; real deployments set the environment directly.
