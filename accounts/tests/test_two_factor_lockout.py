@@ -77,3 +77,17 @@ def test_the_api_token_counts_codes_across_passwords(alice, device, settings):
     assert api.post("/api/auth/token/", body | {"code": "000000"}).status_code == 400
     assert api.post("/api/auth/token/", body | {"code": "000001"}).status_code == 400
     assert api.post("/api/auth/token/", body | {"code": "000002"}).status_code == 429
+
+
+def test_codes_on_the_two_factor_page_count_too(client, alice, device, settings):
+    """django-otp's backoff is off, so the account page's code checks (verify a session that
+    logged in before two-factor was on, disable it) count towards the same lock-out."""
+    settings.LOGIN_FAILURE_LIMIT = 3
+    client.force_login(alice)  # a session from before two-factor: logged in, not verified
+    answers = [
+        client.post("/accounts/two-factor/", {"action": "verify", "code": f"00000{i}"}).status_code for i in range(3)
+    ]
+    assert answers == [200, 200, 429]
+    locked = client.post("/accounts/two-factor/", {"action": "verify", "code": _code(device)})
+    assert locked.status_code == 429
+    assert client.post("/accounts/login/", {"username": alice.email, "password": PASSWORD}).status_code == 429
