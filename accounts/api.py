@@ -30,15 +30,16 @@ class RegisterSerializer(serializers.Serializer):
         write_only=True, style={"input_type": "password"}, help_text="Checked against the password rules."
     )
 
-    def create(self, validated_data: dict) -> User:
-        # A taken address or a weak password: the service's ValidationError, by field, answered
-        # 400 by skinsite.api.exception_handler like every service error.
-        return services.user_create(email=validated_data["email"], password=validated_data["password"])
-
 
 class RegisteredSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Always null: the answer is the same whether the address already had an account, so it "
+            "names none. After logging in, `GET /api/account/` gives the account's id."
+        ),
+    )
+    email = serializers.EmailField(help_text="The address as stored: lower case.")
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -122,13 +123,22 @@ class RegisterViewSet(viewsets.ViewSet):
         request=RegisterSerializer,
         responses={201: RegisteredSerializer},
         summary="Create an account",
-        description="A weak password or an email address already in use answers 400.",
+        description=(
+            "A weak password or a malformed address answers 400. Otherwise the answer is 201 whether or "
+            "not the address already had an account, so nobody learns which addresses do: a new address "
+            "gets an account and a confirmation link; the owner of a taken one gets an email saying so, "
+            "with a link to reset the password, and the account is unchanged."
+        ),
     )
     def create(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = serializer.save()
-        return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
+        data = serializer.validated_data
+        # A weak password: the service's ValidationError, by field, answered 400 by
+        # skinsite.api.exception_handler like every service error. A taken address: the same 201.
+        services.user_sign_up(email=data["email"], password=data["password"])
+        email = User.objects.normalize_email(data["email"]).lower()
+        return Response({"id": None, "email": email}, status=status.HTTP_201_CREATED)
 
 
 class TokenViewSet(viewsets.ViewSet):

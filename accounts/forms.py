@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
-from accounts import lockout, services
+from accounts import lockout, services, two_factor
 from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, validate_birth_year
 
 
@@ -31,7 +31,11 @@ class LoginForm(AuthenticationForm):
                     services.security_event_record(user=user, kind=SecurityEvent.Kind.LOCKED_OUT, request=self.request)
                 raise forms.ValidationError(lockout.locked_message(locked), code="locked") from None
             raise
-        lockout.login_success_record(request=self.request, email=email)
+        # With two-factor, the password is only the first step: the count (wrong codes too) is
+        # cleared by a right code (views.login_code), else typing the password again between
+        # guesses would give a thief who has it a fresh set of code guesses each time.
+        if not two_factor.two_factor_enabled(self.get_user()):
+            lockout.login_success_record(request=self.request, email=email)
         return cleaned
 
     @property
@@ -45,10 +49,11 @@ class SignupForm(BaseUserCreationForm):
         fields = ["email", "display_name"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this email address already exists. Try logging in.")
-        return email
+        return self.cleaned_data["email"].lower()
+
+    def validate_unique(self) -> None:
+        """Not here: saying "this address has an account" would tell anyone who has one
+        (services.user_sign_up answers the same either way and tells the owner by email)."""
 
 
 class ProfileForm(forms.ModelForm):

@@ -2,29 +2,53 @@
 
 import ipaddress
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import tasks, tokens
 from accounts.models import SecurityEvent, User
-from skinsite.ratelimit import client_address
+from skinsite.ratelimit import client_address, hashed, rate_exceeded
 
 
-def user_create(*, email: str, password: str, display_name: str = "") -> User:
-    """Create a patient account and email it a confirmation link (after commit); raises django
-    ValidationError by field: `email` (taken, malformed) or `password` (too weak)."""
-    user = User(email=User.objects.normalize_email(email).lower(), display_name=display_name)
-    user.full_clean(exclude=["password"])  # unique email, valid format
+def user_sign_up(*, email: str, password: str, display_name: str = "") -> User | None:
+    """Sign-up that does not say which addresses have accounts (the web page and the API).
+
+    A new address gets an account and is emailed a confirmation link (after commit); the new user
+    is returned. An address that has an account gets none: its owner is emailed (after commit) that
+    someone tried to sign up with it, with a link to reset the password, and None is returned.
+    The caller answers the same either way. Raises django ValidationError by field, the same
+    either way: `email` (malformed) or `password` (too weak).
+    """
+    candidate = User(email=User.objects.normalize_email(email).lower(), display_name=display_name)
+    candidate.full_clean(exclude=["password"], validate_unique=False)  # the format, not who has it
     try:
-        validate_password(password, user=user)
+        validate_password(password, user=candidate)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
-    user.set_password(password)
-    user.save()
-    email_confirmation_request(user=user)
-    return user
+    if not User.objects.filter(email=candidate.email).exists():
+        candidate.set_password(password)
+        try:
+            with transaction.atomic():
+                candidate.save()
+        except IntegrityError:
+            pass  # the same address signed up a moment ago: it has an account now
+        else:
+            email_confirmation_request(user=candidate)
+            return candidate
+    else:
+        make_password(password)  # the time a new account's hash takes, so the answer's time says nothing
+    owner = User.objects.filter(email=candidate.email, is_active=True).first()
+    # At most PASSWORD_RESET_THROTTLE notices per address, whoever asks: sign-ups are not a way to
+    # flood someone's inbox (the answer stays the same past the limit).
+    if owner is not None and not rate_exceeded(
+        f"signup-notice:{hashed(owner.email)}", settings.PASSWORD_RESET_THROTTLE
+    ):
+        transaction.on_commit(lambda: tasks.send_sign_up_attempt_notice.delay(owner.pk))
+    return None
 
 
 def email_confirmation_request(*, user: User) -> None:

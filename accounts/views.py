@@ -9,12 +9,14 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.models import Device
 
 from accounts import lockout, selectors, services, tokens, two_factor
 from accounts.confirmation import user_for_confirmation_token
@@ -47,18 +49,24 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         return _too_many(request, "registration/signup.html", form, "sign-ups")
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data.get("display_name", ""),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request,
-            f"Welcome to Skinsite. We sent a link to {user.email}: open it to confirm your address. "
-            "Meanwhile, add the first lesion you want to follow.",
-        )
-        return redirect("lesions:dashboard")
+        email = form.cleaned_data["email"]
+        try:
+            services.user_sign_up(
+                email=email,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data.get("display_name", ""),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            # The same answer whether the address had an account or not (its owner is emailed),
+            # so nobody is logged in here: the log-in page is next either way.
+            messages.success(
+                request,
+                f"Thank you. We sent an email to {email}: open it to confirm your address. "
+                "Then log in with your address and password, and add the first lesion you want to follow.",
+            )
+            return redirect("login")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -199,9 +207,13 @@ def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     form = TwoFactorCodeForm(request.POST if action in {"verify", "codes"} else None)
     disable_form = TwoFactorDisableForm(user, request.POST if action == "disable" else None)
+    status = 200
     if action in {"verify", "codes"} and form.is_valid():
-        device = two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"], request=request)
-        if device is None:
+        device, wait = _code_checked(request, user, form.cleaned_data["code"])
+        if wait:
+            form.add_error(None, lockout.locked_message(wait))
+            status = 429
+        elif device is None:
             form.add_error("code", "That code is not right.")
         elif action == "verify":
             otp_login(request, device)
@@ -211,9 +223,13 @@ def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             codes = two_factor.recovery_codes_create(user=user)
             context |= {"new_codes": codes}
     if action == "disable" and disable_form.is_valid():
+        device, wait = (None, 0) if user.is_staff else _code_checked(request, user, disable_form.cleaned_data["code"])
         if user.is_staff:
             disable_form.add_error(None, "Staff accounts must keep two-factor authentication.")
-        elif two_factor.two_factor_verify(user=user, code=disable_form.cleaned_data["code"], request=request) is None:
+        elif wait:
+            disable_form.add_error(None, lockout.locked_message(wait))
+            status = 429
+        elif device is None:
             disable_form.add_error("code", "That code is not right.")
         else:
             two_factor.two_factor_disable(user=user, request=request)
@@ -226,7 +242,20 @@ def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "disable_form": disable_form,
         "codes_left": two_factor.recovery_codes_left(user=user),
     }
-    return render(request, "accounts/two_factor.html", context)
+    return render(request, "accounts/two_factor.html", context, status=status)
+
+
+def _code_checked(request: HttpRequest, user: User, code: str) -> tuple[Device | None, int]:
+    """A code typed on the two-factor page, under the log-in lock-out (django-otp's own backoff is
+    off, see settings): (the device that takes it, 0), (None, 0) if wrong, (None, seconds) if locked."""
+    wait = lockout.login_locked_for(request=request, email=user.email)
+    if wait:
+        return None, wait
+    device = two_factor.two_factor_verify(user=user, code=code, request=request)
+    if device is not None:
+        lockout.login_success_record(request=request, email=user.email)
+        return device, 0
+    return None, lockout.login_failure_record(request=request, email=user.email)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -16,6 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+# Made here, by whatever starts first: on a fresh clone with every service named in the environment
+# (`make load`, production) nothing else would, and celery beat's schedule lives in it.
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 # A local .env file is optional; real deployments set the environment directly.
@@ -154,6 +157,18 @@ PASSWORD_RESET_THROTTLE = env.str("PASSWORD_RESET_THROTTLE", default="5/hour")
 EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Skinsite")
+# No per-device backoff from django-otp: it refuses even the right code for seconds after a typo,
+# and that refusal counted as a failure. accounts.lockout limits wrong codes per account and address.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Argon2id first (parameters in accounts.hashers); the others only check older hashes, which are
+# rewritten with Argon2id at the account's next successful log-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.SkinsiteArgon2Hasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -296,6 +311,7 @@ EMAIL_TASK_NAMES = [
     "sharing.tasks.send_change_alert_email",
     "accounts.tasks.send_email_confirmation",
     "accounts.tasks.send_password_reset",
+    "accounts.tasks.send_sign_up_attempt_notice",
 ]
 CELERY_TASK_ROUTES = {name: {"queue": "inference"} for name in INFERENCE_TASK_NAMES} | {
     name: {"queue": "email"} for name in EMAIL_TASK_NAMES
@@ -425,10 +441,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# Throttle counts live in the cache. Per-process memory is enough for one web process; with
-# several (gunicorn workers, replicas) point CACHE_URL at Redis so they share one count, e.g.
-# redis://127.0.0.1:6379/1 (not the broker's database).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counts and log-in lock-outs live in the cache. The embedded default is a folder under
+# var/, so a restart of `make run` forgets neither (process memory did), and the web processes and
+# the worker share it. With several web processes or hosts point CACHE_URL at Redis, whose counts
+# are atomic, e.g. redis://127.0.0.1:6379/1 (not the broker's database).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    # Past MAX_ENTRIES Django culls a third of the files at once, counts and locks among them.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The cache holds rate-limit counts and results that can be computed again: if Redis is down,
     # let requests through (fail open, logged) rather than answer 500, and give up on a dead or

@@ -81,7 +81,10 @@ def _too_large(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = JsonResponse({"image": [message]}, status=400)
     else:
         response = render(request, "upload_too_large.html", {"message": message}, status=413)
-    response["Connection"] = "close"  # the rest of the body is never read
+    # No `Connection: close`, though the rest of the body is never read: a WSGI application may not
+    # send hop-by-hop headers (PEP 3333). Django's development server refused it with a bare 500
+    # and gunicorn dropped it. The server deals with the unread rest itself: the development
+    # server reads it away, gunicorn discards it or closes the connection.
     return response
 
 

@@ -16,14 +16,6 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_device_backoff(settings):
-    """django-otp also slows retries per device (1 s, 2 s, 4 s...); these tests retry at once.
-    The lock-out that matters is accounts.lockout, tested here too."""
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    settings.OTP_STATIC_THROTTLE_FACTOR = 0
-
-
 def _code(device: TOTPDevice, offset: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + offset
