@@ -29,12 +29,12 @@ def send_password_reset(user_id: int) -> bool:
     return True
 
 
-<<<<<<< HEAD
 @shared_task
 def prune_security_log() -> int:
     """Nightly: drop security-log entries past SECURITY_LOG_RETENTION_DAYS."""
     return retention.security_log_prune()
-=======
+
+
 @shared_task(**EMAIL_TASK)
 def send_sign_up_attempt_notice(user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
@@ -42,4 +42,3 @@ def send_sign_up_attempt_notice(user_id: int) -> bool:
         return False
     emails.sign_up_attempt_notice(user=user).send()
     return True
->>>>>>> h-audit2
