@@ -436,6 +436,9 @@ COMPARE_IMAGE_CONCURRENCY = env.int("COMPARE_IMAGE_CONCURRENCY", default=2)
 # physicians' addresses, per account in any 24 hours.
 SHARE_LINKS_PER_DAY = env.int("SHARE_LINKS_PER_DAY", default=10)
 SHARE_RECIPIENTS_PER_DAY = env.int("SHARE_RECIPIENTS_PER_DAY", default=5)
+# An identical share submitted again within this many seconds (a double click, a client's retry)
+# gets the first link back instead of a second link and email.
+SHARE_REPEAT_SECONDS = env.int("SHARE_REPEAT_SECONDS", default=60)
 
 # --- Security -------------------------------------------------------------------------------
 # HTTPS everywhere unless this is a debug run or the site is only served on this machine
