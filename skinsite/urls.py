@@ -45,4 +45,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "skinsite.api.bad_request"  # JSON for bodies refused under /api/
 handler404 = "skinsite.api.not_found"  # JSON for unknown URLs under /api/
