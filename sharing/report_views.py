@@ -253,7 +253,7 @@ def report_compare(request: HttpRequest, share: ShareLink, lesion_id: int) -> Ht
     return render(request, "sharing/report_compare.html", context)
 
 
-# Counted as pages, not photos: each aligned picture is computed (a warp of the full photo), not a
+# Counted as pages, not photos: each aligned picture is computed (a warp of the photo), not a
 # stored file sent, so a leaked link gets the page rate of them, not the photo rate.
 @require_GET
 @report_session_required()
