@@ -3,7 +3,8 @@
 Run as `python -m lesions.tests.compare_memory_probe <url> <token>` with DATABASE_URL and
 MEDIA_ROOT naming the test's database and media folder. Prints JSON: the status, the PNG's size,
 the growth of the process's peak resident set (ru_maxrss) over the request, and tracemalloc's
-peak (numpy's and Python's allocations; Pillow's own buffers show only in the resident set).
+peak (numpy's and Python's allocations; Pillow's own buffers show only in the resident set), and
+the request's wall and CPU seconds (for the record only).
 """
 
 import io
@@ -11,6 +12,7 @@ import json
 import os
 import resource
 import sys
+import time
 import tracemalloc
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "skinsite.settings")
@@ -43,7 +45,9 @@ def main(url: str, token: str) -> None:
     _warm_up()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     tracemalloc.start()
+    started, cpu_started = time.perf_counter(), time.process_time()
     response = client.get(url)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -55,6 +59,8 @@ def main(url: str, token: str) -> None:
                 "png_size": png_size,
                 "rss_growth_mb": (after - before) / 1024,
                 "traced_peak_mb": traced_peak / 2**20,
+                "seconds": round(seconds, 2),  # reported, not asserted (tracemalloc slows numpy's allocations)
+                "cpu_seconds": round(cpu_seconds, 2),
             }
         )
     )

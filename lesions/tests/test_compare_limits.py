@@ -64,6 +64,7 @@ def test_one_compare_image_at_the_largest_photo_stays_under_the_memory_bound(ali
     )
     assert probe.returncode == 0, probe.stderr[-3000:]
     result = json.loads(probe.stdout.strip().splitlines()[-1])
+    print("compare image at the largest photo:", result)  # shown with -s
     assert result["status"] == 200, result
     assert result["rss_growth_mb"] < MEMORY_BOUND_MB, result
     assert result["traced_peak_mb"] < MEMORY_BOUND_MB, result
