@@ -4,10 +4,10 @@ Finding keypoints is most of a comparison's time (about a second for a phone pho
 photo is compared many times: with each new photo of its lesion by the worker, and with any other
 on the compare pages (the patient's and the physician's). A cached entry is named by the photo,
 the hash of its upload, the size it was decoded at (the worker decodes large JPEGs at a fraction of
-their size, the web at full size; keypoints and their scale differ) and the algorithm's version,
-so it can never stand for other pixels or another method. Descriptors are stored as packed bits
-(16 KB, not 128 KB, a photo). The cache fails open (skinsite/cache.py): without it, keypoints are
-found again, with the same result.
+their size, the web at a bounded working size, lesions.comparison; keypoints and their scale differ)
+and the algorithm's version, so it can never stand for other pixels or another method. Descriptors
+are stored as packed bits (16 KB, not 128 KB, a photo). The cache fails open (skinsite/cache.py):
+without it, keypoints are found again, with the same result.
 """
 
 from __future__ import annotations

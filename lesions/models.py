@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 from django.urls import reverse
@@ -13,13 +14,17 @@ from training.contract import BODY_SITE_LABELS
 BODY_SITES = list(BODY_SITE_LABELS.items())
 # The two outlines of the body map (static/lesions/bodymap.svg).
 MAP_VIEWS = [("front", "Front"), ("back", "Back")]
+# The patient's own notes on a lesion: room for a long story, not for a file pasted in. A model
+# validator, so the form, the API's serializer and the services (full_clean) all say the same.
+NOTES_MAX_LENGTH = 5000
+NOTES_TOO_LONG = "Keep your notes to %(limit_value)d characters or fewer (these have %(show_value)d)."
 
 
 class Lesion(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesions")
     name = models.CharField(max_length=100, help_text='For example "mole on left shoulder".')
     body_site = models.CharField(max_length=20, choices=BODY_SITES, default="unknown")
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_MAX_LENGTH, message=NOTES_TOO_LONG)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     recheck_interval_months = models.PositiveSmallIntegerField(

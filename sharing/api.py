@@ -3,7 +3,9 @@
     POST   /api/lesions/{id}/shares/  {physician_email, patient_name, expires_in_days, message,
                                        notify_on_new_analysis}
                                       -> 201 {id, url, expires_at}; someone else's lesion -> 404;
-                                      an unconfirmed email address or a daily cap -> 400
+                                      an unconfirmed email address -> 400; a daily cap -> 429
+                                      with Retry-After; the same share again within
+                                      SHARE_REPEAT_SECONDS -> 201 with the first link
     POST   /api/shares/               the same for all the patient's lesions
     GET    /api/shares/               the patient's links, with status and access log
     GET    /api/shares/{id}/          one link
@@ -13,7 +15,7 @@ Routed by skinsite.urls. `url` is the only time the link is given out: only a ha
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -106,12 +108,26 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DailyShareCapReached(exceptions.APIException):
+    """A daily share cap, answered as the API's other limits are: 429, `detail`, and Retry-After."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "share_limit"
+
+    def __init__(self, message: str, wait: int) -> None:
+        super().__init__(message)
+        self.wait = wait  # DRF's exception handler turns it into Retry-After
+
+
 def _create(request: Request, lesion: Lesion | None) -> Response:
     data = ShareCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    share, token = services.share_link_create(
-        owner=api_user(request), lesion=lesion, request=request, **data.validated_data
-    )
+    try:
+        share, token = services.share_link_create(
+            owner=api_user(request), lesion=lesion, request=request, **data.validated_data
+        )
+    except services.ShareLimitReached as exc:
+        raise DailyShareCapReached(exc.messages[0], exc.retry_after) from None
     return Response(
         {
             "id": share.pk,
@@ -131,7 +147,10 @@ class LesionSharesViewSet(viewsets.ViewSet):
         request=ShareCreateSerializer,
         responses={201: _SHARE_CREATED},
         summary="Share a lesion's report with a physician",
-        description="Emails the physician a read-only link. Another user's lesion is 404.",
+        description=(
+            "Emails the physician a read-only link. Another user's lesion is 404. Past a daily cap: 429 with "
+            "Retry-After. The same share again within a minute gets the first link back, with no second email."
+        ),
         tags=["shares"],
     )
     def create(self, request: Request, lesion_id: int) -> Response:
@@ -160,7 +179,10 @@ class ShareViewSet(viewsets.ViewSet):
         request=ShareCreateSerializer,
         responses={201: _SHARE_CREATED},
         summary="Share all your lesions with a physician",
-        description="GET: the caller's links, newest first. POST: share all the caller's lesions.",
+        description=(
+            "GET: the caller's links, newest first. POST: share all the caller's lesions (past a daily cap: 429 "
+            "with Retry-After; the same share again within a minute gets the first link back, with no second email)."
+        ),
     )
     def create(self, request: Request) -> Response:
         return _create(request, None)

@@ -253,7 +253,7 @@ def report_compare(request: HttpRequest, share: ShareLink, lesion_id: int) -> Ht
     return render(request, "sharing/report_compare.html", context)
 
 
-# Counted as pages, not photos: each aligned picture is computed (a warp of the full photo), not a
+# Counted as pages, not photos: each aligned picture is computed (a warp of the photo), not a
 # stored file sent, so a leaked link gets the page rate of them, not the photo rate.
 @require_GET
 @report_session_required()
@@ -261,5 +261,11 @@ def report_compare_image(request: HttpRequest, share: ShareLink, lesion_id: int)
     """The later photo (or its heatmap or outline: `layer`) aligned onto the earlier one, as PNG."""
     lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
     pair = comparison.photo_pair_of_lesion(lesion=lesion, a=request.GET.get("a"), b=request.GET.get("b"))
-    png = comparison.aligned_later_png(comparison.photo_pair_compare(pair), layer=request.GET.get("layer", "photo"))
+    try:
+        png = comparison.aligned_later_png_cached(pair, layer=request.GET.get("layer", "photo"))
+    except comparison.ComparisonBusy as busy:
+        response = HttpResponse("Busy drawing other pictures; try again in a moment.", status=429)
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        response["Retry-After"] = str(busy.retry_after)
+        return response
     return HttpResponse(png, content_type="image/png")

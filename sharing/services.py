@@ -2,14 +2,21 @@
 
 A link carries a random token (`secrets.token_urlsafe(32)`, 256 bits). Only its SHA-256 is
 stored, so neither a database dump nor an operator can open a report; the raw token exists in
-the patient's browser once, in the physician's email, and in the task message that sends it.
+the patient's browser once, in the physician's email, and in the task message that sends it (and,
+for SHARE_REPEAT_SECONDS, in the cache, so that a repeated submit gets the same link back).
+
+Creating a link counts the owner's links of the last day and inserts the new one with the owner's
+user row locked (SELECT ... FOR UPDATE), so parallel requests of one account cannot all pass a
+daily cap before any of them is inserted.
 """
 
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -46,26 +53,80 @@ class EmailNotConfirmed(ValidationError):
 
 
 class ShareLimitReached(ValidationError):
-    """Too many links, or too many different physicians, in the last 24 hours (429 on the web)."""
+    """Too many links, or too many different physicians, in the last 24 hours (429 on the web and
+    the API); `retry_after`: seconds until the cap lets one more through."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, code="share_limit")
+        self.retry_after = retry_after
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def _check_daily_limits(*, owner: User, physician_email: str) -> None:
     # Counted in the database, not the cache: a cap on email sent in a patient's name must
     # survive a cache restart. Revoked links count too, or revoke-and-resend would dodge it.
-    recent = ShareLink.objects.filter(owner=owner, created_at__gte=timezone.now() - timedelta(days=1))
-    if recent.count() >= settings.SHARE_LINKS_PER_DAY:
+    now = timezone.now()
+    recent = ShareLink.objects.filter(owner=owner, created_at__gte=now - timedelta(days=1))
+    created = sorted(recent.values_list("created_at", flat=True))
+    if len(created) >= settings.SHARE_LINKS_PER_DAY:
+        # One more fits once the oldest links counted leave the last 24 hours.
+        oldest_to_leave = created[len(created) - settings.SHARE_LINKS_PER_DAY]
         raise ShareLimitReached(
-            f"You can share at most {settings.SHARE_LINKS_PER_DAY} reports a day. Try again tomorrow."
+            f"You can share at most {settings.SHARE_LINKS_PER_DAY} reports a day. Try again tomorrow.",
+            retry_after=_seconds_until(oldest_to_leave + timedelta(days=1), now),
         )
-    recipients = set(recent.values_list("physician_email", flat=True))
-    if physician_email not in recipients and len(recipients) >= settings.SHARE_RECIPIENTS_PER_DAY:
+    last_shared: dict[str, datetime] = {}
+    for email, at in recent.values_list("physician_email", "created_at"):
+        last_shared[email] = max(at, last_shared.get(email, at))
+    if physician_email not in last_shared and len(last_shared) >= settings.SHARE_RECIPIENTS_PER_DAY:
         raise ShareLimitReached(
             f"You can share with at most {settings.SHARE_RECIPIENTS_PER_DAY} different physicians a day. "
-            "Try again tomorrow."
+            "Try again tomorrow.",
+            retry_after=_seconds_until(min(last_shared.values()) + timedelta(days=1), now),
         )
+
+
+def _repeat_key(share: ShareLink) -> str:
+    return f"share-repeat:{share.pk}:{share.token_hash}"
+
+
+def _repeated(
+    *,
+    owner: User,
+    lesion: Lesion | None,
+    physician_email: str,
+    patient_name: str,
+    message: str,
+    expires_in_days: int,
+    notify_on_new_analysis: bool,
+) -> tuple[ShareLink, str] | None:
+    """The link an identical submit made in the last SHARE_REPEAT_SECONDS, and its token, if any.
+
+    A double click or a client's retry must not email the physician twice. The token is found in
+    the cache only (the database keeps its hash); without it (evicted, cache down) the caller makes
+    a new link, as before there was this check.
+    """
+    now = timezone.now()
+    candidates = ShareLink.objects.filter(
+        owner=owner,
+        lesion=lesion,
+        physician_email=physician_email,
+        patient_name=patient_name,
+        message=message,
+        notify_on_new_analysis=notify_on_new_analysis,
+        revoked_at__isnull=True,
+        created_at__gte=now - timedelta(seconds=settings.SHARE_REPEAT_SECONDS),
+    ).order_by("-created_at")
+    for share in candidates:
+        if round((share.expires_at - share.created_at) / timedelta(days=1)) != expires_in_days:
+            continue
+        token = cache.get(_repeat_key(share))
+        if token and token_hash(token) == share.token_hash:
+            return share, token
+    return None
 
 
 def share_link_create(
@@ -86,7 +147,8 @@ def share_link_create(
     which is not stored anywhere and so cannot be shown again. Raises EmailNotConfirmed until the
     owner's address is confirmed, ShareLimitReached past the daily caps (SHARE_LINKS_PER_DAY,
     SHARE_RECIPIENTS_PER_DAY), and ValidationError (by field) for a bad address, name, expiry or
-    message. The owner's security log notes the new link.
+    message. The owner's security log notes the new link. An identical submit within
+    SHARE_REPEAT_SECONDS gets the link made first (and its token) back, and sends no second email.
     """
     if not account_can_send_email(owner):
         raise EmailNotConfirmed()
@@ -115,24 +177,41 @@ def share_link_create(
     if lesion is not None and lesion.owner_id != owner.pk:
         # Views look the lesion up by owner already; this keeps a future caller honest.
         raise Http404("No such lesion.")
-    _check_daily_limits(owner=owner, physician_email=physician_email)
+    with transaction.atomic():
+        # The owner's row, locked until commit: one account's requests count and insert one at a
+        # time, so parallel ones cannot all pass a cap (or all make the same link) before any is stored.
+        User.objects.select_for_update().filter(pk=owner.pk).first()
+        repeated = _repeated(
+            owner=owner,
+            lesion=lesion,
+            physician_email=physician_email,
+            patient_name=patient_name,
+            message=message,
+            expires_in_days=expires_in_days,
+            notify_on_new_analysis=notify_on_new_analysis,
+        )
+        if repeated is not None:
+            return repeated
+        _check_daily_limits(owner=owner, physician_email=physician_email)
 
-    token = secrets.token_urlsafe(32)
-    share = ShareLink.objects.create(
-        owner=owner,
-        lesion=lesion,
-        physician_email=physician_email,
-        patient_name=patient_name,
-        token_hash=token_hash(token),
-        message=message,
-        expires_at=timezone.now() + timedelta(days=expires_in_days),
-        notify_on_new_analysis=notify_on_new_analysis,
-    )
-    # The raw token rides in the task message: the email is the one place it must reach.
-    transaction.on_commit(partial(tasks.send_share_created_email.delay, share.pk, token))
-    security_event_record(
-        user=owner, kind=SecurityEvent.Kind.SHARE_LINK_CREATED, request=request, detail=physician_email
-    )
+        token = secrets.token_urlsafe(32)
+        share = ShareLink.objects.create(
+            owner=owner,
+            lesion=lesion,
+            physician_email=physician_email,
+            patient_name=patient_name,
+            token_hash=token_hash(token),
+            message=message,
+            expires_at=timezone.now() + timedelta(days=expires_in_days),
+            notify_on_new_analysis=notify_on_new_analysis,
+        )
+        # Before the commit: a repeat waiting on the lock must find it once it gets the lock.
+        cache.set(_repeat_key(share), token, settings.SHARE_REPEAT_SECONDS)
+        # The raw token rides in the task message: the email is the one place it must reach.
+        transaction.on_commit(partial(tasks.send_share_created_email.delay, share.pk, token))
+        security_event_record(
+            user=owner, kind=SecurityEvent.Kind.SHARE_LINK_CREATED, request=request, detail=physician_email
+        )
     return share, token
 
 

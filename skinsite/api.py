@@ -13,9 +13,10 @@ schema clients read (and schemathesis checks us against) matches what DRF really
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -50,6 +51,21 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: a request Django refused before any view ran (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, a multipart body it cannot parse) answers the API's error shape
+    under /api/ (`detail`, as for a body DRF cannot parse), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            detail = "The request body is too large."
+        elif isinstance(exception, MultiPartParserError):
+            detail = "The multipart body could not be read: check its boundary."
+        else:
+            detail = "Bad request."
+        return JsonResponse({"detail": detail}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -2,7 +2,8 @@
 
 - `PrivateCacheMiddleware`: `Cache-Control: private, no-store` on everything that is someone's
   data (any page seen logged in, every API answer, photos, heatmaps, PDFs, exports, and the
-  physicians' report links), so neither a shared proxy nor the browser's disk keeps a copy.
+  physicians' report links), so neither a shared proxy nor the browser's disk keeps a copy; and
+  `X-Robots-Tag: noindex, nofollow` on every answer under the report links, their 404s too.
 - `ContentSecurityPolicyMiddleware`: scripts only from our own static files (or a `<script>`
   carrying this response's nonce, `{{ request.csp_nonce }}`), no framing, forms post only here.
 """
@@ -12,9 +13,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+# The physicians' report links (sharing.urls): the token, then the report session, is the credential.
+_REPORT_PREFIXES = ("/r/", "/report/")
 # Paths whose answers are private even without a logged-in user: the API (token auth, and its
-# errors name objects) and the physicians' report links (the token is the credential).
-_PRIVATE_PREFIXES = ("/api/", "/r/")
+# errors name objects) and the report links.
+_PRIVATE_PREFIXES = ("/api/", *_REPORT_PREFIXES)
 
 
 class PrivateCacheMiddleware:
@@ -32,6 +35,9 @@ class PrivateCacheMiddleware:
             # Replaces whatever a view said (e.g. the education pages' public, no-cache).
             response["Cache-Control"] = "private, no-store"
             response.headers.pop("Expires", None)
+        if request.path.startswith(_REPORT_PREFIXES):
+            # The report views say so themselves; this reaches the answers no view made (a 404).
+            response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
         return response
 
 

@@ -464,10 +464,16 @@ REPORT_PHOTO_RATE_LIMIT_PER_MINUTE = env.int("REPORT_PHOTO_RATE_LIMIT_PER_MINUTE
 # Opening a report link exchanges its token for this many minutes of report session (then the
 # address bar, history and access logs hold no token); revocation and expiry still end it at once.
 REPORT_SESSION_MINUTES = env.int("REPORT_SESSION_MINUTES", default=60)
+# Aligned compare pictures one web process draws at once (each holds a few hundred MB while it is
+# drawn); the next is answered 429 with Retry-After until one is done.
+COMPARE_IMAGE_CONCURRENCY = env.int("COMPARE_IMAGE_CONCURRENCY", default=2)
 # Sharing sends email in the patient's name: at most this many links, and this many different
 # physicians' addresses, per account in any 24 hours.
 SHARE_LINKS_PER_DAY = env.int("SHARE_LINKS_PER_DAY", default=10)
 SHARE_RECIPIENTS_PER_DAY = env.int("SHARE_RECIPIENTS_PER_DAY", default=5)
+# An identical share submitted again within this many seconds (a double click, a client's retry)
+# gets the first link back instead of a second link and email.
+SHARE_REPEAT_SECONDS = env.int("SHARE_REPEAT_SECONDS", default=60)
 
 # --- Security -------------------------------------------------------------------------------
 # HTTPS everywhere unless this is a debug run or the site is only served on this machine

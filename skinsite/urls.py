@@ -50,4 +50,5 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
 ]
 
+handler400 = "skinsite.api.bad_request"  # JSON for bodies refused under /api/
 handler404 = "skinsite.api.not_found"  # JSON for unknown URLs under /api/

@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -194,7 +194,10 @@ class LesionViewSet(viewsets.ModelViewSet):
             ),
         ],
         responses={
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The PNG, earlier photo's size."),
+            (200, "image/png"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PNG, earlier photo's size (scaled down to 2048 pixels on its long side).",
+            ),
             404: OpenApiResponse(description="Not your lesion or photos, not aligned, or no such layer."),
         },
         summary="The later photo aligned onto the earlier one",
@@ -214,9 +217,10 @@ class LesionViewSet(viewsets.ModelViewSet):
             a=request.query_params.get("a"),
             b=request.query_params.get("b"),
         )
-        png = comparison.aligned_later_png(
-            comparison.photo_pair_compare(pair), layer=request.query_params.get("layer", "photo")
-        )
+        try:
+            png = comparison.aligned_later_png_cached(pair, layer=request.query_params.get("layer", "photo"))
+        except comparison.ComparisonBusy as busy:
+            raise exceptions.Throttled(wait=busy.retry_after) from None
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "private, no-store"
         return response

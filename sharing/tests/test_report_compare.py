@@ -154,3 +154,22 @@ def test_without_a_report_session_nothing_is_shown(client, share, lesion, pair):
         _assert_private(response)
     # The patient's own compare page still wants the patient's login.
     assert client.get(f"/lesions/{lesion.pk}/compare/").status_code == 302
+
+
+def test_the_compare_image_is_refused_with_retry_after_while_the_process_is_busy(client, share, lesion, pair):
+    from lesions import comparison
+
+    first, later = pair
+    report = open_report(client, share.token)
+    slots = comparison._drawing_slots()
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        response = client.get(f"{report}lesions/{lesion.pk}/compare/image/?a={first.pk}&b={later.pk}")
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    _assert_private(response)

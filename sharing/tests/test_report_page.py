@@ -156,3 +156,18 @@ def test_report_pages_are_rate_limited_per_address(client, settings, share):
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
     assert client.get(f"{open_report(client, share.token)}", REMOTE_ADDR="10.0.0.10").status_code == 200
+
+
+def test_not_found_under_the_report_links_is_kept_out_of_caches_and_search_engines(client, share, photo):
+    report = open_report(client, share.token)
+    answers = [
+        client.get(f"{report}photos/{photo.pk + 1000}/image/"),  # a view's 404 inside a report session
+        client.get(f"{report}lesions/{share.lesion_id + 1000}/compare/"),  # a lesion the link does not cover
+        client.get(f"{report}no-such-page/"),  # no view at all
+        client.get("/report/not-a-number/"),
+        client.get("/r/not-a-token/"),
+    ]
+    for response in answers:
+        assert response.status_code == 404, response.request["PATH_INFO"]
+        assert response["Cache-Control"] == "private, no-store", response.request["PATH_INFO"]
+        assert response["X-Robots-Tag"] == "noindex, nofollow", response.request["PATH_INFO"]

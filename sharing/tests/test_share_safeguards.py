@@ -56,10 +56,27 @@ def test_no_email_in_the_name_of_an_account_unconfirmed_since(alice, share, eage
 
 def test_links_a_day_are_capped(client_alice, lesion, settings):
     settings.SHARE_LINKS_PER_DAY = 2
-    url, form = f"/lesions/{lesion.pk}/share/", {"physician_email": "dr@clinic.example", "expires_in_days": 30}
-    assert [client_alice.post(url, form).status_code for _ in range(3)] == [200, 200, 429]
-    assert "at most 2 reports a day" in client_alice.post(url, form).content.decode()
+    url = f"/lesions/{lesion.pk}/share/"
+
+    def form(n: int) -> dict:
+        # Different messages: the same share submitted again would be a repeat, not a new link.
+        return {"physician_email": "dr@clinic.example", "expires_in_days": 30, "message": f"Visit {n}"}
+
+    assert [client_alice.post(url, form(n)).status_code for n in range(3)] == [200, 200, 429]
+    assert "at most 2 reports a day" in client_alice.post(url, form(4)).content.decode()
     assert ShareLink.objects.count() == 2
+
+
+def test_over_a_daily_cap_the_api_answers_429_with_retry_after(api_alice, lesion, settings):
+    settings.SHARE_LINKS_PER_DAY = 2
+    answers = [
+        api_alice.post(f"/api/lesions/{lesion.pk}/shares/", {"physician_email": "dr@clinic.example", "message": m})
+        for m in ("one", "two", "three")
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert answers[2].json() == {"detail": "You can share at most 2 reports a day. Try again tomorrow."}
+    # The first link leaves the last 24 hours in a day, give or take the test's own seconds.
+    assert 24 * 3600 - 60 < int(answers[2]["Retry-After"]) <= 24 * 3600
 
 
 def test_different_physicians_a_day_are_capped(api_alice, settings):
@@ -68,8 +85,28 @@ def test_different_physicians_a_day_are_capped(api_alice, settings):
         api_alice.post("/api/shares/", {"physician_email": email}, format="json")
         for email in ("a@clinic.example", "b@clinic.example", "a@clinic.example", "c@clinic.example")
     ]
-    assert [a.status_code for a in answers] == [201, 201, 201, 400]
-    assert "at most 2 different physicians a day" in answers[3].json()["non_field_errors"][0]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert "at most 2 different physicians a day" in answers[3].json()["detail"]
+    assert int(answers[3]["Retry-After"]) > 0
+    assert ShareLink.objects.count() == 2  # a@ again was the same share repeated: its first link
+
+
+def test_the_same_share_submitted_again_gets_the_first_link_and_one_email(
+    api_alice, lesion, eager_tasks, django_capture_on_commit_callbacks
+):
+    body = {"physician_email": "dr@clinic.example", "message": "See you Monday"}
+    url = f"/api/lesions/{lesion.pk}/shares/"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api_alice.post(url, body, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api_alice.post(url, body, format="json")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert ShareLink.objects.count() == 1
+    assert len(mail.outbox) == 1
+    # Another message is another share.
+    assert api_alice.post(url, body | {"message": "Another"}, format="json").json()["id"] != first.json()["id"]
+    assert ShareLink.objects.count() == 2
 
 
 # --- The security log ----------------------------------------------------------------------------
