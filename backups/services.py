@@ -33,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 
@@ -203,7 +203,8 @@ def archive_manifest(*, path: Path) -> dict[str, Any]:
 
 
 def storage_backend() -> str:
-    return str(settings.STORAGES["default"]["BACKEND"])
+    backend = type(storages["default"])
+    return f"{backend.__module__}.{backend.__qualname__}"
 
 
 def _members(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
