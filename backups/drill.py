@@ -62,9 +62,8 @@ def seed(*, patients: int, photos: int, size: tuple[int, int]) -> dict[str, Any]
         user = users[n % patients]
         owned = lesions_by_user.setdefault(user.pk, [])
         if not owned or owned[-1].photos.count() >= 3:
-            owned.append(
-                lesion_services.lesion_create(owner=user, name=f"Mole {len(owned) + 1}", body_site="back", notes="drill")
-            )
+            name = f"Mole {len(owned) + 1}"
+            owned.append(lesion_services.lesion_create(owner=user, name=name, body_site="back", notes="drill"))
         lesion = owned[-1]
         upload = SimpleUploadedFile(f"mole{n}.jpg", _jpeg(size, n), content_type="image/jpeg")
         photo = lesion_services.photo_create(lesion=lesion, upload=upload)
