@@ -131,7 +131,7 @@ def login(*, email: str, photo_id: int) -> dict[str, Any]:
     code = _totp(TOTPDevice.objects.get(user__email=email), offset=30)
     second = client.post("/accounts/login/code/", {"code": code})
     response = client.get(f"/lesions/photos/{photo_id}/image/")
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = response.getvalue()
     return {
         "password_step": password.status_code,
         "code_step": second.status_code,
