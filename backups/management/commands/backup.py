@@ -24,7 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{result.path}\n{totals['rows']} rows in {len(result.manifest['tables'])} tables, "
             f"{totals['files']} files ({totals['file_bytes']} bytes), "
-            f"archive {result.path.stat().st_size} bytes, {result.seconds:.1f} s"
+            f"archive {result.path.stat().st_size} bytes, {result.seconds:.2f} s"
         )
         if prune:
             removed = services.backups_prune(

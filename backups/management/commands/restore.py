@@ -35,5 +35,5 @@ class Command(BaseCommand):
             self.stderr.write(warning)
         self.stdout.write(
             f"Restored {archive} (made {result.manifest['created_at']}): {totals['rows']} rows, "
-            f"{totals['files']} files, {result.seconds:.1f} s. Run `manage.py migrate` if this release is newer."
+            f"{totals['files']} files, {result.seconds:.2f} s. Run `manage.py migrate` if this release is newer."
         )
