@@ -103,7 +103,7 @@ def _free_port() -> int:
 
 
 def _postgres(folder: Path, photos: int, size: tuple[int, int]) -> dict:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
     import psycopg2  # type: ignore[import-untyped]  # no stubs: types-psycopg2 is not a requirement
     import requests
 
