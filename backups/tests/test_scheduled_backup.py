@@ -44,3 +44,11 @@ def test_the_scheduled_task_writes_an_archive_and_keeps_the_newest_per_day(tmp_p
     left = sorted(p.name for p in backups.iterdir())
     # Today's new archive and the newest old one are the 2 days kept; other files are not ours to touch.
     assert left == sorted([old[1], "notes.txt", made.rsplit("/", 1)[-1]])
+
+
+def test_the_beat_entry_names_a_registered_task():
+    from backups.tasks import backup_periodic
+    from skinsite.celery import app
+
+    assert backup_periodic.name == "backups.tasks.backup_periodic"
+    assert backup_periodic.name in app.tasks
