@@ -149,6 +149,7 @@ def restore(dump_path: Path) -> None:
             connector.restore_dump(dump_file)
         return
     connection.close()
+    Path(connection.settings_dict["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     with (
         contextlib.closing(sqlite3.connect(dump_path)) as source,
         contextlib.closing(sqlite3.connect(connection.settings_dict["NAME"])) as target,

@@ -295,7 +295,7 @@ def backup_restore(*, path: Path, force: bool = False) -> RestoreResult:
             f"The target is not empty ({users} accounts in the database, {files} photo and heatmap files in storage). "
             "Restore into an empty database and storage, or pass --force (FORCE=1) to replace them."
         )
-    for name in stored_file_names():
+    for name in list(stored_file_names()):
         default_storage.delete(name)
     database.drop_all_tables()
     with tarfile.open(path, "r:") as archive, tempfile.TemporaryDirectory() as folder:
