@@ -20,14 +20,17 @@ import io
 import json
 import logging
 import platform
+import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,6 +45,8 @@ from backups.retention import archives_to_delete
 from lesions.storage import FOLDERS as PATIENT_FOLDERS
 
 logger = logging.getLogger(__name__)
+Item = TypeVar("Item")
+Done = TypeVar("Done")
 
 FORMAT = "skinsite-backup"
 FORMAT_VERSION = 1
@@ -131,6 +136,60 @@ def _add(archive: tarfile.TarFile, name: str, source: IO[bytes], size: int, mtim
     return {"size": size, "sha256": hashing.sha256.hexdigest()}
 
 
+# Files are read from (and written to) storage by this many threads: with S3 each file is a
+# request, and waiting for them one by one would make a large backup take hours.
+STORAGE_THREADS = 8
+
+
+def _spooled() -> IO[bytes]:
+    return tempfile.SpooledTemporaryFile(max_size=CHUNK)
+
+
+def _fetch(name: str) -> tuple[str, IO[bytes]]:
+    """A stored file's bytes, copied (into memory, or a temporary file past 1 MB)."""
+    copy = _spooled()
+    with default_storage.open(name, "rb") as stored:
+        shutil.copyfileobj(stored, copy, CHUNK)
+    return name, copy
+
+
+def _store(item: tuple[str, IO[bytes]]) -> str:
+    name, copy = item
+    with copy:
+        copy.seek(0)
+        saved = default_storage.save(name, File(copy, name=name))
+    if saved != name:
+        raise OSError(f"Storage saved {name} as {saved}.")
+    return name
+
+
+def _spooled_members(archive: tarfile.TarFile, manifest: dict[str, Any]) -> Iterator[tuple[str, IO[bytes]]]:
+    """The archive's files in manifest order, each copied out (a tar is read by one thread)."""
+    for entry in manifest["files"]:
+        member = archive.extractfile(FILES + entry["name"])
+        if member is None:
+            raise ArchiveDamaged(f"{entry['name']} is missing from the archive.")
+        copy = _spooled()
+        shutil.copyfileobj(member, copy, CHUNK)
+        yield entry["name"], copy
+
+
+def _in_parallel(work: Callable[[Item], Done], items: Iterable[Item]) -> Iterator[Done]:
+    """`work` over `items` in STORAGE_THREADS threads, results in order, a bounded number ahead."""
+    with ThreadPoolExecutor(max_workers=STORAGE_THREADS) as pool:
+        pending: deque[Future[Done]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) >= 2 * STORAGE_THREADS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def backup_create(*, directory: Path | None = None, now: datetime | None = None) -> BackupResult:
     """Write one archive of the database and every stored file into `directory` (BACKUP_DIR).
 
@@ -155,10 +214,11 @@ def backup_create(*, directory: Path | None = None, now: datetime | None = None)
                 dump_file.seek(0)
                 dump_entry = _add(archive, dump_name, dump_file, dump_size, created.timestamp())
             files = []
-            for name in stored_file_names():
-                size = default_storage.size(name)
-                with default_storage.open(name, "rb") as stored:
-                    entry = _add(archive, FILES + name, stored, size, created.timestamp())
+            for name, copy in _in_parallel(_fetch, stored_file_names()):
+                with copy:
+                    size = copy.seek(0, io.SEEK_END)
+                    copy.seek(0)
+                    entry = _add(archive, FILES + name, copy, size, created.timestamp())
                 files.append({"name": name, **entry})
             manifest: dict[str, Any] = {
                 "format": FORMAT,
@@ -306,12 +366,8 @@ def backup_restore(*, path: Path, force: bool = False) -> RestoreResult:
             while chunk := source.read(CHUNK):
                 out.write(chunk)
         database.restore(dump_path)
-        for entry in manifest["files"]:
-            member = archive.extractfile(FILES + entry["name"])
-            assert member is not None
-            saved = default_storage.save(entry["name"], File(member, name=entry["name"]))
-            if saved != entry["name"]:
-                raise OSError(f"Storage saved {entry['name']} as {saved}.")
+        for _ in _in_parallel(_store, _spooled_members(archive, manifest)):
+            pass
     connections[DEFAULT_DB_ALIAS].close()
     warnings = []
     counts = database.row_counts()
