@@ -7,6 +7,7 @@ restore every table's rows and every file's checksum must equal the ones before 
 patient logs in (password and authenticator code) and opens a photo.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -222,3 +223,18 @@ def test_sqlite_and_a_local_folder_back_up_and_restore(tmp_path):
     refused = _run(env, "manage.py", "restore", "--force", str(damaged), check=False)
     assert refused.returncode != 0 and "differs from its size or checksum" in refused.stderr
     assert _run(env, "manage.py", "restore", "--verify-only", str(archive)).returncode == 0
+
+    # An archive made by a newer release (a migration this code does not have) is refused too.
+    newer = tmp_path / "newer.tar"
+    with tarfile.open(archive) as source, tarfile.open(newer, "w") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            if member.name == "manifest.json":
+                manifest = json.loads(data)
+                manifest["migrations"]["lesions"].append("9999_from_the_future")
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    wipe()
+    refused = _run(env, "manage.py", "restore", str(newer), check=False)
+    assert refused.returncode != 0 and "newer Skinsite" in refused.stderr
