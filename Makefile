@@ -7,7 +7,7 @@ HAM10000_DIR ?= ../shared/data/ham10000
 MODEL_OUT ?= inference/model
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv migrate run serve worker test faults load lint format train evaluate bench clean
+.PHONY: help venv migrate run serve worker test faults load lint format train evaluate bench clean backup restore
 
 help:
 	@echo "make run       set up everything and serve http://127.0.0.1:$(PORT) with a worker"
@@ -16,6 +16,8 @@ help:
 	@echo "make faults    fault suite: Redis/PostgreSQL restarts, killed worker, hung SMTP → reports/faults.md"
 	@echo "make load      bounded Locust load test against make serve → reports/load.md"
 	@echo "make worker    run only a Celery worker (for more workers or a separate web server)"
+	@echo "make backup    one dated archive of the database and every stored file in BACKUP_DIR (var/backups)"
+	@echo "make restore   ARCHIVE=var/backups/skinsite-backup-....tar [FORCE=1]: into an empty database and storage"
 	@echo "make lint      ruff check + format check + mypy"
 	@echo "make train     fine-tune on HAM10000 + the external sets, export to MODEL_OUT=$(MODEL_OUT)"
 	@echo "make evaluate  evaluate the installed model on the held-out test split"
@@ -50,6 +52,18 @@ serve: migrate
 
 worker: venv
 	$(VENV)/bin/celery -A skinsite worker -Q default,inference,email --concurrency $${WORKER_CONCURRENCY:-1} --loglevel INFO
+
+# One archive (database dump, every stored photo and heatmap, manifest) in BACKUP_DIR; needs no
+# migrate, so it works as the first command on a fresh clone.
+backup: venv
+	$(PY) manage.py backup
+
+# Into an empty database and storage (refused otherwise unless FORCE=1), then migrate, so an
+# archive of an older release is brought up to this one.
+restore: venv
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/skinsite-backup-....tar [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore $(if $(filter 1 yes true,$(FORCE)),--force) "$(ARCHIVE)"
+	$(PY) manage.py migrate --noinput
 
 # The tests' worker gets its own broker folder, so a `make run` worker never takes their messages.
 test: venv

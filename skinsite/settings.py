@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "inference",
     "education",
     "sharing",
+    "backups",  # manage.py backup / restore and the scheduled backup (beside the top: imports no app)
 ]
 
 MIDDLEWARE = [
@@ -369,6 +370,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("RETENTION_PRUNE_HOUR", default=4), minute=10),
     },
 }
+# --- Backups (backups.services) --------------------------------------------------------------
+# `make backup` and the scheduled backup write archives here; keep it off the database's disk.
+BACKUP_DIR = env.path("BACKUP_DIR", default=VAR_DIR / "backups")
+# The scheduled backup is off unless asked for: daily at BACKUP_HOUR, then pruned to the newest
+# archive of each of the last BACKUP_KEEP_DAILY days and each of the last BACKUP_KEEP_WEEKLY weeks.
+BACKUP_SCHEDULE = env.bool("BACKUP_SCHEDULE", default=False)
+BACKUP_HOUR = env.int("BACKUP_HOUR", default=2)
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+if BACKUP_SCHEDULE:
+    CELERY_BEAT_SCHEDULE["backup"] = {
+        "task": "backups.tasks.backup_periodic",
+        "schedule": crontab(hour=BACKUP_HOUR, minute=0),
+    }
 # A stored file no row names is an orphan only once it is this old (a file written by a
 # transaction still in flight has no row yet).
 STORAGE_ORPHAN_GRACE_HOURS = env.int("STORAGE_ORPHAN_GRACE_HOURS", default=24)
