@@ -48,7 +48,8 @@ def seed(*, patients: int, photos: int, size: tuple[int, int]) -> dict[str, Any]
 
     users = []
     for p in range(patients):
-        user = account_services.user_create(email=f"patient{p}@drill.example", password=PASSWORD)
+        user = account_services.user_sign_up(email=f"patient{p}@drill.example", password=PASSWORD)
+        assert user is not None  # a new address in an empty database
         user.display_name = f"Patient {p}"
         user.email_confirmed = True
         user.save()
