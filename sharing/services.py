@@ -144,7 +144,8 @@ def share_link_create(
 
     `patient_name` is what the physician sees (None or blank: the display name; required when
     there is none, so the email address is never shown). Returns the link and its raw token,
-    which is not stored anywhere and so cannot be shown again. Raises EmailNotConfirmed until the
+    which the database never holds (only its hash; the cache keeps it for SHARE_REPEAT_SECONDS to
+    answer a repeated submit), so it cannot be shown again later. Raises EmailNotConfirmed until the
     owner's address is confirmed, ShareLimitReached past the daily caps (SHARE_LINKS_PER_DAY,
     SHARE_RECIPIENTS_PER_DAY), and ValidationError (by field) for a bad address, name, expiry or
     message. The owner's security log notes the new link. An identical submit within
