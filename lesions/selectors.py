@@ -190,10 +190,13 @@ class BodyMapDot:
         return f"{self.lesion.name} ({self.lesion.get_body_site_display()}): {RISK_BAND_NAMES[self.band]}{due}"
 
 
-def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[int]) -> list[BodyMapDot]:
+def body_map_dots(
+    *, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[int], bands: dict[int, str | None] | None = None
+) -> list[BodyMapDot]:
     """One dot per placed lesion, for the dashboard's body map; no query of its own.
 
-    `rows` are (lesion, latest analysis); `due_ids` the lesions due for a photo (lesions.reminders).
+    `rows` are (lesion, latest analysis); `due_ids` the lesions due for a photo (lesions.reminders);
+    `bands` the lesions' bands by id (`lesion_assessment`), else the latest analysis's.
     A lesion saved before the body map existed sits at its site's centre; "unknown" has no dot.
     """
     dots = []
@@ -206,5 +209,6 @@ def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[in
         if position is None:
             continue
         view, x, y = position
-        dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=risk_band(analysis), due=lesion.pk in due_ids))
+        band = bands.get(lesion.pk) if bands is not None else risk_band(analysis)
+        dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=band, due=lesion.pk in due_ids))
     return dots
