@@ -82,3 +82,11 @@ def test_a_refused_newest_photo_leaves_the_answer_as_it_was(api_alice, melanoma)
 def test_the_physicians_report_leads_each_lesion_with_its_answer(client, share, melanoma):
     page = client.get(open_report(client, share.token)).content.decode()
     assert TITLES["high"] in _headline(page) and "Most likely malignant type: Melanoma" in _headline(page)
+
+
+def test_the_pdf_leads_each_lesion_with_its_answer(client, share, melanoma):
+    from sharing.tests.test_report_pdf import _pdf_text
+
+    text = " ".join(_pdf_text(client.get(f"{open_report(client, share.token)}report.pdf")).split())
+    assert f"{TITLES['high']} (high)." in text and "Most likely malignant type: Melanoma (55%)" in text
+    assert text.index(TITLES["high"]) < text.index("Most likely: ")
