@@ -96,7 +96,7 @@ def score_images(data: Path, lesions: dict[str, list[dict[str, str]]], cache: Pa
                 open_image(data / "images" / f"{r['image_id']}.jpg", max(classifier.input_size, WORK_MIN))
                 for r in batch
             ]
-            contexts = [
+            contexts: list[Context | None] = [
                 Context(
                     age=float(r["age"]) if r["age"] else None,
                     sex=r["sex"] if r["sex"] in ("female", "male") else None,
