@@ -90,3 +90,15 @@ def test_the_pdf_leads_each_lesion_with_its_answer(client, share, melanoma):
     text = " ".join(_pdf_text(client.get(f"{open_report(client, share.token)}report.pdf")).split())
     assert f"{TITLES['high']} (high)." in text and "Most likely malignant type: Melanoma (55%)" in text
     assert text.index(TITLES["high"]) < text.index("Most likely: ")
+
+
+def test_a_photos_own_advice_stays_below_as_that_photo_alone(client_alice, melanoma):
+    from inference.advice import advice_for
+    from inference.services import installed_model_card
+
+    second = Analysis.objects.get(photo__lesion=melanoma, malignant_probability__range=(0.29, 0.31))
+    second.advice = advice_for(malignant_probability=0.30, card=installed_model_card())
+    second.save()
+    page = client_alice.get(melanoma.get_absolute_url()).content.decode()
+    assert second.advice["band"] == "medium"
+    assert page.index("data-lesion-advice") < page.index(f"This photo alone (medium): {TITLES['medium']}")
