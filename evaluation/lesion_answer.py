@@ -293,6 +293,9 @@ def study(args: argparse.Namespace, lesions: dict[str, list[dict[str, str]]]) ->
             rng.shuffle(ordered)
             series.append((malignant, ordered))
     measures = {name: rule_measures(series, rule, window, cuts) for name, (rule, window) in rules().items()}
+    # Most lesions have two photos, where every window is the same: the windows differ only on longer series.
+    longer = [(malignant, ps) for malignant, ps in series if len(ps) >= 3]
+    measures_longer = {name: rule_measures(longer, rule, window, cuts) for name, (rule, window) in rules().items()}
     chosen = choose_rule(measures, {name: window for name, (_, window) in rules().items()})
     benign = [ps for malignant, ps in series if not malignant]
     malignant_series = [ps for malignant, ps in series if malignant]
@@ -321,6 +324,8 @@ def study(args: argparse.Namespace, lesions: dict[str, list[dict[str, str]]]) ->
             "lesions_whose_photos_span_two_or_more_bands": _share(crossing, len(per_lesion)),
         },
         "rules": measures,
+        "lesions_with_three_or_more_photos": sum(len(ps) >= 3 for _, ps in per_lesion.values()),
+        "rules_on_three_or_more_photos": measures_longer,
         "chosen": chosen,
         "real_change": changes,
     }
@@ -415,6 +420,19 @@ def markdown(report: dict[str, Any]) -> str:
             "Its cost: more benign answers in the high band "
             f"({chosen['benign']['high']:.1%} against {single['benign']['high']:.1%} for single photos), "
             "a visit to a doctor that was not needed, rather than a malignant lesion talked down.",
+            "",
+            f"On the {report['lesions_with_three_or_more_photos']} lesions with three or more photos (where the "
+            "windows differ):",
+            "",
+            "| rule | flip rate | malignant: medium or high | malignant: high | malignant: below the latest photo "
+            "| benign: high |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| {name} | {m['flip_rate']:.1%} | {m['malignant']['medium_or_high']:.1%} | "
+                f"{m['malignant']['high']:.1%} | {m['malignant']['below_latest_photo']:.1%} | "
+                f"{m['benign']['high']:.1%} |"
+                for name, m in report["rules_on_three_or_more_photos"].items()
+            ),
             "",
             "## A real change still moves it",
             "",
