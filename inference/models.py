@@ -106,6 +106,17 @@ class Analysis(models.Model):
         ]
 
     @property
+    def predicted_is_malignant(self) -> bool:
+        return self.predicted_class in MALIGNANT_CLASSES
+
+    @property
+    def most_likely_malignant(self) -> dict | None:
+        """The malignant type with the highest probability (a `probability_rows` row), which a "high"
+        band names beside the most likely type; None before the analysis is done."""
+        rows = [row for row in self.probability_rows if row["malignant"]]
+        return max(rows, key=lambda row: row["p"] or 0.0, default=None)
+
+    @property
     def change_sentences(self) -> list[str]:
         """What changed, in words ("The lesion is about 400% larger than in March."); [] when nothing did."""
         return list((self.change or {}).get("sentences") or [])

@@ -283,10 +283,15 @@ def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
     same-lesion HAM10000 pairs, reports/change_detection.md).
     """
     photo = analysis.photo
+    # A photo this model refused as not assessable (a screenshot, too dark) is no result: no measures
+    # or probability worth comparing with. One still being analysed (uploaded together) is measured
+    # here, as before.
+    refused = Analysis.objects.filter(status=Analysis.Status.NOT_ASSESSABLE, model_version=analysis.model_version)
     rows = (
         photo_model()
         ._default_manager.filter(lesion_id=photo.lesion_id)
         .filter(Q(taken_at__lt=photo.taken_at) | Q(taken_at=photo.taken_at, pk__lt=photo.pk))
+        .exclude(pk__in=refused.values("photo_id"))
         .order_by("taken_at", "id")
     )
     earlier = [analysed_photo(row) for row in rows]

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from inference.models import Analysis
-from lesions import comparison
+from lesions import comparison, selectors
 from lesions.models import Lesion, Photo
 
 
@@ -64,14 +64,22 @@ def comparison_data(result: comparison.Comparison, links: ComparisonLinks) -> di
     }
 
 
-def compare_page_context(request: HttpRequest, lesion: Lesion, links: ComparisonLinks) -> dict[str, Any]:
+def compare_page_context(
+    request: HttpRequest, lesion: Lesion, links: ComparisonLinks, *, with_not_assessable: bool = True
+) -> dict[str, Any]:
     """What a compare page shows (the patient's, a physician's): the lesion's photos and, with two or
-    more, the pair `?a=&b=` (default: the first and the last photo) compared, pictures from `links`.
-    The caller has checked access to `lesion`; photos of any other lesion are Http404."""
+    more, the pair `?a=&b=` (default: the first and the last assessable photo) compared, pictures from
+    `links`. A physician's page (`with_not_assessable=False`) does not list photos refused as not
+    assessable. The caller has checked access to `lesion`; photos of any other lesion are Http404."""
     photos = list(lesion.photos.order_by("taken_at", "id"))
+    results = list(selectors.assessable_photos(lesion.photos.order_by("taken_at", "id")))
+    if not with_not_assessable:
+        photos = results
     context: dict[str, Any] = {"lesion": lesion, "photos": photos}
+    # The default pair is two results; with fewer than two, the first and last of all photos.
+    defaults = results if len(results) >= 2 else photos
     if len(photos) >= 2:
-        a, b = request.GET.get("a", photos[0].pk), request.GET.get("b", photos[-1].pk)
+        a, b = request.GET.get("a", defaults[0].pk), request.GET.get("b", defaults[-1].pk)
         pair = comparison.photo_pair_of_lesion(lesion=lesion, a=a, b=b)
         result = comparison.photo_pair_compare(pair)
         context |= {"pair": pair, "result": result, "data": comparison_data(result, links)}

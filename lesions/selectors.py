@@ -5,16 +5,19 @@ simply not found (404), which also hides whether it exists.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.fields.files import ImageFieldFile
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from inference import advice
 from inference.models import Analysis
-from inference.services import current_model_version
+from inference.services import current_model_version, installed_model_card
 from lesions.bodymap import SITES, default_position
 from lesions.models import Lesion, Photo
+from training.contract import CLASS_LABELS, MALIGNANT_CLASSES
 
 RISK_BANDS = ("low", "medium", "high")
 RISK_BAND_NAMES = {"low": "low risk", "medium": "medium risk", "high": "high risk", None: "no result yet"}
@@ -30,13 +33,23 @@ def _latest_photos() -> QuerySet[Photo]:
     )
 
 
-def lesions_for_user(*, user: User) -> QuerySet[Lesion]:
-    """The user's lesions, newest first, with their photo counts and latest photos.
+def _photos_in_order() -> QuerySet[Photo]:
+    return Photo.objects.order_by("taken_at", "id").prefetch_related(
+        Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at"))
+    )
 
-    A list of any length costs three queries: lesions, their latest photos, those photos' analyses
-    (see `latest_analysis`), not one or two per lesion.
+
+def lesions_for_user(*, user: User) -> QuerySet[Lesion]:
+    """The user's lesions, newest first, with their photo counts, latest photos and all photos in order.
+
+    A list of any length costs five queries: lesions, their latest photos and those photos' analyses
+    (see `latest_analysis`), all their photos and analyses (see `lesion_assessment`), not one or two
+    per lesion.
     """
-    return _owned_lesions(user).prefetch_related(Prefetch("photos", queryset=_latest_photos(), to_attr="latest_photos"))
+    return _owned_lesions(user).prefetch_related(
+        Prefetch("photos", queryset=_latest_photos(), to_attr="latest_photos"),
+        Prefetch("photos", queryset=_photos_in_order(), to_attr="photos_in_order"),
+    )
 
 
 def _owned_lesions(user: User) -> QuerySet[Lesion]:
@@ -79,6 +92,13 @@ class TimelineEntry:
     analysis: Analysis | None
 
 
+def assessable_photos(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    """`photos` without those whose newest analysis refused them as not assessable: those are kept,
+    marked, on the patient's timeline, but are no result (no chart point, compare default, report)."""
+    newest = Analysis.objects.filter(photo=OuterRef("pk")).order_by("-created_at", "-id").values("status")[:1]
+    return photos.alias(newest_status=Subquery(newest)).exclude(newest_status=Analysis.Status.NOT_ASSESSABLE)
+
+
 def lesion_history(*, lesion: Lesion) -> list[TimelineEntry]:
     """The lesion's photos in the order they were taken, each with its current analysis."""
     version = current_model_version()
@@ -86,6 +106,49 @@ def lesion_history(*, lesion: Lesion) -> list[TimelineEntry]:
         Prefetch("analyses", queryset=Analysis.objects.order_by("-created_at"))
     )
     return [TimelineEntry(photo=p, analysis=current_analysis(p, version)) for p in photos]
+
+
+def assessable_analyses(history: list[TimelineEntry]) -> list[Analysis]:
+    """The finished, assessable analyses of a lesion's history, oldest first, of one model version
+    (the latest one's: two versions' probabilities are not on one scale). Not-assessable photos,
+    failed or pending analyses are no result and are left out."""
+    done = [e.analysis for e in history if e.analysis is not None and e.analysis.status == Analysis.Status.DONE]
+    if not done:
+        return []
+    version = done[-1].model_version
+    return [a for a in done if a.model_version == version and a.malignant_probability is not None]
+
+
+def lesion_assessment(*, lesion: Lesion, history: list[TimelineEntry] | None = None) -> dict[str, Any] | None:
+    """The lesion's answer (`inference.advice.lesion_advice`) from its recent assessable photos, or
+    None while it has none; `history` when the caller has it already (else read, or prefetched by
+    `lesions_for_user`).
+
+    Besides the advice: `photo_id` and `taken_at` of the photo the answer rests on (the highest
+    malignant probability among its photos) and `most_likely_malignant`, that photo's most likely
+    malignant type (code, label, probability), which a "high" answer names beside the most likely type.
+    """
+    if history is None:
+        if hasattr(lesion, "photos_in_order"):
+            version = current_model_version()
+            history = [TimelineEntry(photo=p, analysis=current_analysis(p, version)) for p in lesion.photos_in_order]
+        else:
+            history = lesion_history(lesion=lesion)
+    analyses = assessable_analyses(history)
+    answer = advice.lesion_advice(analyses=analyses, card=installed_model_card())
+    if answer is None:
+        return None
+    window = analyses[-answer["photos"] :]
+    resting_on = max(window, key=lambda a: a.malignant_probability or 0.0)
+    code = max(MALIGNANT_CLASSES, key=lambda c: getattr(resting_on, f"p_{c}") or 0.0)
+    return answer | {
+        "photo_id": resting_on.photo_id,
+        "most_likely_malignant": {
+            "code": code,
+            "label": CLASS_LABELS[code],
+            "probability": getattr(resting_on, f"p_{code}"),
+        },
+    }
 
 
 def latest_analysis(*, lesion: Lesion) -> Analysis | None:
@@ -127,10 +190,13 @@ class BodyMapDot:
         return f"{self.lesion.name} ({self.lesion.get_body_site_display()}): {RISK_BAND_NAMES[self.band]}{due}"
 
 
-def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[int]) -> list[BodyMapDot]:
+def body_map_dots(
+    *, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[int], bands: dict[int, str | None] | None = None
+) -> list[BodyMapDot]:
     """One dot per placed lesion, for the dashboard's body map; no query of its own.
 
-    `rows` are (lesion, latest analysis); `due_ids` the lesions due for a photo (lesions.reminders).
+    `rows` are (lesion, latest analysis); `due_ids` the lesions due for a photo (lesions.reminders);
+    `bands` the lesions' bands by id (`lesion_assessment`), else the latest analysis's.
     A lesion saved before the body map existed sits at its site's centre; "unknown" has no dot.
     """
     dots = []
@@ -143,5 +209,6 @@ def body_map_dots(*, rows: list[tuple[Lesion, Analysis | None]], due_ids: set[in
         if position is None:
             continue
         view, x, y = position
-        dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=risk_band(analysis), due=lesion.pk in due_ids))
+        band = bands.get(lesion.pk) if bands is not None else risk_band(analysis)
+        dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=band, due=lesion.pk in due_ids))
     return dots

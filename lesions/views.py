@@ -33,6 +33,7 @@ def _timeline_context(lesion: Lesion) -> dict:
     return {
         "lesion": lesion,
         "history": history,
+        "assessment": selectors.lesion_assessment(lesion=lesion, history=history),
         "chart": timeline_chart_data(history),
         "pending": any(e.analysis is None or not e.analysis.is_finished for e in history),
         # Outlines stored on the analyses (inference.measuring), drawn as they are: none is computed here.
@@ -44,12 +45,19 @@ def _timeline_context(lesion: Lesion) -> dict:
 @require_GET
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     lesions = list(selectors.lesions_for_user(user=request.user))
-    rows = [(lesion, selectors.latest_analysis(lesion=lesion)) for lesion in lesions]
+    rows = [
+        (lesion, selectors.latest_analysis(lesion=lesion), selectors.lesion_assessment(lesion=lesion))
+        for lesion in lesions
+    ]
     # Lesions due for a new photo first, longest overdue first; the rest keep their order.
     due = {d.lesion.pk: d.due_at for d in reminders.due_lesions_for_user(user=request.user)}
     rows.sort(key=lambda row: (row[0].pk not in due, due.get(row[0].pk, timezone.now())))
-    dots = selectors.body_map_dots(rows=rows, due_ids=set(due))
-    return render(request, "lesions/dashboard.html", {"rows": rows, "dots": dots, "form": LesionForm()})
+    # The dots take the lesion's band, as its card does, not its latest photo's.
+    bands = {lesion.pk: (assessment or {}).get("band") for lesion, _, assessment in rows}
+    latest = [(lesion, analysis) for lesion, analysis, _ in rows]
+    dots = selectors.body_map_dots(rows=latest, due_ids=set(due), bands=bands)
+    context = {"cards": rows, "rows": latest, "dots": dots, "form": LesionForm()}
+    return render(request, "lesions/dashboard.html", context)
 
 
 # The page shows the owner's photos through the session's login (the API's URLs want a token),

@@ -283,6 +283,14 @@ def _section_flowables(section: ReportSection, styles: dict) -> list:
         ),
         Spacer(1, 6),
     ]
+    if section.assessment is not None:  # the lesion's answer leads, as on the report page
+        answer = section.assessment
+        band = answer.get("band")
+        lead = f"{answer['title']}{f' ({band})' if band else ''}."
+        if band == "high":
+            malignant = answer["most_likely_malignant"]
+            lead += f" Most likely malignant type: {malignant['label']} ({malignant['probability']:.0%})."
+        flow += [_p(lead, styles["body"]), Spacer(1, 6)]
     drawing = chart_drawing(section.chart)
     if drawing is not None:
         flow.append(drawing)

@@ -248,7 +248,7 @@ def report_compare(request: HttpRequest, share: ShareLink, lesion_id: int) -> Ht
     """Two photos of a shared lesion side by side and overlaid, as the patient sees them (`?a=&b=`;
     default: the first and the last photo). Only lesions the link covers, only their photos."""
     lesion = selectors.shared_lesion_get(share=share, lesion_id=lesion_id)
-    context = compare_page_context(request, lesion, _compare_links(share))
+    context = compare_page_context(request, lesion, _compare_links(share), with_not_assessable=False)
     context |= {"share": share, "patient_name": share.shown_name}
     return render(request, "sharing/report_compare.html", context)
 

@@ -7,6 +7,7 @@ with `hmac.compare_digest`, which leaves no timing signal about how close a gues
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
@@ -16,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from inference.models import Analysis
 from lesions.charts import timeline_chart_data
 from lesions.models import Lesion, Photo
-from lesions.selectors import TimelineEntry, lesion_history
+from lesions.selectors import TimelineEntry, assessable_photos, lesion_assessment, lesion_history
 from sharing.models import PhysicianNote, ShareLink
 from skinsite.lib.urls import absolute_url
 
@@ -96,8 +98,9 @@ def shared_lesion_get(*, share: ShareLink, lesion_id: int) -> Lesion:
 
 
 def shared_photo_get(*, share: ShareLink, photo_id: int) -> Photo:
-    """A photo of a shared lesion; any other photo is not found, whoever owns it."""
-    photos = Photo.objects.filter(lesion__in=shared_lesions(share=share))
+    """A photo of a shared lesion; any other photo, or one refused as not assessable (no result: the
+    patient keeps it, the physician is not shown it), is not found, whoever owns it."""
+    photos = assessable_photos(Photo.objects.filter(lesion__in=shared_lesions(share=share)))
     return get_object_or_404(photos.select_related("lesion"), pk=photo_id)
 
 
@@ -131,17 +134,31 @@ def share_links_to_notify(*, lesion: Lesion) -> list[ShareLink]:
 
 @dataclass(frozen=True)
 class ReportSection:
-    """One lesion of a report: its photos in order, their analyses, and the chart's numbers."""
+    """One lesion of a report: its assessable photos in order, their analyses, the chart's numbers and
+    the lesion's answer (`lesions.selectors.lesion_assessment`, None before any result)."""
 
     lesion: Lesion
     history: list[TimelineEntry]
     chart: dict
+    assessment: dict[str, Any] | None
 
 
 def report_sections(*, lesions: QuerySet[Lesion] | list[Lesion]) -> list[ReportSection]:
     """What the HTML report and the PDF show for each lesion, computed once for both."""
     sections = []
     for lesion in lesions:
-        history = lesion_history(lesion=lesion)
-        sections.append(ReportSection(lesion=lesion, history=history, chart=timeline_chart_data(history)))
+        # Photos refused as not assessable are no result: the physician's report leaves them out.
+        history = [
+            e
+            for e in lesion_history(lesion=lesion)
+            if e.analysis is None or e.analysis.status != Analysis.Status.NOT_ASSESSABLE
+        ]
+        sections.append(
+            ReportSection(
+                lesion=lesion,
+                history=history,
+                chart=timeline_chart_data(history),
+                assessment=lesion_assessment(lesion=lesion, history=history),
+            )
+        )
     return sections

@@ -25,7 +25,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.api import api_user
 from lesions import comparison, selectors, services
-from lesions.api.analyses import AnalysisSerializer
+from lesions.api.analyses import AnalysisSerializer, JSONObjectField
 from lesions.api.comparisons import PAIR_PARAMETERS, ComparisonSerializer, api_links
 from lesions.api.photos import PhotoSerializer, PhotoUploadSerializer, with_analyses
 from lesions.compare_presenter import comparison_data
@@ -35,10 +35,46 @@ from skinsite.lib.urls import absolute_url
 from skinsite.throttles import UploadThrottle
 
 
+class MalignantTypeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="akiec, bcc or mel")
+    name = serializers.CharField(source="label", help_text="The type's name, e.g. Melanoma.")
+    probability = serializers.FloatField()
+
+
+class LesionAdviceSerializer(serializers.Serializer):
+    """The lesion's answer from its recent assessable photos (reports/lesion_answer.md)."""
+
+    band = serializers.ChoiceField(
+        choices=["low", "medium", "high"],
+        allow_null=True,
+        help_text="The lesion's risk band; null when the model card has no operating points.",
+    )
+    title = serializers.CharField(help_text="What to do, in one sentence: the headline of the lesion.")
+    text = serializers.CharField()
+    notice = serializers.CharField(help_text="Not a diagnosis.")
+    changed = serializers.BooleanField(help_text="A measured change among these photos raised the band by one.")
+    photos = serializers.IntegerField(
+        help_text="How many recent assessable photos it rests on (the last 3 since a measured change, at most)."
+    )
+    malignant_probability = serializers.FloatField(
+        help_text="The highest chance of a malignant type among those photos, which sets the band."
+    )
+    latest_band = serializers.CharField(
+        allow_null=True, help_text="The latest assessable photo's own band (low, medium, high or null)."
+    )
+    photo_id = serializers.IntegerField(help_text="The photo the answer rests on (the highest chance).")
+    most_likely_malignant = MalignantTypeSerializer(help_text="That photo's most likely malignant type.")
+    based_on = JSONObjectField(allow_null=True, help_text="The card's threshold, sensitivity and specificity.")
+
+
 class LesionSerializer(serializers.ModelSerializer):
     photo_count = serializers.IntegerField(read_only=True, default=0)
     latest_analysis = serializers.SerializerMethodField(
         help_text="The current analysis of the most recently taken photo; null without photos."
+    )
+    advice = serializers.SerializerMethodField(
+        help_text="What to do about the lesion, from its recent assessable photos together (a single photo's "
+        "advice is on its analysis); null until a photo has been assessed."
     )
 
     class Meta:
@@ -54,8 +90,9 @@ class LesionSerializer(serializers.ModelSerializer):
             "created_at",
             "photo_count",
             "latest_analysis",
+            "advice",
         ]
-        read_only_fields = ["id", "created_at", "photo_count", "latest_analysis"]
+        read_only_fields = ["id", "created_at", "photo_count", "latest_analysis", "advice"]
         extra_kwargs = {
             "map_view": {
                 "help_text": "Which body-map outline the lesion's dot is on; empty when the site is unknown. "
@@ -71,6 +108,11 @@ class LesionSerializer(serializers.ModelSerializer):
     def get_latest_analysis(self, lesion: Lesion) -> dict | None:
         analysis = selectors.latest_analysis(lesion=lesion)
         return AnalysisSerializer(analysis, context=self.context).data if analysis else None
+
+    @extend_schema_field(LesionAdviceSerializer(allow_null=True))
+    def get_advice(self, lesion: Lesion) -> dict | None:
+        answer = selectors.lesion_assessment(lesion=lesion)
+        return LesionAdviceSerializer(answer).data if answer else None
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -80,8 +80,9 @@ def test_lesion_crud(api_alice):
         "created_at",
         "photo_count",
         "latest_analysis",
+        "advice",
     }
-    assert body["photo_count"] == 0 and body["latest_analysis"] is None
+    assert body["photo_count"] == 0 and body["latest_analysis"] is None and body["advice"] is None
     assert body["map_view"] == "back"  # the back's centre on the body map
 
     lesion_id = body["id"]

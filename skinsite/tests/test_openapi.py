@@ -131,6 +131,18 @@ def test_photo_upload_and_files_are_described_as_binary(schema):
     assert export["application/zip"]["schema"] == {"type": "string", "format": "binary"}
 
 
+def test_a_lesion_carries_its_advice_with_a_typed_band(schema):
+    components = schema["components"]["schemas"]
+    lesion = components["Lesion"]["properties"]
+    assert lesion["advice"].get("readOnly") and "recent assessable photos" in lesion["advice"]["description"]
+    ref = next(part["$ref"] for part in lesion["advice"].get("allOf", [lesion["advice"]]) if "$ref" in part)
+    advice = components[ref.rsplit("/", 1)[-1]]["properties"]
+    assert {"band", "title", "photos", "malignant_probability", "latest_band", "most_likely_malignant"} <= set(advice)
+    band = advice["band"]
+    band_ref = next(part["$ref"] for part in band.get("oneOf", band.get("allOf", [band])) if "$ref" in part)
+    assert components[band_ref.rsplit("/", 1)[-1]]["enum"] == ["low", "medium", "high"]
+
+
 def test_the_schema_is_served_to_anyone(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
