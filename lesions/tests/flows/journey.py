@@ -93,7 +93,10 @@ WIDEST = """() => {
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
     if (r.right > w + 1 && r.width > 0) {
-      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(r.right));
+      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '');
+      const cls = typeof el.className === 'string' && el.className ? el.className.trim() : '';
+      const classes = cls ? '.' + cls.replace(/ +/g, '.') : '';
+      out.push(name + classes + ' ' + Math.round(r.right));
     }
   }
   return out.slice(0, 6).join(', ');
