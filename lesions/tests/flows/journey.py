@@ -47,11 +47,13 @@ class Journey:
         """axe and the width on the page as it is now; a screenshot named `shot` if asked for."""
         page = self.page
         page.wait_for_load_state("load")
+        # A button's colour fading after a click (Pico's 0.2 s transitions) is measured once it ends.
+        page.evaluate(SETTLED)
         where = page.url
         for violation in axe_violations(page):
-            nodes = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+            nodes = "; ".join(_node(node) for node in violation["nodes"][:5])
             self.problems.append(
-                f"{where}: axe {violation['id']} ({violation['impact']}): {violation['help']} — {nodes}"
+                f"{where}: axe {violation['id']} ({violation['impact']}), {violation['help']}: {nodes}"
             )
         if self.phone:
             width = page.evaluate("document.documentElement.scrollWidth")
@@ -67,6 +69,13 @@ class Journey:
 
     def assert_clean(self) -> None:
         assert not self.problems, "\n".join(self.problems)
+
+
+def _node(node: dict) -> str:
+    """The element, and for a contrast failure its colours (what to change in the CSS)."""
+    data = next((check.get("data") for check in node.get("any", []) if isinstance(check.get("data"), dict)), None)
+    colours = f" [{data.get('fgColor')} on {data.get('bgColor')}: {data.get('contrastRatio')}]" if data else ""
+    return " ".join(node["target"]) + colours
 
 
 def serve_axe(context) -> None:
@@ -85,6 +94,11 @@ def axe_violations(page) -> list[dict]:
         WCAG_22_AA,
     )
 
+
+# Waits for the page's finite animations and transitions (an endless spinner never ends).
+SETTLED = """() => Promise.all(document.getAnimations()
+  .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+  .map((a) => a.finished.catch(() => null)))"""
 
 # Names the elements that stick out past the right edge, to say what to fix.
 WIDEST = """() => {
