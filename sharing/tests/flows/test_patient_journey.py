@@ -91,7 +91,17 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     finish_analysis(first)
     finish_analysis(later, nv=0.7, bkl=0.2, mel=0.1)
 
-    page.goto(f"{live_server.url}/lesions/{lesion.pk}/")
+    # The dashboard: the lesion's dot on the body map and its card with the latest result.
+    _tap(journey, page.get_by_role("banner").get_by_role("link", name="My lesions"))
+    expect(page.locator(f'.bodymap-dot[data-lesion="{lesion.pk}"]')).to_be_visible()
+    journey.check("dashboard")
+    if journey.phone:  # the camera's own page, as a phone reaches it from a lesion
+        page.goto(f"{live_server.url}/lesions/capture/?lesion={lesion.pk}")
+        expect(page.locator("#capture-button")).to_be_visible()
+        journey.check()
+        page.go_back()
+    _tap(journey, page.get_by_role("link", name="Mole on my back").first)
+    expect(page).to_have_url(f"{live_server.url}/lesions/{lesion.pk}/")
     expect(page.locator(f"a[href='/lesions/photos/{later.pk}/']").first).to_be_visible()
     journey.check("timeline")
     _tap(journey, page.locator(f"a[href='/lesions/photos/{later.pk}/']").first)
