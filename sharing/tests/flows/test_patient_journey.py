@@ -36,7 +36,7 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     journey = Journey(page, name="patient", screen=screen)
 
     page.goto(live_server.url)
-    journey.check("home")
+    journey.check()
     _tap(journey, page.get_by_role("button", name="Sign up").first)
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     journey.check()
@@ -45,7 +45,7 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     page.get_by_label("Password confirmation").fill(PASSWORD)
     _tap(journey, page.get_by_role("main").get_by_role("button", name="Sign up"))
     expect(page.get_by_text(f"We sent an email to {EMAIL}")).to_be_visible()
-    journey.check("signed-up")
+    journey.check()
 
     # The confirmation link, as the email carries it.
     (message,) = [m for m in mail.outbox if EMAIL in m.to]
@@ -60,7 +60,7 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     page.get_by_label("Password").fill(PASSWORD)
     _tap(journey, page.get_by_role("button", name="Log in"))
     expect(page.get_by_role("heading", name="My lesions")).to_be_visible()
-    journey.check("dashboard-empty")
+    journey.check()
 
     # A lesion, placed by a tap (a click on the desktop) on the back of the body map.
     page.locator("#id_name").fill("Mole on my back")
@@ -82,7 +82,7 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     first_image = next(p for p in lesion_image_paths() if p.name == "ISIC_0024317.jpg")
     for number, image in enumerate([first_image, CHANGE_PAIR], start=1):
         page.get_by_label("Or choose a file").set_input_files(str(image))
-        page.get_by_label("Taken on").fill("2026-03-02" if number == 1 else "2026-09-01")
+        page.get_by_label("Taken on").fill("2026-03-02T10:00" if number == 1 else "2026-09-01T10:00")
         _tap(journey, page.get_by_role("button", name="Upload photo"))
         expect(page.get_by_text("Photo saved.")).to_be_visible()
         journey.check()
@@ -103,6 +103,8 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     _tap(journey, page.get_by_role("link", name="Mole on my back").first)
     expect(page).to_have_url(f"{live_server.url}/lesions/{lesion.pk}/")
     expect(page.locator(f"a[href='/lesions/photos/{later.pk}/']").first).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("1 Sep 2026")
+    page.get_by_role("heading", name="Timeline").scroll_into_view_if_needed()
     journey.check("timeline")
     _tap(journey, page.locator(f"a[href='/lesions/photos/{later.pk}/']").first)
     expect(page).to_have_url(f"{live_server.url}/lesions/photos/{later.pk}/")
@@ -126,14 +128,14 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     # Export: the PDF of every lesion from the shared reports page, and the ZIP of everything.
     _tap(journey, page.get_by_role("link", name="See all your shared reports"))
     expect(page).to_have_url(f"{live_server.url}/lesions/shares/")
-    journey.check("shares")
+    journey.check()
     with page.expect_download() as download:
         _tap(journey, page.get_by_role("button", name="Download all as PDF"))
     pdf = tmp_path / "all.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
     page.goto(f"{live_server.url}/accounts/settings/")
-    journey.check("account")
+    journey.check()
     export = page.request.get(f"{live_server.url}/api/account/export/")  # the browser's own session
     assert export.status == 200
     (tmp_path / "export.zip").write_bytes(export.body())

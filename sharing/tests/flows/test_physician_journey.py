@@ -68,7 +68,9 @@ def test_a_physician_reads_the_report_and_sends_a_note(browser_page, live_server
 
     page.get_by_label("Your note for the patient").first.fill(NOTE)
     tap(page.get_by_role("button", name="Send the note").first)
-    expect(page.get_by_text("Your note on “Mole on back” was sent")).to_be_visible()
+    sent = page.get_by_text("Your note on “Mole on back” was sent")
+    expect(sent).to_be_visible()
+    sent.scroll_into_view_if_needed()
     journey.check("note-sent")
     assert refused == []
     assert PhysicianNote.objects.get(lesion=lesion).body == NOTE
