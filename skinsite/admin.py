@@ -39,7 +39,7 @@ class SkinsiteAdminConfig(AdminConfig):
     default_site = "skinsite.admin.SkinsiteAdminSite"
 
 
-def _name_row_inputs(form: forms.BaseForm, index: int | None) -> None:
+def _name_row_inputs(form: forms.BaseModelForm, index: int | None) -> None:
     """Give each input of a table row its own accessible name ("Order, Melanoma").
 
     A tabular inline or an editable change list shows a field's label only as its column
@@ -53,7 +53,7 @@ def _name_row_inputs(form: forms.BaseForm, index: int | None) -> None:
 class LabelledInlineFormSet(BaseInlineFormSet):
     """For a `TabularInline`'s `formset`: every input in its rows is named."""
 
-    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+    def add_fields(self, form: forms.BaseModelForm, index: int | None) -> None:
         super().add_fields(form, index)
         _name_row_inputs(form, index)
 
@@ -61,6 +61,6 @@ class LabelledInlineFormSet(BaseInlineFormSet):
 class LabelledModelFormSet(BaseModelFormSet):
     """For a change list's `list_editable` columns (`get_changelist_formset(formset=...)`)."""
 
-    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+    def add_fields(self, form: forms.BaseModelForm, index: int | None) -> None:
         super().add_fields(form, index)
         _name_row_inputs(form, index)
