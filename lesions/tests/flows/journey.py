@@ -111,7 +111,11 @@ WIDEST = """() => {
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
-    if (r.right > w + 1 && r.width > 0) {
+    let scrolled = false;  // inside a box that scrolls (or clips) it: not what widens the page
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') { scrolled = true; break; }
+    }
+    if (!scrolled && r.right > w + 1 && r.width > 0) {
       const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '');
       const cls = typeof el.className === 'string' && el.className ? el.className.trim() : '';
       const classes = cls ? '.' + cls.replace(/ +/g, '.') : '';

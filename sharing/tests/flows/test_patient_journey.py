@@ -142,4 +142,9 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     with zipfile.ZipFile(tmp_path / "export.zip") as archive:
         assert "lesions.json" in archive.namelist()
 
+    # What the analysis is and how good it is: the footer's link, on every page.
+    _tap(journey, page.get_by_role("contentinfo").get_by_role("link", name="How the analysis works"))
+    expect(page).to_have_url(f"{live_server.url}/learn/model/")
+    journey.check()
+
     journey.assert_clean()
