@@ -48,6 +48,7 @@ def test_an_admin_sets_up_two_factor_and_edits_a_condition(browser_page, live_se
 
     page.goto(f"{live_server.url}/admin/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    journey.check()
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     tap(page.get_by_role("main").get_by_role("button", name="Log in"))

@@ -43,6 +43,7 @@ class Journey:
         self.size = "phone" if self.phone else "desktop"
         self.problems: list[str] = []
         self.shots = 0
+        assert AXE.exists(), f"{AXE} is missing: run `npm ci` (package.json)"
         serve_axe(page.context)
 
     def check(self, shot: str = "") -> None:

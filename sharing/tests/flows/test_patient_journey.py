@@ -55,6 +55,7 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     _tap(journey, page.get_by_role("button", name="Confirm"))
     expect(page.get_by_text("your email address is confirmed")).to_be_visible()
     assert User.objects.get(email=EMAIL).email_confirmed
+    journey.check()  # the log-in page, with the message
 
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
