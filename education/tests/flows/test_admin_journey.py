@@ -58,6 +58,10 @@ def test_an_admin_sets_up_two_factor_and_edits_a_condition(browser_page, live_se
     journey.check("two-factor-setup")
     device = TOTPDevice.objects.get(user__email="ada@example.com", confirmed=False)
     assert page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label(re.compile("code", re.I)).first.fill("000000")  # mistyped first
+    tap(page.get_by_role("button", name="Turn on"))
+    expect(page.locator(".errorlist")).to_be_visible()
+    journey.check()
     page.get_by_label(re.compile("code", re.I)).first.fill(_code(device))
     tap(page.get_by_role("button", name="Turn on"))
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()

@@ -42,6 +42,11 @@ def test_a_new_patient_from_sign_up_to_export(browser_page, live_server, screen,
     journey.check()
     page.get_by_label("Email address").fill(EMAIL)
     page.locator("#id_password1").fill(PASSWORD)  # its label holds the rules too
+    page.get_by_label("Password confirmation").fill(PASSWORD + "x")  # a slip first: the error is read too
+    _tap(journey, page.get_by_role("main").get_by_role("button", name="Sign up"))
+    expect(page.locator(".errorlist")).to_be_visible()
+    journey.check()
+    page.locator("#id_password1").fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     _tap(journey, page.get_by_role("main").get_by_role("button", name="Sign up"))
     expect(page.get_by_text(f"We sent an email to {EMAIL}")).to_be_visible()
