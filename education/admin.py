@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from education.models import Condition, ExampleImage, Guide, Resource
+from skinsite.admin import LabelledInlineFormSet, LabelledModelFormSet
 
 
 def _thumbnail(image: ExampleImage) -> str:
@@ -29,6 +30,7 @@ def _public_link(obj: Condition | Guide) -> str:
 
 class ExampleImageInline(admin.TabularInline):
     model = ExampleImage
+    formset = LabelledInlineFormSet
     extra = 0
     fields = ["thumbnail", "image", "caption", "attribution", "order"]
     readonly_fields = ["thumbnail"]
@@ -45,6 +47,7 @@ URL_FIELD: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume
 
 class ResourceInline(admin.TabularInline):
     model = Resource
+    formset = LabelledInlineFormSet
     formfield_overrides = URL_FIELD
     extra = 0
     fields = ["title", "url", "publisher", "order"]
@@ -55,6 +58,13 @@ class PublishActions(admin.ModelAdmin):
     """An admin that publishes and unpublishes several pages at once from the list."""
 
     actions = ["publish", "unpublish"]
+
+    class Media:
+        css = {"all": ["skinsite/admin.css"]}  # the admin's few accessibility fixes
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # The editable columns (order, published) get a name per row.
+        return super().get_changelist_formset(request, formset=LabelledModelFormSet, **kwargs)
 
     @admin.action(description="Publish the selected pages", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -8,8 +8,10 @@ with a two-factor code gets in; a staff account without two-factor is sent to se
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
+from django.forms.models import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,3 +37,30 @@ class SkinsiteAdminSite(admin.AdminSite):
 
 class SkinsiteAdminConfig(AdminConfig):
     default_site = "skinsite.admin.SkinsiteAdminSite"
+
+
+def _name_row_inputs(form: forms.BaseModelForm, index: int | None) -> None:
+    """Give each input of a table row its own accessible name ("Order, Melanoma").
+
+    A tabular inline or an editable change list shows a field's label only as its column
+    header, which names no input for a screen reader (axe: "Form elements must have labels").
+    """
+    row = str(form.instance) if form.instance.pk else f"new row {index + 1}" if index is not None else "new row"
+    for name, field in form.fields.items():
+        field.widget.attrs.setdefault("aria-label", f"{form[name].label}, {row}")
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """For a `TabularInline`'s `formset`: every input in its rows is named."""
+
+    def add_fields(self, form: forms.BaseModelForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        _name_row_inputs(form, index)
+
+
+class LabelledModelFormSet(BaseModelFormSet):
+    """For a change list's `list_editable` columns (`get_changelist_formset(formset=...)`)."""
+
+    def add_fields(self, form: forms.BaseModelForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        _name_row_inputs(form, index)
