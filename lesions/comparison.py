@@ -221,10 +221,14 @@ def aligned_later_png_cached(pair: PhotoPair, *, layer: str = "photo") -> bytes:
     if png is not None:
         return png
     slots = _drawing_slots()
-    if not slots.acquire(blocking=False):
+    # Wait a bounded while for a slot: one compare page asks for its three layers at once, which
+    # must not fail on an ordinary visit; only a longer queue (many at once) is answered busy.
+    if not slots.acquire(timeout=settings.COMPARE_IMAGE_WAIT_SECONDS):
         raise ComparisonBusy()
     try:
-        png = aligned_later_png(photo_pair_compare(pair), layer=layer)
+        png = cache.get(key)  # drawn by the request this one waited for
+        if png is None:
+            png = aligned_later_png(photo_pair_compare(pair), layer=layer)
     finally:
         slots.release()
     cache.set(key, png, CACHE_SECONDS)

@@ -482,6 +482,8 @@ REPORT_SESSION_MINUTES = env.int("REPORT_SESSION_MINUTES", default=60)
 # Aligned compare pictures one web process draws at once (each holds a few hundred MB while it is
 # drawn); the next is answered 429 with Retry-After until one is done.
 COMPARE_IMAGE_CONCURRENCY = env.int("COMPARE_IMAGE_CONCURRENCY", default=2)
+# Seconds a compare picture waits for one of those slots before it is answered 429 (busy).
+COMPARE_IMAGE_WAIT_SECONDS = env.float("COMPARE_IMAGE_WAIT_SECONDS", default=20.0)
 # Sharing sends email in the patient's name: at most this many links, and this many different
 # physicians' addresses, per account in any 24 hours.
 SHARE_LINKS_PER_DAY = env.int("SHARE_LINKS_PER_DAY", default=10)

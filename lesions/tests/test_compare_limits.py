@@ -96,7 +96,10 @@ def all_drawing_slots_taken():
 
 
 @pytest.mark.django_db
-def test_a_drawn_picture_is_cached_and_more_at_once_than_allowed_are_refused(api_alice, lesion, pair, request):
+def test_a_drawn_picture_is_cached_and_more_at_once_than_allowed_are_refused(
+    api_alice, lesion, pair, request, settings
+):
+    settings.COMPARE_IMAGE_WAIT_SECONDS = 0.2  # no slot frees up here: do not wait the default 20 s
     first, later = pair
     url = f"/api/lesions/{lesion.pk}/compare/image/?a={first.pk}&b={later.pk}"
     drawn = api_alice.get(url + "&layer=photo")
@@ -106,7 +109,7 @@ def test_a_drawn_picture_is_cached_and_more_at_once_than_allowed_are_refused(api
     # The picture drawn before comes from the cache, busy or not.
     again = api_alice.get(url + "&layer=photo")
     assert again.status_code == 200 and again.content == drawn.content
-    # One not drawn yet waits for a free slot: 429 with Retry-After, in the API's error shape.
+    # One not drawn yet waits for a free slot, then, with none, 429 with Retry-After, in the API's error shape.
     busy = api_alice.get(url + "&layer=outline")
     assert busy.status_code == 429
     assert int(busy["Retry-After"]) > 0

@@ -156,8 +156,10 @@ def test_without_a_report_session_nothing_is_shown(client, share, lesion, pair):
     assert client.get(f"/lesions/{lesion.pk}/compare/").status_code == 302
 
 
-def test_the_compare_image_is_refused_with_retry_after_while_the_process_is_busy(client, share, lesion, pair):
+def test_the_compare_image_is_refused_with_retry_after_while_the_process_is_busy(client, share, lesion, pair, settings):
     from lesions import comparison
+
+    settings.COMPARE_IMAGE_WAIT_SECONDS = 0.2  # no slot frees up here: do not wait the default 20 s
 
     first, later = pair
     report = open_report(client, share.token)
