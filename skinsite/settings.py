@@ -78,8 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",  # authenticator apps (accounts.two_factor)
-    "django_otp.plugins.otp_static",  # recovery codes
+    "accounts.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named (accounts.two_factor)
+    "accounts.apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), named
     "rest_framework",
     "django_filters",
     "drf_spectacular",
