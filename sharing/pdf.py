@@ -273,11 +273,12 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
 
 def _section_flowables(section: ReportSection, styles: dict) -> list:
     lesion = section.lesion
+    since = section.followed_since
     flow: list = [
         CondPageBreak(6 * cm),
         _p(lesion.name, styles["h2"]),
         _p(
-            f"{lesion.get_body_site_display()} · followed since {lesion.created_at:%d %b %Y} · "
+            f"{lesion.get_body_site_display()}{f' · followed since {since:%d %b %Y}' if since else ''} · "
             f"{len(section.history)} photo{'s' if len(section.history) != 1 else ''}",
             styles["body"],
         ),
