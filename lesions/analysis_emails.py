@@ -1,0 +1,64 @@
+"""One email for several analyses finished together.
+
+Each finished analysis the patient wants to hear about gets a row (`AnalysisEmail`), and a task
+runs `ANALYSIS_EMAIL_BATCH_SECONDS` later for it. The run for the newest row sends one email
+about every row not yet told of; earlier runs see a newer row and leave the sending to its run.
+So a burst (four uploads, analysed within seconds of each other) makes one email, and every row
+is sent by some run: the newest row's. A row whose photo was deleted goes with it (cascade); the
+run of an older row then finds nothing newer and sends.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import account_can_send_email
+from inference.models import Analysis
+from lesions import emails
+from lesions.models import AnalysisEmail
+
+logger = logging.getLogger(__name__)
+
+
+def analysis_email_queue(*, analysis: Analysis) -> AnalysisEmail:
+    """Note that the patient is to be told of `analysis` (once: a repeated call returns the same row)."""
+    row, _ = AnalysisEmail.objects.get_or_create(analysis=analysis, defaults={"owner": analysis.photo.lesion.owner})
+    return row
+
+
+def analysis_emails_send(*, owner_id: int, row_id: int) -> int:
+    """Send the patient one email about their analyses not yet told of, unless a newer row's run will.
+
+    Returns how many analyses the email told of (0: none sent). The rows are claimed in a short
+    transaction (the user's row locked, so two runs cannot both claim them) and the email sent after
+    the commit; if sending fails the claim is undone and the error goes up for the task's retry.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        owner = User.objects.select_for_update().filter(pk=owner_id).first()
+        if owner is None:
+            return 0
+        rows = list(
+            AnalysisEmail.objects.filter(owner=owner, sent_at=None)
+            .select_related("analysis__photo__lesion")
+            .order_by("pk")
+        )
+        if not rows or rows[-1].pk > row_id:
+            return 0  # nothing left, or a newer row's run comes later and sends them all
+        AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows]).update(sent_at=now)
+        analyses = [row.analysis for row in rows if row.analysis.is_finished]
+        if not analyses or not owner.email_on_analysis or not account_can_send_email(owner):
+            return 0  # turned off since, or the address is not confirmed: nothing is owed later either
+        if len(analyses) == 1:
+            email = emails.analysis_finished(analysis=analyses[0])
+        else:
+            email = emails.analyses_finished(owner=owner, analyses=analyses)
+    try:
+        email.send()
+    except Exception:
+        AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows], sent_at=now).update(sent_at=None)
+        raise
+    logger.info("Told user %s of %d finished analyses in one email", owner_id, len(analyses))
+    return len(analyses)
