@@ -47,9 +47,11 @@ def analysis_emails_send(*, owner_id: int, row_id: int) -> int:
         )
         if not rows or rows[-1].pk > row_id:
             return 0  # nothing left, or a newer row's run comes later and sends them all
-        AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows]).update(sent_at=now)
+        claimed = AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows])
+        claimed.update(sent_at=now)
         analyses = [row.analysis for row in rows if row.analysis.is_finished]
         if not analyses or not owner.email_on_analysis or not account_can_send_email(owner):
+            claimed.delete()
             return 0  # turned off since, or the address is not confirmed: nothing is owed later either
         if len(analyses) == 1:
             email = emails.analysis_finished(analysis=analyses[0])
@@ -60,5 +62,7 @@ def analysis_emails_send(*, owner_id: int, row_id: int) -> int:
     except Exception:
         AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows], sent_at=now).update(sent_at=None)
         raise
+    # Told: the rows have done their job (a row left by a crash just here is never sent again).
+    AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows], sent_at=now).delete()
     logger.info("Told user %s of %d finished analyses in one email", owner_id, len(analyses))
     return len(analyses)

@@ -98,7 +98,8 @@ class Photo(models.Model):
 class AnalysisEmail(models.Model):
     """A finished analysis the patient is still to be told about, by email (lesions.analysis_emails).
 
-    Emails go out in batches: four photos uploaded together make one email, not four.
+    Emails go out in batches: four photos uploaded together make one email, not four. A row is
+    deleted once its email is sent (or found not wanted), so none outlives its job.
     """
 
     analysis = models.OneToOneField("inference.Analysis", on_delete=models.CASCADE, related_name="+")
