@@ -5,12 +5,16 @@ runs `ANALYSIS_EMAIL_BATCH_SECONDS` later for it. The run for the newest row sen
 about every row not yet told of; earlier runs see a newer row and leave the sending to its run.
 So a burst (four uploads, analysed within seconds of each other) makes one email, and every row
 is sent by some run: the newest row's. A row whose photo was deleted goes with it (cascade); the
-run of an older row then finds nothing newer and sends.
+run of an older row then finds nothing newer and sends. The queue is only a hint: a periodic sweep
+(`analysis_emails_overdue`) queues a run for rows left waiting (a lost message, a dead worker).
 """
 
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
@@ -66,3 +70,21 @@ def analysis_emails_send(*, owner_id: int, row_id: int) -> int:
     AnalysisEmail.objects.filter(pk__in=[row.pk for row in rows], sent_at=now).delete()
     logger.info("Told user %s of %d finished analyses in one email", owner_id, len(analyses))
     return len(analyses)
+
+
+def analysis_emails_overdue(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """(owner id, newest row id) for each patient with rows waiting far longer than a batch.
+
+    A row still claimed that long after its claim lost its worker before the email went (a sent
+    email deletes its rows): it is given back, so it is sent at least once (rarely, twice).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=max(10 * settings.ANALYSIS_EMAIL_BATCH_SECONDS, 600))
+    AnalysisEmail.objects.filter(sent_at__lt=cutoff).update(sent_at=None)
+    waiting = (
+        AnalysisEmail.objects.filter(sent_at=None)
+        .values("owner_id")
+        .annotate(newest=Max("pk"), latest=Max("created_at"))
+        .filter(latest__lt=cutoff)
+    )
+    return [(row["owner_id"], row["newest"]) for row in waiting]

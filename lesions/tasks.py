@@ -24,6 +24,15 @@ def send_analysis_finished_emails(owner_id: int, row_id: int) -> int:
     return analysis_emails.analysis_emails_send(owner_id=owner_id, row_id=row_id)
 
 
+@shared_task(acks_late=True)
+def send_overdue_analysis_emails() -> int:
+    """Periodic (celery beat): queue the run that sends analysis emails left waiting (lost messages)."""
+    overdue = analysis_emails.analysis_emails_overdue()
+    for owner_id, row_id in overdue:
+        send_analysis_finished_emails.delay(owner_id, row_id)
+    return len(overdue)
+
+
 @shared_task(**EMAIL_TASK)
 def send_analysis_finished_email(analysis_id: int) -> bool:
     """Tell the patient their photo's analysis is done or has failed for good, if they want to know.

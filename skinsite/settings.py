@@ -358,6 +358,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inference.tasks.sweep_stale_analyses",
         "schedule": env.int("ANALYSIS_SWEEP_INTERVAL", default=120),
     },
+    # "Analysis ready" emails whose queued run was lost (lesions.analysis_emails).
+    "send-overdue-analysis-emails": {
+        "task": "lesions.tasks.send_overdue_analysis_emails",
+        "schedule": 600,
+    },
     # Remove stored files no row names (a failed delete, a failed commit), once a day.
     "reconcile-storage": {
         "task": "lesions.tasks.reconcile_storage",

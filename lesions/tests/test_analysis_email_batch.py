@@ -1,11 +1,14 @@
 """Four photos analysed together make one "ready" email, not four; none is lost or sent twice."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from conftest import finish_analysis, jpeg_bytes, upload
 from inference.services import analysis_announce
-from lesions import services, tasks
+from lesions import analysis_emails, services, tasks
 from lesions.models import AnalysisEmail
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +86,25 @@ def test_nothing_is_sent_when_the_patient_turned_emails_off(alice, lesion, djang
     alice.save()
     assert _run_all() == [0]
     assert mail.outbox == [] and not AnalysisEmail.objects.exists()
+
+
+def test_rows_left_waiting_are_found_by_the_sweep(alice, lesion, django_capture_on_commit_callbacks):
+    _finish(lesion, django_capture_on_commit_callbacks)
+    _finish(lesion, django_capture_on_commit_callbacks)
+    _, newest = AnalysisEmail.objects.order_by("pk")
+    assert analysis_emails.analysis_emails_overdue() == []  # their runs are still to come
+
+    # The queued runs were lost (the broker's messages gone) and an hour has passed.
+    later = timezone.now() + timedelta(hours=1)
+    assert analysis_emails.analysis_emails_overdue(now=later) == [(alice.pk, newest.pk)]
+    assert tasks.send_analysis_finished_emails(alice.pk, newest.pk) == 2
+    assert len(mail.outbox) == 1
+
+
+def test_a_claim_whose_worker_died_is_given_back(alice, lesion, django_capture_on_commit_callbacks):
+    _finish(lesion, django_capture_on_commit_callbacks)
+    row = AnalysisEmail.objects.get()
+    AnalysisEmail.objects.filter(pk=row.pk).update(sent_at=timezone.now())  # claimed, never sent
+    later = timezone.now() + timedelta(hours=1)
+    assert analysis_emails.analysis_emails_overdue(now=later) == [(alice.pk, row.pk)]
+    assert tasks.send_analysis_finished_emails(alice.pk, row.pk) == 1
