@@ -30,7 +30,9 @@ def test_the_advice_bands_are_drawn_behind_the_lines():
 
 
 def test_photos_sit_at_their_dates():
-    xs = [float(x) for x in re.search(r'<polyline points="([^"]+)"', _svg(CHART))[1].replace(",", " ").split()[::2]]
+    found = re.search(r'<polyline points="([^"]+)"', _svg(CHART))
+    assert found is not None
+    xs = [float(x) for x in found[1].replace(",", " ").split()[::2]]
     # A day, then half a year: the gaps on the axis say so.
     assert (xs[2] - xs[1]) > 100 * (xs[1] - xs[0])
 
