@@ -74,6 +74,10 @@ class ProfileForm(forms.ModelForm):
         sex = self.fields["sex"]
         assert isinstance(sex, forms.ChoiceField)  # the model field has choices
         sex.choices = [("", "Not given"), *SEX_CHOICES]
+        for name, field in self.fields.items():
+            if isinstance(field, forms.BooleanField) and field.help_text:
+                # accounts/_field.html puts a checkbox's help below it, outside its label.
+                field.widget.attrs["aria-describedby"] = f"id_{name}-help"
 
     @property
     def account_fields(self) -> list[forms.BoundField]:

@@ -2,6 +2,7 @@
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -121,7 +122,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         if user.is_staff:
             messages.warning(request=self.request, message=_STAFF_NEEDS_2FA)
-            return redirect("two-factor")
+            return _two_factor_redirect(self.get_redirect_url())
         return response
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
@@ -177,13 +178,28 @@ def login_code(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/login_code.html", {"form": form}, status=status)
 
 
+def _two_factor_redirect(next_url: str) -> HttpResponse:
+    """To the two-factor page, keeping where the person was going (the admin sends staff here)."""
+    response = redirect("two-factor")
+    if next_url:
+        response["Location"] += "?" + urlencode({"next": next_url})
+    return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The page to return to after the two-factor page, from `next`; "" if none or off-site."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return next_url if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) else ""
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up, verify, renew recovery codes for, or turn off two-factor authentication."""
     user = request.user
     action = request.POST.get("action", "")
-    context: dict = {"staff": user.is_staff}
+    next_url = _safe_next(request)
+    context: dict = {"staff": user.is_staff, "next": next_url}
     if not two_factor.two_factor_enabled(user):
         device = two_factor.totp_device_pending(user=user)
         form = TwoFactorCodeForm(request.POST if action == "enable" else None)
@@ -218,7 +234,7 @@ def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         elif action == "verify":
             otp_login(request, device)
             messages.success(request, "This session is verified.")
-            return redirect("two-factor")
+            return redirect(next_url) if next_url else redirect("two-factor")
         else:
             codes = two_factor.recovery_codes_create(user=user)
             context |= {"new_codes": codes}

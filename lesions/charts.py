@@ -1,6 +1,9 @@
-"""The numbers behind a lesion's probability chart (drawn by Chart.js in the browser)."""
+"""The numbers behind a lesion's probability chart (drawn by Chart.js in the browser, and as an SVG
+for the physician's report and PDF by sharing.pdf)."""
 
+from inference.advice import operating_bands
 from inference.models import Analysis
+from inference.services import installed_model_card
 from lesions.selectors import TimelineEntry
 from training.contract import CLASS_LABELS, CLASSES
 
@@ -23,6 +26,9 @@ def timeline_chart_data(history: list[TimelineEntry]) -> dict:
             for code in CLASSES
         ],
         "malignant": [_probability(analysis) for _, analysis in done],
+        # Where the advice's bands start on the malignant line ({"medium": p, "high": p}), drawn behind
+        # it; null when the installed model's card gives no operating points (then there is no advice).
+        "bands": advice_band_starts(),
         # The outline's measures beside the probabilities; null where the photo could not be outlined
         # (a gap in the line, not a zero).
         "measures": [
@@ -30,6 +36,14 @@ def timeline_chart_data(history: list[TimelineEntry]) -> dict:
             for key, label in MEASURES
         ],
     }
+
+
+def advice_band_starts() -> dict[str, float] | None:
+    """The malignant probabilities at which the "medium" and "high" advice start (inference.advice)."""
+    bands = operating_bands(installed_model_card())
+    if bands is None:
+        return None
+    return {band: round(point["threshold"], 4) for band, point in bands.items()}
 
 
 def _probability(analysis: Analysis) -> float:

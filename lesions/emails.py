@@ -7,6 +7,7 @@ is something to see and link to it; they never carry probabilities (see sharing.
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
+from accounts.models import User
 from inference.models import Analysis
 from skinsite.lib.emails import message
 from skinsite.lib.urls import absolute_url
@@ -47,6 +48,25 @@ def analysis_finished(*, analysis: Analysis) -> EmailMultiAlternatives:
             "photo": photo,
             "analysis": analysis,
             "url": lesion_url(lesion.pk),
+            "settings_url": absolute_url(reverse("account-settings")),
+        },
+    )
+
+
+def analyses_finished(*, owner: User, analyses: list[Analysis]) -> EmailMultiAlternatives:
+    """To the patient: several analyses finished together (lesions.analysis_emails), one line each."""
+    items = [
+        {"lesion": a.photo.lesion, "photo": a.photo, "analysis": a, "url": lesion_url(a.photo.lesion_id)}
+        for a in analyses
+    ]
+    return message(
+        "analyses-finished",
+        to=owner.email,
+        context={
+            "user": owner,
+            "items": items,
+            "count": len(items),
+            "url": absolute_url(reverse("lesions:dashboard")),
             "settings_url": absolute_url(reverse("account-settings")),
         },
     )

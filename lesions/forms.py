@@ -46,7 +46,9 @@ class PhotoUploadForm(forms.Form):
         label="How it was taken",
         choices=[("", "I don't know (the model tells)"), *PHOTO_TYPES],
         required=False,
-        help_text="Through a dermatoscope attachment or with the plain phone camera.",
+        help_text=(
+            "Through a dermatoscope attachment or with a plain camera. The analysis is more accurate when it knows."
+        ),
     )
 
 

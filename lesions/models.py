@@ -93,3 +93,23 @@ class Photo(models.Model):
     def thumbnail_file(self) -> ImageFieldFile:
         """The small JPEG for lists; photos stored before thumbnails existed fall back to the image."""
         return self.thumbnail if self.thumbnail else self.image
+
+
+class AnalysisEmail(models.Model):
+    """A finished analysis the patient is still to be told about, by email (lesions.analysis_emails).
+
+    Emails go out in batches: four photos uploaded together make one email, not four. A row is
+    deleted once its email is sent (or found not wanted), so none outlives its job.
+    """
+
+    analysis = models.OneToOneField("inference.Analysis", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the email that tells of it is claimed (or when there is none to send: turned off).
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"Email about analysis {self.analysis_id}"

@@ -10,6 +10,7 @@ way (photos cascade to their analyses), handled here so the retry lives in one a
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -17,7 +18,7 @@ from django.dispatch import receiver
 from accounts.selectors import account_can_send_email
 from inference.models import Analysis
 from inference.signals import analysis_finished
-from lesions import tasks
+from lesions import analysis_emails, tasks
 from lesions.models import Photo
 
 
@@ -34,9 +35,19 @@ def _delete_analysis_heatmap(sender: type[Analysis], instance: Analysis, **kwarg
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_patient")
 def _email_the_patient(sender: type[Analysis], analysis: Analysis, first_result: bool, **kwargs: object) -> None:
-    """Queue the patient's email about a first result (or a failure), if they want it, after the commit."""
-    if first_result and analysis.photo.lesion.owner.email_on_analysis:
-        transaction.on_commit(partial(tasks.send_analysis_finished_email.delay, analysis.pk))
+    """Queue the patient's email about a first result (or a failure), if they want it, after the commit.
+
+    A while later, so that analyses finished together make one email (lesions.analysis_emails).
+    """
+    owner = analysis.photo.lesion.owner
+    if first_result and owner.email_on_analysis:
+        row = analysis_emails.analysis_email_queue(analysis=analysis)
+        send = partial(
+            tasks.send_analysis_finished_emails.apply_async,
+            args=[owner.pk, row.pk],
+            countdown=settings.ANALYSIS_EMAIL_BATCH_SECONDS,
+        )
+        transaction.on_commit(send)
 
 
 @receiver(analysis_finished, dispatch_uid="lesions.email_the_change")

@@ -12,15 +12,33 @@ from django.db import transaction
 
 from accounts.selectors import account_can_send_email
 from inference.models import Analysis
-from lesions import emails, reminders, storage
+from lesions import analysis_emails, emails, reminders, storage
 from skinsite.lib.tasks import EMAIL_TASK
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(**EMAIL_TASK)
+def send_analysis_finished_emails(owner_id: int, row_id: int) -> int:
+    """Tell the patient of their analyses finished lately in one email, unless a later run will."""
+    return analysis_emails.analysis_emails_send(owner_id=owner_id, row_id=row_id)
+
+
+@shared_task(acks_late=True)
+def send_overdue_analysis_emails() -> int:
+    """Periodic (celery beat): queue the run that sends analysis emails left waiting (lost messages)."""
+    overdue = analysis_emails.analysis_emails_overdue()
+    for owner_id, row_id in overdue:
+        send_analysis_finished_emails.delay(owner_id, row_id)
+    return len(overdue)
+
+
+@shared_task(**EMAIL_TASK)
 def send_analysis_finished_email(analysis_id: int) -> bool:
-    """Tell the patient their photo's analysis is done or has failed for good, if they want to know."""
+    """Tell the patient their photo's analysis is done or has failed for good, if they want to know.
+
+    No longer queued (send_analysis_finished_emails batches them); kept for messages queued before.
+    """
     analysis = Analysis.objects.select_related("photo__lesion__owner").filter(pk=analysis_id).first()
     if analysis is None or not analysis.is_finished:
         return False

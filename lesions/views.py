@@ -110,7 +110,10 @@ def lesion_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def lesion_detail(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
-    context = _timeline_context(lesion) | {"upload_form": PhotoUploadForm()}
+    context = _timeline_context(lesion)
+    # Asked on every upload, answered in advance as last time: a patient keeps one way of taking photos.
+    last_type = next((e.photo.photo_type for e in reversed(context["history"]) if e.photo.photo_type), "")
+    context["upload_form"] = PhotoUploadForm(initial={"photo_type": last_type})
     return render(request, "lesions/lesion_detail.html", context)
 
 

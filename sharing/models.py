@@ -88,6 +88,7 @@ class ShareAccess(models.Model):
     class Meta:
         db_table = "lesions_shareaccess"
         ordering = ["-accessed_at"]
+        verbose_name_plural = "share accesses"  # not Django's "share accesss"
         indexes = [models.Index(fields=["share", "-accessed_at"])]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.legends import LineLegend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -107,14 +107,19 @@ def chart_drawing(chart: dict, *, width: float = 17 * cm, height: float = 8.5 * 
     plot = LinePlot()
     plot.x, plot.y = 1.3 * cm, legend_height + 0.8 * cm
     plot.width, plot.height = width - 1.8 * cm, height - legend_height - 1.6 * cm
-    plot.data = [list(zip(days, values, strict=True)) for _, _, values in series]
-    for index, (_, colour, _) in enumerate(series):
+    _draw_bands(drawing, plot, chart.get("bands"))
+    # The malignant line first, so underneath: wide and pale, it often runs with the melanoma line,
+    # which is drawn over it and stays visible. The legend keeps the series' order.
+    drawn = [series[-1], *series[:-1]]
+    plot.data = [list(zip(days, values, strict=True)) for _, _, values in drawn]
+    for index, (_, colour, _) in enumerate(drawn):
         line = plot.lines[index]
         line.strokeColor = colors.HexColor(colour)
-        line.strokeWidth = 1.2
+        line.strokeWidth = 1.6 if colour == CLASS_COLOURS["mel"] else 1.2
         line.symbol = makeMarker("FilledCircle", size=3, fillColor=colors.HexColor(colour))
-    malignant = plot.lines[len(series) - 1]
-    malignant.strokeWidth = 2.2
+    malignant = plot.lines[0]
+    malignant.strokeColor = colors.Color(0, 0, 0, alpha=0.45)
+    malignant.strokeWidth = 3.5
     malignant.strokeDashArray = [5, 3]
 
     first, last = min(days), max(days)
@@ -148,6 +153,42 @@ def chart_drawing(chart: dict, *, width: float = 17 * cm, height: float = 8.5 * 
     drawing.add(legend)
     drawing.add(String(1.3 * cm, height - 0.35 * cm, "Estimated probability of each lesion type", fontSize=8))
     return drawing
+
+
+BAND_FILLS = {"low": "#e8f3ec", "medium": "#fcf0e1", "high": "#f9e5e4"}
+
+
+def _draw_bands(drawing: Drawing, plot: LinePlot, bands: dict[str, float] | None) -> None:
+    """The advice's bands behind the plot: where "medium" and "high" start on the malignant line."""
+    if not bands:
+        return
+    for band, start, end in (
+        ("low", 0.0, bands["medium"]),
+        ("medium", bands["medium"], bands["high"]),
+        ("high", bands["high"], 1.0),
+    ):
+        if end <= start:
+            continue
+        bottom = plot.y + start * plot.height
+        drawing.add(
+            Rect(
+                plot.x,
+                bottom,
+                plot.width,
+                (end - start) * plot.height,
+                fillColor=colors.HexColor(BAND_FILLS[band]),
+                strokeColor=None,
+            )
+        )
+        drawing.add(
+            String(
+                plot.x + 3,
+                bottom + (end - start) * plot.height - 8,
+                f"{band} advice band",
+                fontSize=6,
+                fillColor=colors.HexColor("#52606d"),
+            )
+        )
 
 
 def chart_svg_data_uri(chart: dict) -> str:
@@ -273,11 +314,12 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
 
 def _section_flowables(section: ReportSection, styles: dict) -> list:
     lesion = section.lesion
+    since = section.followed_since
     flow: list = [
         CondPageBreak(6 * cm),
         _p(lesion.name, styles["h2"]),
         _p(
-            f"{lesion.get_body_site_display()} · followed since {lesion.created_at:%d %b %Y} · "
+            f"{lesion.get_body_site_display()}{f' · followed since {since:%d %b %Y}' if since else ''} · "
             f"{len(section.history)} photo{'s' if len(section.history) != 1 else ''}",
             styles["body"],
         ),

@@ -7,6 +7,7 @@ with `hmac.compare_digest`, which leaves no timing signal about how close a gues
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -141,6 +142,11 @@ class ReportSection:
     history: list[TimelineEntry]
     chart: dict
     assessment: dict[str, Any] | None
+
+    @property
+    def followed_since(self) -> datetime | None:
+        """When the first photo was taken: the lesion row may be younger (added, or shared, later)."""
+        return self.history[0].photo.taken_at if self.history else None
 
 
 def report_sections(*, lesions: QuerySet[Lesion] | list[Lesion]) -> list[ReportSection]:

@@ -25,14 +25,16 @@ class SkinsiteAdminSite(admin.AdminSite):
         return super().has_permission(request) and verified
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if request.user.is_active and request.user.is_staff:
-            # Logged in with a password alone: the code is what is missing, not the password.
-            messages.warning(request, "The admin needs two-factor authentication: verify this session with a code.")
-            return HttpResponseRedirect(reverse("two-factor"))
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = reverse("admin:index", current_app=self.name)
-        return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
+        query = urlencode({"next": next_url})
+        if request.user.is_active and request.user.is_staff:
+            # Logged in with a password alone: the code is what is missing, not the password. The
+            # two-factor page sends the person back here once the session is verified.
+            messages.warning(request, "The admin needs two-factor authentication: verify this session with a code.")
+            return HttpResponseRedirect(f"{reverse('two-factor')}?{query}")
+        return HttpResponseRedirect(f"{reverse('login')}?{query}")
 
 
 class SkinsiteAdminConfig(AdminConfig):

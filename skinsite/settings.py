@@ -78,8 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",  # authenticator apps (accounts.two_factor)
-    "django_otp.plugins.otp_static",  # recovery codes
+    "accounts.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named (accounts.two_factor)
+    "accounts.apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), named
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -306,6 +306,7 @@ EMAIL_TASK_NAMES = [
     "lesions.tasks.send_share_created_email",
     "lesions.tasks.send_new_analysis_email",
     "lesions.tasks.send_analysis_finished_email",
+    "lesions.tasks.send_analysis_finished_emails",
     "lesions.tasks.send_note_email",
     "lesions.tasks.send_reminder_digest",
     "lesions.tasks.send_change_alert_email",
@@ -339,6 +340,9 @@ ANALYSIS_STALE_SECONDS = env.int("ANALYSIS_STALE_SECONDS", default=600)
 # After this many attempts (crashes included) an analysis is marked failed with a reason.
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
 ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=120)
+# The patient's "your analysis is ready" email waits this long, so analyses that finish together
+# (several photos uploaded at once) make one email (lesions.analysis_emails).
+ANALYSIS_EMAIL_BATCH_SECONDS = env.int("ANALYSIS_EMAIL_BATCH_SECONDS", default=60)
 # Each worker process loads the model at start; a worker for the email queue alone need not.
 INFERENCE_PRELOAD_MODEL = env.bool("INFERENCE_PRELOAD_MODEL", default=True)
 # A worker with the model loaded records a heartbeat this often; /readyz wants one no older than
@@ -354,6 +358,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stale-analyses": {
         "task": "inference.tasks.sweep_stale_analyses",
         "schedule": env.int("ANALYSIS_SWEEP_INTERVAL", default=120),
+    },
+    # "Analysis ready" emails whose queued run was lost (lesions.analysis_emails).
+    "send-overdue-analysis-emails": {
+        "task": "lesions.tasks.send_overdue_analysis_emails",
+        "schedule": 600,
     },
     # Remove stored files no row names (a failed delete, a failed commit), once a day.
     "reconcile-storage": {

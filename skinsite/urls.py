@@ -1,6 +1,9 @@
 """Root URLs: pages, the REST API under /api/, and the admin."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -36,6 +39,12 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include(router.urls)),
 ]
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (a PDF, a JSON answer): the SVG one."""
+    return redirect(static("skinsite/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("accounts.urls")),
@@ -48,6 +57,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 handler400 = "skinsite.api.bad_request"  # JSON for bodies refused under /api/

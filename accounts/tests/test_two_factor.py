@@ -108,9 +108,9 @@ def test_the_api_token_needs_the_code_too(client_alice, alice):
 def test_staff_need_a_verified_session_for_the_admin(client):
     staff = User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
     step = _password_step(client, staff, next_url="/admin/")
-    assert step["Location"] == "/accounts/two-factor/"  # sent to set it up
+    assert step["Location"] == "/accounts/two-factor/?next=%2Fadmin%2F"  # sent to set it up
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
-    assert client.get("/admin/login/?next=/admin/")["Location"] == "/accounts/two-factor/"
+    assert client.get("/admin/login/?next=/admin/")["Location"] == "/accounts/two-factor/?next=%2Fadmin%2F"
 
     device, _ = _enable(client, staff)  # setting it up verifies this session
     assert client.get("/admin/").status_code == 200
@@ -128,3 +128,29 @@ def test_a_staff_session_without_a_code_does_not_reach_the_admin(client):
     client.force_login(staff)
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+def test_the_admin_sends_staff_to_the_two_factor_page_and_done_returns_to_it(client):
+    staff = User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
+    client.force_login(staff)
+    to_two_factor = client.get("/admin/login/?next=/admin/sharing/")["Location"]
+    assert to_two_factor == "/accounts/two-factor/?next=%2Fadmin%2Fsharing%2F"
+    client.get(to_two_factor)
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    done = client.post(to_two_factor, {"action": "enable", "code": _code(device)}).content.decode()
+    assert '<a href="/admin/sharing/" role="button">Done</a>' in done
+    assert client.get("/admin/sharing/").status_code == 200
+
+    # A later session verifies on the same page and lands back in the admin, not on the page again.
+    client.logout()
+    client.force_login(staff)
+    verified = client.post(to_two_factor, {"action": "verify", "code": _code(device, offset=30)})
+    assert verified.status_code == 302 and verified["Location"] == "/admin/sharing/"
+
+
+def test_the_two_factor_page_returns_only_to_this_site(client_alice, alice):
+    off_site = "/accounts/two-factor/?next=https://evil.example/"
+    client_alice.get(off_site)
+    device = TOTPDevice.objects.get(user=alice, confirmed=False)
+    done = client_alice.post(off_site, {"action": "enable", "code": _code(device)}).content.decode()
+    assert "evil.example" not in done and 'role="button">Done</a>' in done

@@ -194,6 +194,7 @@
     });
   }
 
+  let announced = null; // the last news told to the page around: "<photo id>:uploaded" or ":finished"
   function showAnalysis(photo) {
     const analysis = photo.analysis || { status: "pending" };
     state.className = "status " + analysis.status;
@@ -220,6 +221,13 @@
     const finished = ["done", "failed", "not_assessable"].includes(analysis.status);
     show(lesionLink, finished);
     show(again, finished);
+    // The page around the capture (the dashboard's cards and map, live.js) redraws itself: once for
+    // the new photo, once for its result.
+    const news = photo.id + (finished ? ":finished" : ":uploaded");
+    if (news !== announced) {
+      announced = news;
+      document.dispatchEvent(new CustomEvent("skinsite:photo-changed"));
+    }
     root.dataset.analysisStatus = analysis.status;
     return finished;
   }

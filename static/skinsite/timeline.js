@@ -13,16 +13,63 @@
   let measuresChart = null;
   const measureColours = { asymmetry: "#2980b9", border_irregularity: "#c0392b", colour_count: "#16a085" };
 
-  function drawMeasures(data) {
+  // A real time axis: each photo at its date, so three photos a week apart and one a year later do
+  // not look evenly spaced. Linear milliseconds (Chart.js's time scale needs a date library).
+  const DAY = 24 * 3600 * 1000;
+  function dayMs(label) {
+    const [y, m, d] = label.split("-").map(Number);
+    return Date.UTC(y, m - 1, d);
+  }
+  function dayText(ms) {
+    return new Date(ms).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  }
+  function timeAxis(xs) {
+    const first = Math.min(...xs);
+    const last = Math.max(...xs);
+    const pad = Math.max((last - first) / 20, 3 * DAY); // one photo still gets an axis
+    return {
+      type: "linear", min: first - pad, max: last + pad,
+      ticks: { callback: (value) => dayText(value), maxRotation: 0, autoSkip: true, maxTicksLimit: 5 },
+    };
+  }
+  function points(xs, values) { return values.map((y, i) => ({ x: xs[i], y: y })); }
+  const dateTitle = { title: (items) => (items.length ? dayText(items[0].parsed.x) : "") };
+
+  // The advice's bands behind the malignant line: where "medium" and "high" start.
+  const bandColours = { low: "rgba(21, 128, 61, 0.09)", medium: "rgba(217, 119, 6, 0.12)", high: "rgba(201, 48, 44, 0.12)" };
+  function bandsPlugin(bands) {
+    return {
+      id: "adviceBands",
+      beforeDatasetsDraw(chart) {
+        if (!bands) return;
+        const { ctx, chartArea: area, scales } = chart;
+        const edges = [["low", 0, bands.medium], ["medium", bands.medium, bands.high], ["high", bands.high, 1]];
+        ctx.save();
+        ctx.font = "11px sans-serif";
+        ctx.textBaseline = "top";
+        for (const [band, from, to] of edges) {
+          if (to <= from) continue;
+          const top = scales.y.getPixelForValue(to);
+          const bottom = scales.y.getPixelForValue(from);
+          ctx.fillStyle = bandColours[band];
+          ctx.fillRect(area.left, top, area.right - area.left, bottom - top);
+          ctx.fillStyle = "#52606d";
+          ctx.fillText(band + " advice band", area.left + 4, top + 2);
+        }
+        ctx.restore();
+      },
+    };
+  }
+
+  function drawMeasures(data, xs) {
     const canvas = document.getElementById("measures-chart");
     if (measuresChart) { measuresChart.destroy(); measuresChart = null; }
     if (!canvas || !data.measures) return;
     measuresChart = new Chart(canvas, {
       type: "line",
       data: {
-        labels: data.labels,
         datasets: data.measures.map((m) => ({
-          label: m.label, data: m.values, borderColor: measureColours[m.code], backgroundColor: measureColours[m.code],
+          label: m.label, data: points(xs, m.values), borderColor: measureColours[m.code], backgroundColor: measureColours[m.code],
           tension: 0.2, borderWidth: 2, pointRadius: 4, spanGaps: false,
           yAxisID: m.code === "colour_count" ? "colours" : "y",
         })),
@@ -30,10 +77,12 @@
       options: {
         maintainAspectRatio: false, animation: false,
         scales: {
+          x: timeAxis(xs),
           y: { min: 0, title: { display: true, text: "asymmetry, border" } },
           colours: { position: "right", min: 0, max: 6, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false },
             title: { display: true, text: "colours" } },
         },
+        plugins: { tooltip: { callbacks: dateTitle } },
       },
     });
   }
@@ -44,24 +93,29 @@
     if (chart) { chart.destroy(); chart = null; }
     if (!dataNode || !canvas || typeof Chart === "undefined") return;
     const data = JSON.parse(dataNode.textContent);
+    const xs = data.labels.map(dayMs);
+    // `order`: higher is drawn first. The malignant line (often the melanoma line's twin) goes
+    // underneath, wide and pale, so the melanoma line drawn over it stays visible.
     const datasets = data.classes.map((c) => ({
-      label: c.label, data: c.values, borderColor: colours[c.code], backgroundColor: colours[c.code],
-      tension: 0.2, borderWidth: 1.5, pointRadius: 3,
+      label: c.label, data: points(xs, c.values), borderColor: colours[c.code], backgroundColor: colours[c.code],
+      tension: 0.2, borderWidth: c.code === "mel" ? 2.5 : 1.5, pointRadius: 3, order: 0,
     }));
     datasets.push({
-      label: "Any malignant type (akiec + bcc + mel)", data: data.malignant, borderColor: "#000",
-      backgroundColor: "#000", borderWidth: 3, borderDash: [6, 4], pointRadius: 4, tension: 0.2,
+      label: "Any malignant type (akiec + bcc + mel)", data: points(xs, data.malignant),
+      borderColor: "rgba(0, 0, 0, 0.4)", backgroundColor: "rgba(0, 0, 0, 0.4)", borderWidth: 6, borderDash: [8, 5],
+      pointRadius: 5, tension: 0.2, order: 1,
     });
     chart = new Chart(canvas, {
       type: "line",
-      data: { labels: data.labels, datasets: datasets },
+      data: { datasets: datasets },
       options: {
         maintainAspectRatio: false, animation: false,
-        scales: { y: { min: 0, max: 1, ticks: { callback: (v) => Math.round(v * 100) + "%" } } },
-        plugins: { tooltip: { callbacks: { label: (ctx) => ctx.dataset.label + ": " + (ctx.parsed.y * 100).toFixed(1) + "%" } } },
+        scales: { x: timeAxis(xs), y: { min: 0, max: 1, ticks: { callback: (v) => Math.round(v * 100) + "%" } } },
+        plugins: { tooltip: { callbacks: Object.assign({ label: (ctx) => ctx.dataset.label + ": " + (ctx.parsed.y * 100).toFixed(1) + "%" }, dateTitle) } },
       },
+      plugins: [bandsPlugin(data.bands)],
     });
-    drawMeasures(data);
+    drawMeasures(data, xs);
   }
 
   // "Show outlines": one switch for every photo card. The choice lives on the container, which
@@ -82,14 +136,28 @@
     syncOutlines();
   });
 
+  // On a phone the cards are one row to swipe, oldest first: open it at the newest photo (today),
+  // not five swipes away. Where the cards wrap into a grid (desktop) nothing scrolls.
+  function row() { return container.querySelector(".timeline"); }
+  function showNewest() {
+    const cards = row();
+    if (cards && cards.scrollWidth > cards.clientWidth) cards.scrollLeft = cards.scrollWidth;
+  }
+
   async function refresh() {
     if (!container.querySelector("[data-pending]")) return;
     try {
       const response = await fetch(container.dataset.url, { headers: { "X-Requested-With": "fetch" } });
       if (response.ok) {
+        // Keep the person's place: at the newest card stays at the newest (a new one may have come).
+        const before = row();
+        const left = before ? before.scrollLeft : 0;
+        const atNewest = !before || left + before.clientWidth >= before.scrollWidth - 2;
         container.innerHTML = await response.text();
         draw();
         syncOutlines();
+        if (atNewest) showNewest();
+        else if (row()) row().scrollLeft = left;
       }
     } catch (err) {
       // Offline for a moment: try again on the next tick.
@@ -99,5 +167,6 @@
 
   draw();
   syncOutlines();
+  showNewest();
   setTimeout(refresh, 2500);
 })();
