@@ -7,7 +7,7 @@ malignant probability at each threshold, on validation data), never from thresho
   specificity is at least HIGH_SPECIFICITY;
 - "medium" (have a doctor look at it at your next visit): at or above the highest threshold whose
   sensitivity is at least MEDIUM_SENSITIVITY;
-- "low" (looks like a common benign type; keep photographing it every 3 months): below both.
+- "low" (looks like a common harmless type; keep photographing it every 3 months): below both.
 
 A measured change between photos raises the band by one. A card without operating points gives
 no band at all (`band` is None) and says so. Pure: no Django, no TensorFlow.
@@ -36,9 +36,9 @@ NOTICE = (
     "whatever this says."
 )
 TITLES = {
-    "low": "Looks like a common benign type: keep photographing it every 3 months",
+    "low": "Looks like a common harmless type: keep photographing it every 3 months",
     "medium": "Have a doctor look at it at your next visit, or in the next months",
-    "high": "Has features of a malignant type: show it to a doctor within a few weeks",
+    "high": "Has features of a harmful (malignant) type: show it to a doctor within a few weeks",
     None: "No risk band is available for this result",
 }
 # Plain words (a 13-year-old follows them: skinsite/tests/test_plain_words.py); "in tests" stands for the
