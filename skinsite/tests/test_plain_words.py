@@ -208,3 +208,16 @@ def test_the_emails_a_patient_gets_are_plain(alice, lesion, done_photo):
     # Each email as a whole only, for now: the change alert's first sentence is long (grade 14.6); the emails are
     # being rebuilt around the lesion's headline, and that sentence goes with them.
     assert_plain({name: _email_prose(message) for name, message in messages.items()}, each_sentence=False)
+
+
+def test_the_measure_flags_what_the_issue_found():
+    # The advice as issue 21 quoted it: grade 12.6 and "validation photos"; a card's "Grad-CAM" and class code.
+    old = (
+        "The model's chance of a malignant type is at or above the level that 95% of benign lesions stay below on "
+        "validation photos (it finds 54% of malignant ones there)."
+    )
+    assert grade(old) > MAX_GRADE and jargon(old) == ["validation photos"]
+    assert jargon(prose("<tr><td>mel</td><td>Melanoma</td></tr><small>A heatmap (Grad-CAM)</small>")) == [
+        "mel",
+        "Grad-CAM",
+    ]
