@@ -156,6 +156,51 @@ class SourceFigures:
     refused: float | None
     refused_benign: float | None
     refused_malignant: float | None
+    # Of that source's melanomas, and of its moles, the share whose most likely type was the right one
+    # (`recall_per_class`); None where the card or the source has none.
+    melanoma_recall: float | None = None
+    mole_recall: float | None = None
+
+
+@dataclass(frozen=True)
+class PhotoKindSummary:
+    """What the model gets right and wrong on one kind of photo, over that kind's sources in the card.
+
+    Each figure is the lowest and the highest over the sources (the same twice for one source), so the
+    page can say "29% to 31%" without averaging sets of very different sizes.
+    """
+
+    kind: str  # "dermoscopy" or "phone camera"
+    sources: list[str]
+    n_images: int
+    melanoma_named: tuple[float, float] | None
+    mole_named: tuple[float, float] | None
+    malignant_flagged_at_90: tuple[float, float] | None  # sensitivity at 90% specificity
+
+
+def _span(values: list[float | None]) -> tuple[float, float] | None:
+    known = [v for v in values if v is not None]
+    return (min(known), max(known)) if known else None
+
+
+def right_and_wrong(per_source: list[SourceFigures]) -> list[PhotoKindSummary]:
+    """The card's per-source figures gathered by kind of photo (dermoscopy first), for the model page's opening."""
+    summaries = []
+    for kind in ("dermoscopy", "phone camera"):
+        rows = [row for row in per_source if row.photo_kind == kind]
+        if not rows:
+            continue
+        summaries.append(
+            PhotoKindSummary(
+                kind=kind,
+                sources=list(dict.fromkeys(row.name for row in rows)),
+                n_images=sum(row.n_images or 0 for row in rows),
+                melanoma_named=_span([row.melanoma_recall for row in rows]),
+                mole_named=_span([row.mole_recall for row in rows]),
+                malignant_flagged_at_90=_span([row.sensitivity_at_90_specificity for row in rows]),
+            )
+        )
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -191,6 +236,10 @@ class InstalledModel:
     non_lesion_images: int | None = None
     plain_skin_refused: float | None = None
     plain_skin_images: int | None = None
+
+    @property
+    def right_and_wrong(self) -> list[PhotoKindSummary]:
+        return right_and_wrong(self.per_source)
 
     @property
     def network(self) -> str:
@@ -244,7 +293,17 @@ def _figures(kind: type[Figures], section: dict, **given: Any) -> Figures:
 
 def _source_figures(key: str, figures: dict, split: str) -> SourceFigures:
     name, kind = SOURCE_NAMES.get(key, (key, ""))
-    return _figures(SourceFigures, figures, key=key, name=name, photo_kind=kind, split=split)
+    recall = _mapping(figures.get("recall_per_class"))
+    return _figures(
+        SourceFigures,
+        figures,
+        key=key,
+        name=name,
+        photo_kind=kind,
+        split=split,
+        melanoma_recall=_number(recall.get("mel")),
+        mole_recall=_number(recall.get("nv")),
+    )
 
 
 def _per_source(card: ModelCard) -> list[SourceFigures]:

@@ -7,7 +7,7 @@ malignant probability at each threshold, on validation data), never from thresho
   specificity is at least HIGH_SPECIFICITY;
 - "medium" (have a doctor look at it at your next visit): at or above the highest threshold whose
   sensitivity is at least MEDIUM_SENSITIVITY;
-- "low" (looks like a common benign type; keep photographing it every 3 months): below both.
+- "low" (looks like a common harmless type; keep photographing it every 3 months): below both.
 
 A measured change between photos raises the band by one. A card without operating points gives
 no band at all (`band` is None) and says so. Pure: no Django, no TensorFlow.
@@ -36,28 +36,32 @@ NOTICE = (
     "whatever this says."
 )
 TITLES = {
-    "low": "Looks like a common benign type: keep photographing it every 3 months",
+    "low": "Looks like a common harmless type: keep photographing it every 3 months",
     "medium": "Have a doctor look at it at your next visit, or in the next months",
-    "high": "Has features of a malignant type: show it to a doctor within a few weeks",
+    "high": "Has features of a harmful (malignant) type: show it to a doctor within a few weeks",
     None: "No risk band is available for this result",
 }
+# Plain words (a 13-year-old follows them: skinsite/tests/test_plain_words.py); "in tests" stands for the
+# card's validation photos, the figures themselves are the operating point the band starts at.
 TEXTS = {
     "low": (
-        "The model's chance of a malignant type is below the level at which it finds {sensitivity:.0%} of "
-        "malignant lesions on validation photos. Keep photographing it every 3 months so that any change shows."
+        "The model gives it a low chance of being a harmful (malignant) type. But a low score is not an all-clear: "
+        "in the model's tests, {sensitivity:.0%} of malignant lesions scored higher than this, so a few scored as "
+        "low. Keep taking a photo of it every 3 months so that any change shows."
     ),
     "medium": (
-        "The model's chance of a malignant type is at or above the level at which it finds {sensitivity:.0%} "
-        "of malignant lesions on validation photos (and {specificity:.0%} of benign ones are below it)."
+        "The model gives it a medium chance of being a harmful (malignant) type. In the model's tests, "
+        "{sensitivity:.0%} of malignant lesions scored this high or higher, and {specificity:.0%} of harmless ones "
+        "scored lower."
     ),
     "high": (
-        "The model's chance of a malignant type is at or above the level that {specificity:.0%} of benign "
-        "lesions stay below on validation photos (it finds {sensitivity:.0%} of malignant ones there)."
+        "The model gives it a high chance of being a harmful (malignant) type. In the model's tests, "
+        "{specificity:.0%} of harmless lesions scored lower than this, and {sensitivity:.0%} of malignant ones "
+        "scored this high or higher."
     ),
     None: (
-        "The installed model's card gives no operating points (how often each threshold finds malignant "
-        "lesions and clears benign ones), so Skinsite does not turn this result into advice. "
-        "See a doctor if the lesion worries you or changes."
+        "This model comes with no tested levels for turning a score into advice, so Skinsite gives no advice "
+        "here. See a doctor if the lesion worries you or changes."
     ),
 }
 # When a measured change raised the band: the title says why the advice is stricter than the numbers.
@@ -65,7 +69,7 @@ CHANGED_TITLES = {
     "medium": "It changed between photos: have a doctor look at it at your next visit",
     "high": "It changed between photos: show it to a doctor within a few weeks",
 }
-CHANGE_TEXT = " The lesion also changed measurably between photos, which raises the advice by one level."
+CHANGE_TEXT = " The lesion also changed between photos, so the advice is one step stricter."
 
 
 def operating_bands(card: Mapping[str, Any] | None) -> dict[str, dict[str, float]] | None:

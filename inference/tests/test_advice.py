@@ -60,7 +60,7 @@ def test_a_measured_change_raises_the_band_by_one():
 def test_no_operating_points_no_band(card):
     advice = advice_for(malignant_probability=0.9, card=card, changed=True)
     assert advice["band"] is None and advice["based_on"] is None
-    assert "no operating points" in advice["text"] and "See a doctor" in advice["text"]
+    assert "no tested levels" in advice["text"] and "See a doctor" in advice["text"]
     assert advice["notice"] == NOTICE
 
 

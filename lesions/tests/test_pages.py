@@ -75,8 +75,8 @@ def test_timeline_fragment_stops_polling_once_everything_is_finished(client_alic
 def test_photo_page_shows_all_probabilities_and_the_notice(client_alice, photo):
     finish_analysis(photo, mel=0.55, nv=0.45)
     page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
-    for code in CLASSES:
-        assert f"<td>{code}" in page
+    for code in CLASSES:  # each type by its name, linked to its guide page; its code is no word a patient reads
+        assert f'href="/learn/{code}/"' in page and f"<td>{code}" not in page
     assert "Melanoma" in page
     assert "Not a diagnosis." in page
 
