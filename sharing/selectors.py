@@ -149,22 +149,25 @@ class ReportSection:
         return self.history[0].photo.taken_at if self.history else None
 
 
-def report_sections(*, lesions: QuerySet[Lesion] | list[Lesion]) -> list[ReportSection]:
-    """What the HTML report and the PDF show for each lesion, computed once for both."""
+def report_sections(
+    *, lesions: QuerySet[Lesion] | list[Lesion], with_not_assessable: bool = False
+) -> list[ReportSection]:
+    """What the HTML report and the PDF show for each lesion, computed once for both.
+
+    Photos refused as not assessable are no result: the physician's report leaves them out. The
+    patient's own PDF (`with_not_assessable=True`) keeps them, marked, as their timeline does; the
+    chart and the lesion's answer never use them.
+    """
     sections = []
     for lesion in lesions:
-        # Photos refused as not assessable are no result: the physician's report leaves them out.
-        history = [
-            e
-            for e in lesion_history(lesion=lesion)
-            if e.analysis is None or e.analysis.status != Analysis.Status.NOT_ASSESSABLE
-        ]
+        history = lesion_history(lesion=lesion)
+        assessable = [e for e in history if e.analysis is None or e.analysis.status != Analysis.Status.NOT_ASSESSABLE]
         sections.append(
             ReportSection(
                 lesion=lesion,
-                history=history,
-                chart=timeline_chart_data(history),
-                assessment=lesion_assessment(lesion=lesion, history=history),
+                history=history if with_not_assessable else assessable,
+                chart=timeline_chart_data(assessable),
+                assessment=lesion_assessment(lesion=lesion, history=assessable),
             )
         )
     return sections

@@ -81,7 +81,8 @@ def share_revoke(request: AuthenticatedHttpRequest, share_id: int) -> HttpRespon
 def _pdf_response(
     request: AuthenticatedHttpRequest, lesions: QuerySet[Lesion] | list[Lesion], filename: str
 ) -> HttpResponse:
-    pdf = report_pdf_build(patient_name=request.user.name, sections=selectors.report_sections(lesions=lesions))
+    sections = selectors.report_sections(lesions=lesions, with_not_assessable=True)  # the patient's own: all photos
+    pdf = report_pdf_build(patient_name=request.user.name, sections=sections)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
