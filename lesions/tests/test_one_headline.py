@@ -77,3 +77,9 @@ def test_a_photo_still_analysing_says_so_beside_the_headline(client_alice, melan
     assert photo.analyses.get().status == Analysis.Status.PENDING
     page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
     assert TITLES["high"] in page and "Analysing…" in page and "<summary>Details</summary>" not in page
+
+
+@pytest.mark.parametrize("url", ["/", "/accounts/signup/"])
+def test_the_front_pages_say_it_once_too(client, url):
+    page = client.get(url).content.decode()
+    assert page.count(DISCLAIMER) == 1
