@@ -214,6 +214,8 @@ def _photo_page(
     context = {
         "photo": photo,
         "analysis": analysis,
+        # The lesion's answer leads the page, as everywhere; this photo's numbers sit under Details.
+        "assessment": selectors.lesion_assessment(lesion=photo.lesion),
         "form": form or PhotoDateForm(initial={"taken_at": photo.taken_at}),
         "type_form": type_form or PhotoTypeForm(initial={"photo_type": photo.photo_type or detected}),
     }

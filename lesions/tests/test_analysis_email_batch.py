@@ -37,7 +37,9 @@ def test_four_analyses_finished_together_make_one_email(alice, lesion, django_ca
     message = mail.outbox[0]
     assert message.to == [alice.email]
     assert message.subject == "The analyses of your 4 photos are ready"
-    assert message.body.count('"Left shoulder"') == 3 and message.body.count('"Right arm"') == 1
+    # A line per photo, below one headline per lesion (lesions/tests/test_email_headline.py).
+    assert message.body.count('"Left shoulder", taken') == 3 and message.body.count('"Right arm", taken') == 1
+    assert message.body.count('"Left shoulder": ') == 1 and message.body.count('"Right arm": ') == 1
     assert f"/lesions/{other.pk}/" in message.body
 
     assert not AnalysisEmail.objects.exists()  # told: the rows are gone

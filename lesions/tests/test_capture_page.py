@@ -8,7 +8,8 @@ pytestmark = pytest.mark.django_db
 def test_the_dashboard_has_a_camera_button_that_opens_the_rear_camera(client_alice, lesion):
     html = client_alice.get("/lesions/").content.decode()
     assert 'id="capture-button"' in html and ">Take a photo<" in html
-    assert 'type="file" accept="image/*" capture="environment"' in html
+    assert 'id="capture-input" class="visually-hidden" type="file"' in html
+    assert 'accept="image/*" capture="environment"' in html
     assert f'<option value="{lesion.pk}">Left shoulder (Back)</option>' in html
     assert "skinsite/capture.js" in html
 

@@ -171,3 +171,9 @@ def test_not_found_under_the_report_links_is_kept_out_of_caches_and_search_engin
         assert response.status_code == 404, response.request["PATH_INFO"]
         assert response["Cache-Control"] == "private, no-store", response.request["PATH_INFO"]
         assert response["X-Robots-Tag"] == "noindex, nofollow", response.request["PATH_INFO"]
+
+
+def test_the_report_says_not_a_diagnosis_once(client, share, done_photo):
+    page = client.get(open_report(client, share.token)).content.decode()
+    assert page.count("Not a diagnosis.") == 1
+    assert "Skinsite informs; it does not diagnose" in page and "see a physician" in page

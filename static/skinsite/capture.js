@@ -23,7 +23,11 @@
   const statusBox = $("capture-status");
   const state = $("capture-state");
   const result = $("capture-result");
-  const notice = $("capture-notice");
+  const details = $("capture-details");
+  const reason = $("capture-reason");
+  const headline = $("capture-headline");
+  const headlineTitle = $("capture-advice");
+  const notice = $("capture-notice"); // absent where the page says it once elsewhere (the dashboard)
   const lesionLink = $("capture-lesion-link");
   const again = $("capture-again");
   const typeFields = $("capture-type");
@@ -35,7 +39,7 @@
   let previewUrl = null;
 
   const url = (template, id) => template.replace("/0/", "/" + id + "/");
-  const show = (node, visible) => { node.hidden = !visible; };
+  const show = (node, visible) => { if (node) node.hidden = !visible; };
 
   function showError(message) {
     errorBox.textContent = message;
@@ -63,6 +67,7 @@
     show(form, true);
     show(progress, false);
     show(statusBox, false);
+    show(headline, false);
     showError("");
     uploadButton.disabled = false;
     uploadButton.removeAttribute("aria-busy");
@@ -199,22 +204,24 @@
     const analysis = photo.analysis || { status: "pending" };
     state.className = "status " + analysis.status;
     show(statusBox, true);
-    show(result, false);
+    show(details, false);
+    show(reason, false);
     show(notice, false);
     if (analysis.status === "done") {
       state.textContent = "Analysis done.";
       const malignant = Math.round(analysis.malignant_probability * 100);
-      result.textContent = "Most likely: " + analysis.predicted_label + ". Chance of a malignant type: " + malignant + "%.";
-      show(result, true);
+      // This photo's own numbers, under Details: the lesion's headline (showHeadline) says what to do.
+      result.textContent = "This photo alone: most likely " + analysis.predicted_label + ". Chance of a malignant type: " + malignant + "%.";
+      show(details, true);
       show(notice, true);
     } else if (analysis.status === "failed") {
       state.textContent = "The analysis failed.";
-      result.textContent = (analysis.error || "No reason was given.") + " Your photo is saved.";
-      show(result, true);
+      reason.textContent = (analysis.error || "No reason was given.") + " Your photo is saved.";
+      show(reason, true);
     } else if (analysis.status === "not_assessable") {
       state.textContent = "Not assessable.";
-      result.textContent = (analysis.error || "The photo could not be assessed") + ". Try another photo: close-up, in focus, good light.";
-      show(result, true);
+      reason.textContent = (analysis.error || "The photo could not be assessed") + ". Try another photo: close-up, in focus, good light.";
+      show(reason, true);
     } else {
       state.textContent = analysis.status === "running" ? "Analysing…" : "Waiting for the analysis…";
     }
@@ -232,15 +239,34 @@
     return finished;
   }
 
-  async function follow(photo) {
-    if (showAnalysis(photo)) return;
+  // The lesion's answer from its recent photos (the lesion API's `advice`), which leads the result:
+  // the same sentence as on the lesion's timeline, so one noisy photo does not change what to do.
+  async function showHeadline(lesionId) {
+    let advice = null;
+    try {
+      const { response, data } = await api("GET", url(root.dataset.lesionUrl, lesionId));
+      if (response.ok && data) advice = data.advice;
+    } catch (err) {
+      // Offline: the result below still shows, and the lesion's page has the headline.
+    }
+    if (advice) {
+      headline.className = "advice lesion-advice" + (advice.band ? " band-" + advice.band : "");
+      headline.dataset.band = advice.band || "none";
+      headlineTitle.textContent = advice.title;
+    }
+    show(headline, Boolean(advice));
+  }
+
+  async function follow(photo, lesionId) {
+    if (showAnalysis(photo)) return showHeadline(lesionId);
     try {
       const { response, data } = await api("GET", url(root.dataset.photoUrl, photo.id));
       if (response.ok) photo = data;
     } catch (err) {
       // Offline for a moment: ask again on the next tick.
     }
-    if (!showAnalysis(photo)) setTimeout(() => follow(photo), POLL_MS);
+    if (showAnalysis(photo)) return showHeadline(lesionId);
+    setTimeout(() => follow(photo, lesionId), POLL_MS);
   }
 
   form.addEventListener("submit", async (event) => {
@@ -260,7 +286,7 @@
       lesionLink.href = url(root.dataset.lesionPageUrl, lesionId);
       show(form, false);
       show(progress, false);
-      follow(photo);
+      follow(photo, lesionId);
     } catch (err) {
       show(progress, false);
       showError(err.message);

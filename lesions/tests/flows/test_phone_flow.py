@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import lesion_image_paths
 from inference.models import Analysis
-from lesions import services
+from lesions import selectors, services
 from lesions.models import Lesion, Photo
 from lesions.tests.flows.conftest import browser_marks
 
@@ -117,10 +117,22 @@ def test_camera_button_to_finished_analysis_on_a_phone(
     assert (analysis.status, analysis.error) == (Analysis.Status.DONE, "")
     assert statuses[-1] == "done"
     assert page.locator("#capture-state").inner_text() == "Analysis done."
+    # The lesion's headline leads, the same sentence as on its timeline, coloured by its band ...
+    assessment = selectors.lesion_assessment(lesion=lesion)
+    headline = page.locator("#capture-headline")
+    headline.wait_for(state="visible")
+    assert headline.inner_text().strip() == assessment["title"]
+    assert headline.get_attribute("data-band") == (assessment["band"] or "none")
+    # Not a diagnosis, said once on the page (on the dashboard, above the lesions' headlines).
+    assert page.locator(".not-a-diagnosis").count() == 1 and page.locator(".not-a-diagnosis").is_visible()
+    # ... and this photo's own numbers wait under Details, below it.
+    summary = page.locator("#capture-details summary")
+    assert headline.bounding_box()["y"] < summary.bounding_box()["y"]
+    assert not page.locator("#capture-result").is_visible()
+    summary.tap()
     result = page.locator("#capture-result").inner_text()
     assert analysis.predicted_label in result
     assert f"{round(analysis.malignant_probability * 100)}%" in result
-    assert page.locator("#capture-notice").is_visible()  # not a diagnosis
     link = page.get_by_role("link", name="See this lesion's timeline")
     assert link.get_attribute("href") == f"/lesions/{lesion.pk}/"
 

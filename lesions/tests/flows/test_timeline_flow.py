@@ -40,6 +40,9 @@ def test_uploaded_photo_gets_its_result_and_chart_without_a_reload(
     analysis = Analysis.objects.get(photo=photo)
     assert analysis.status == Analysis.Status.DONE, analysis.error
     assert page.evaluate("window.__sameLoad") is True
+    # The lesion's headline leads the timeline; the photo's numbers wait under Details.
+    assert page.locator("[data-lesion-advice]").first.is_visible()
+    card.locator("summary", has_text="Details").click()
     assert analysis.predicted_label in card.inner_text()
     assert f"{round(analysis.malignant_probability * 100)}%" in card.inner_text()
     # The chart was drawn from the refreshed data: one point per class line plus the malignant line.
