@@ -271,6 +271,9 @@ def celery_worker(django_db_setup, worker_media, tmp_path_factory):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "ANALYSIS_MAX_ATTEMPTS": "3",
+        # One "analysis ready" email gathers what finished within this window (60 s by default):
+        # the tests wait for that email, so they gather over 2 s.
+        "ANALYSIS_EMAIL_BATCH_SECONDS": "2",
     }
     _purge_queues()
     worker = WorkerProcess(env, tmp_path_factory.mktemp("worker-log") / "worker.log").start()
