@@ -308,6 +308,12 @@ def study(args: argparse.Namespace, lesions: dict[str, list[dict[str, str]]]) ->
     report = {
         "study": "python -m evaluation.lesion_answer",
         "data": args.data.name,
+        "parts": args.parts or "all (train, val, test)",
+        "name": args.name,
+        "command": " ".join(
+            ["python -m evaluation.lesion_answer --data ../shared/data/ham10000 --out reports"]
+            + ([f"--parts {args.parts}", f"--name {args.name}"] if args.parts else [])
+        ),
         "model_version": model_version,
         "context": "photo type dermoscopy; age, sex and body site from the metadata",
         "band_cuts": cuts,
@@ -330,8 +336,8 @@ def study(args: argparse.Namespace, lesions: dict[str, list[dict[str, str]]]) ->
         "real_change": changes,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "lesion_answer.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (args.out / "lesion_answer.md").write_text(markdown(report), encoding="utf-8")
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
     print(json.dumps({name: m["flip_rate"] for name, m in measures.items()}, indent=2))
     print(f"chosen: {chosen}")
     return 0
@@ -366,13 +372,14 @@ def markdown(report: dict[str, Any]) -> str:
             "# The lesion-level answer: one band per lesion, not per photo",
             "",
             "```",
-            "python -m evaluation.lesion_answer --data ../shared/data/ham10000 --out reports",
+            report["command"],
             "```",
-            "(raw numbers: `lesion_answer.json`; scores cached in `var/lesion_answer_scores.jsonl`).",
+            f"(raw numbers: `{report['name']}.json`; scores cached in `var/lesion_answer_scores.jsonl`).",
             "",
             "## Data",
             "",
-            f"HAM10000 (`{report['data']}`) lesions with two or more images (`lesion_id`), photos of one "
+            f"HAM10000 (`{report['data']}`) lesions with two or more images (`lesion_id`) in the model's "
+            f"split parts {report['parts']}, photos of one "
             f"unchanged lesion: **{report['lesions']} lesions** with two or more assessable photos "
             f"({report['malignant_lesions']} malignant: akiec, bcc, mel), {report['photos']} photos; "
             f"{report['photos_not_assessable']} photos refused as not assessable are left out, as in the app. "
@@ -462,6 +469,14 @@ def read_lesions(data: Path) -> dict[str, list[dict[str, str]]]:
     return {lesion: sorted(rows, key=lambda r: r["image_id"]) for lesion, rows in lesions.items() if len(rows) >= 2}
 
 
+def in_parts(lesions: dict[str, list[dict[str, str]]], parts: set[str]) -> dict[str, list[dict[str, str]]]:
+    """The lesions the model's HAM10000 split puts in `parts` (train, val, test); it splits by lesion."""
+    from training.data import DEFAULT_SPLIT_FILE, read_split
+
+    part_of = {row.lesion_id: row.split for row in read_split(DEFAULT_SPLIT_FILE)}
+    return {lesion: rows for lesion, rows in lesions.items() if part_of.get(lesion) in parts}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.lesion_answer", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/ham10000"))
@@ -472,9 +487,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--score-only", action="store_true", help="score the images, skip the study")
     parser.add_argument("--no-score", action="store_true", help="the study on the images scored so far")
+    parser.add_argument(
+        "--parts",
+        default="",
+        help="only the lesions in these parts of the model's split, e.g. val,test (the lesions it never trained on)",
+    )
+    parser.add_argument("--name", default="lesion_answer", help="the report's file name, without .md/.json")
     args = parser.parse_args(argv)
 
     lesions = read_lesions(args.data)
+    if args.parts:
+        lesions = in_parts(lesions, set(args.parts.split(",")))
     print(f"{len(lesions)} lesions, {sum(map(len, lesions.values()))} images", file=sys.stderr, flush=True)
     if not args.no_score:
         score_images(args.data, lesions, args.scores, args.model_dir)
