@@ -101,9 +101,10 @@ def test_a_single_source_card_has_no_sources_section(client, settings, tmp_path)
     assert "does not use them" not in html
 
 
-def test_the_sources_section_carries_the_not_a_diagnosis_notice(client, card):
-    sources = _main(client).split('id="sources"')[1].split("</section>")[0]
-    assert "Not a diagnosis." in sources
+def test_the_not_a_diagnosis_notice_comes_before_the_sources_figures_once(client, card):
+    html = _main(client)
+    assert html.count("Not a diagnosis.") == 1
+    assert html.index("Not a diagnosis.") < html.index('id="sources"')
 
 
 def test_a_malformed_figure_is_left_out_not_shown(client, card, settings, tmp_path):

@@ -154,3 +154,14 @@ def test_abcde_aside_names_the_five_signs_and_links_to_the_guide(db):
     for word in ("symmetry", "order", "olour", "iameter", "volving"):
         assert word in html
     assert f'href="{reverse("education:guide", args=["abcde"])}"' in html
+
+
+def test_each_learn_page_says_not_a_diagnosis_once(client, shipped):
+    """In the notice at the top, not again in the footer."""
+    from education.models import Guide
+
+    urls = ["/learn/", "/learn/mel/", "/learn/model/"] + [g.get_absolute_url() for g in Guide.objects.all()[:1]]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.content.decode().count("Not a diagnosis.") == 1, url
