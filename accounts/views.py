@@ -31,7 +31,9 @@ from accounts.forms import (
 )
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import SecurityEvent, User
+from inference.services import installed_model_card
 from skinsite.ratelimit import client_address, hashed, rate_exceeded
+from training.contract import metadata_used
 
 
 def _too_many(request: HttpRequest, template: str, form: BaseForm, what: str) -> HttpResponse:
@@ -85,6 +87,8 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "devices": devices,
         "two_factor_enabled": two_factor.two_factor_enabled(request.user),
         "security_events": selectors.security_events_for_user(user=request.user, limit=30),
+        # Said as it is for the installed model: a card may accept age and sex and use neither.
+        "model_uses_metadata": (card := installed_model_card()) is not None and metadata_used(card),
     }
     return render(request, "accounts/settings.html", context)
 

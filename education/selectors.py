@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from education.models import Condition, ExampleImage, Guide, Resource
 from inference.advice import HIGH_SPECIFICITY, MEDIUM_SENSITIVITY, operating_bands
-from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES, CardError, ModelCard, read_card
+from training.contract import CLASS_LABELS, CLASSES, MALIGNANT_CLASSES, CardError, ModelCard, metadata_used, read_card
 
 logger = logging.getLogger(__name__)
 
@@ -320,17 +320,6 @@ def _per_source(card: ModelCard) -> list[SourceFigures]:
     return rows
 
 
-def _metadata_used(metadata: Any) -> bool:
-    """Whether age, sex and site change the result: a card may say its metadata input is used by nothing.
-
-    Cards before multi-source training had no `used_by`: their metadata input was used.
-    """
-    if not isinstance(metadata, dict) or not metadata:
-        return False
-    used_by = _text(metadata.get("used_by")).lower()
-    return not used_by.startswith("nothing")
-
-
 def _test_metrics(card: ModelCard) -> HeldOutMetrics:
     test = _mapping(_mapping(card.get("metrics")).get("test"))
     recall = _mapping(test.get("per_class_recall"))
@@ -390,7 +379,7 @@ def installed_model() -> InstalledModel | None:
         },
         input_size=_count(card.get("input_size")),
         test=_test_metrics(card),
-        uses_metadata=_metadata_used(metadata),
+        uses_metadata=metadata_used(card),
         accepts_metadata=bool(metadata),
         metadata_description=_text(_mapping(metadata).get("description")),
         per_source=_per_source(card),

@@ -157,6 +157,19 @@ def write_card(path: Path | str, card: ModelCard | dict[str, Any]) -> None:
     target.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def metadata_used(card: ModelCard | dict[str, Any]) -> bool:
+    """Whether the model's answer depends on age, sex and body site.
+
+    A card may accept the metadata input and say it is used by nothing (its weights are 0); cards
+    from before multi-source training had no `used_by`, and their metadata input was used.
+    """
+    metadata = card.get("metadata_input")
+    if not isinstance(metadata, dict) or not metadata:
+        return False
+    used_by = metadata.get("used_by")
+    return not (isinstance(used_by, str) and used_by.strip().lower().startswith("nothing"))
+
+
 # --- Preprocessing ----------------------------------------------------------------------------
 DEFAULT_IMAGE_SIZE = 192  # the HAM10000-only recipe's input; a served model's is its card's `input_size`
 # Bump when `prepare_image` changes: training caches are keyed on it, and the model card records it.

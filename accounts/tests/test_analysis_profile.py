@@ -52,7 +52,7 @@ def test_the_model_refuses_a_year_out_of_range(alice, year):
 def test_settings_page_offers_both_with_a_word_on_why(client_alice):
     page = client_alice.get("/accounts/settings/").content.decode()
     assert 'name="birth_year"' in page and 'name="sex"' in page
-    assert "Age and sex help the model a little; leave them empty if you prefer." in page
+    assert "The model in use now looks at the photo alone: age and sex do not change its answer." in page
     assert f'min="1900" max="{THIS_YEAR}"' in page
 
 
@@ -100,3 +100,19 @@ def test_the_export_says_null_when_not_given(api_alice):
     response = api_alice.get("/api/account/export/")
     account = json.loads(zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).read("account.json"))
     assert (account["birth_year"], account["sex"]) == (None, None)
+
+
+def test_the_settings_page_says_whether_the_installed_model_uses_age_and_sex(client_alice, settings, tmp_path):
+    from pathlib import Path
+
+    # The served card accepts age, sex and site but says its metadata input is used by nothing.
+    page = client_alice.get("/accounts/settings/").content.decode()
+    assert "age and sex do not change its answer" in page
+    assert "help the model" not in page
+
+    card = json.loads((Path(settings.MODEL_DIR) / "model_card.json").read_text(encoding="utf-8"))
+    card["metadata_input"].pop("used_by")  # as a card from before multi-source training: used
+    (tmp_path / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    settings.MODEL_DIR = tmp_path
+    page = client_alice.get("/accounts/settings/").content.decode()
+    assert "Age and sex help the model a little" in page
