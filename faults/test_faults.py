@@ -15,7 +15,7 @@ import pytest
 
 from faults.silent import SilentServer
 from faults.smtp_sink import SmtpSink
-from faults.stack import Stack
+from faults.stack import Stack, wait_until
 from faults.traffic import (
     Traffic,
     account,
@@ -172,6 +172,10 @@ def test_smtp_server_that_never_answers(stack: Stack, record: Callable[[str, dic
         run_clients(stack, people, uploads_each=2, traffic=traffic)
         photos, waited = wait_all_finished(stack, traffic, timeout=FINISH_TIMEOUT)
         analyses_done_after = time.monotonic() - started
+        # The analysis emails go out ANALYSIS_EMAIL_BATCH_SECONDS after their analyses: let them
+        # meet the hung server (the point of the scenario) before a working one takes its place.
+        wait_until(lambda: silent.accepted > 0, timeout=60, interval=0.5, what="the email worker's first connection")
+        time.sleep(5)  # its retries, EMAIL_TIMEOUT (3 s) each, hang too
         hung_connections = silent.accepted
         # The mail server comes back (same port): the retried emails go out, once each.
         silent.close()
