@@ -10,10 +10,12 @@ import contextlib
 import io
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -194,6 +196,23 @@ def lesion(alice):
     from lesions import services
 
     return services.lesion_create(owner=alice, name="Left shoulder", body_site="back")
+
+
+@pytest.fixture
+def pair(lesion):
+    """Two analysed photos of alice's lesion, half a year apart, the later one grown and darkened (no
+    model run: the comparison measures photos whose analysis has no measures itself)."""
+    from lesions import services
+
+    march = timezone.make_aware(datetime(2026, 3, 2, 10, 0))
+    original = lesion_image("ISIC_0024314.jpg")
+    first = services.photo_create(lesion=lesion, upload=upload(original), taken_at=march)
+    later = services.photo_create(
+        lesion=lesion, upload=upload(grown_and_darkened(original)), taken_at=march + timedelta(days=180)
+    )
+    finish_analysis(first)
+    finish_analysis(later)
+    return first, later
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.tokens import token_create
-from conftest import BASE_DIR, finish_analysis, grown_and_darkened, lesion_image, upload
+from conftest import BASE_DIR, finish_analysis, grown_and_darkened, lesion_image
 from inference import measuring
-from lesions import comparison, services
+from lesions import comparison
 from lesions.models import Photo
 
 MARCH = timezone.make_aware(datetime(2026, 3, 2, 10, 0))
@@ -69,18 +69,6 @@ def test_one_compare_image_at_the_largest_photo_stays_under_the_memory_bound(ali
     assert result["rss_growth_mb"] < MEMORY_BOUND_MB, result
     assert result["traced_peak_mb"] < MEMORY_BOUND_MB, result
     assert max(result["png_size"]) <= comparison.WORKING_SIDE
-
-
-@pytest.fixture
-def pair(lesion):
-    original = lesion_image("ISIC_0024314.jpg")
-    first = services.photo_create(lesion=lesion, upload=upload(original), taken_at=MARCH)
-    later = services.photo_create(
-        lesion=lesion, upload=upload(grown_and_darkened(original)), taken_at=MARCH + timedelta(days=180)
-    )
-    finish_analysis(first)
-    finish_analysis(later)
-    return first, later
 
 
 @pytest.fixture

@@ -7,27 +7,13 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from conftest import finish_analysis, grown_and_darkened, lesion_image, open_report, upload
+from conftest import lesion_image, open_report, upload
 from lesions import services
 from sharing import services as sharing_services
 
 pytestmark = pytest.mark.django_db
 
 MARCH = timezone.make_aware(datetime(2026, 3, 2, 10, 0))
-
-
-@pytest.fixture
-def pair(lesion):
-    """Two analysed photos of alice's lesion, the later one grown and darkened (no model run: the
-    comparison measures photos whose analysis has no measures itself)."""
-    original = lesion_image("ISIC_0024314.jpg")
-    first = services.photo_create(lesion=lesion, upload=upload(original), taken_at=MARCH)
-    later = services.photo_create(
-        lesion=lesion, upload=upload(grown_and_darkened(original)), taken_at=MARCH + timedelta(days=180)
-    )
-    finish_analysis(first)
-    finish_analysis(later)
-    return first, later
 
 
 def _compare_url(report: str, lesion_id: int, query: str = "") -> str:
