@@ -11,6 +11,7 @@ from education.models import CONTENT_EDITOR_GROUP, Condition, ExampleImage
 
 default_content = importlib.import_module("education.migrations.0002_default_content")
 editor_group = importlib.import_module("education.migrations.0003_content_editor_group")
+plainer_sentences = importlib.import_module("education.migrations.0004_plainer_sentences")
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def shipped(db) -> None:
     """
     if not Condition.objects.exists():
         default_content.load_default_content(django_apps, None)
+        plainer_sentences.forwards(django_apps, None)
     if not Group.objects.filter(name=CONTENT_EDITOR_GROUP).exists():
         editor_group.create_group(django_apps, None)
     for image in ExampleImage.objects.all():

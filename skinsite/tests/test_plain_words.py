@@ -89,7 +89,9 @@ def prose(html: str) -> str:
     parser.feed(html)
     text = re.sub(r"\s+", " ", "".join(parser.parts))
     # One full stop per block boundary, none after one already ending the sentence.
-    text = re.sub(r"([.!?:;…])(\s*\.)+", r"\1", text)
+    # A block that ends in a colon or semicolon ends there too: a list's lead-in is not one sentence with its items.
+    text = re.sub(r"([.!?…])(\s*\.)+", r"\1", text)
+    text = re.sub(r"[:;](\s*\.)+", ".", text)
     text = re.sub(r"(\s*\.\s*)+", ". ", text)
     return text.strip(" .")
 
@@ -161,15 +163,24 @@ def test_the_patients_pages_are_plain(client_alice, lesion, assessed):
 
 @pytest.mark.usefixtures("shipped")
 def test_the_guide_is_plain(client):
-    from education.models import Condition, Guide
+    from education.models import Condition, Guide, Resource
 
     urls = ["/learn/"] + [f"/learn/{c.code}/" for c in Condition.objects.filter(published=True)]
     urls += [f"/learn/guides/{g.slug}/" for g in Guide.objects.filter(published=True)]
     pages = {url: client.get(url) for url in urls}
     assert all(response.status_code == 200 for response in pages.values())
-    # Each page as a whole only: the editors' text names conditions by their medical names ("actinic keratosis /
-    # intraepithelial carcinoma"), which no rewording makes short, and a few of its sentences are long.
-    assert_plain({url: prose(response.content.decode()) for url, response in pages.items()}, each_sentence=False)
+    # A condition's medical name ("actinic keratosis / intraepithelial carcinoma") and a publisher's ("American
+    # Osteopathic College of Dermatology") are names: no rewording makes them short, and a reader takes each as one
+    # word. Each is read as one short word; every other word counts, and every sentence is graded.
+    names = [*Condition.objects.values_list("name", flat=True), *Resource.objects.values_list("publisher", flat=True)]
+    names = sorted({name for name in names if name}, key=len, reverse=True)
+
+    def plain_names(text: str) -> str:
+        for name in names:
+            text = re.sub(re.escape(name), "Name", text, flags=re.I)
+        return text
+
+    assert_plain({url: plain_names(prose(response.content.decode())) for url, response in pages.items()})
 
 
 @pytest.mark.parametrize("band", [*advice.BANDS, None])
