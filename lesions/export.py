@@ -28,8 +28,8 @@ account.json   your account
 lesions.json   your lesions, their photos and every analysis of each photo
 photos/        the photos, named by the photo ids used in lesions.json
 
-Skinsite informs; it does not diagnose. The probabilities come from a computer model trained on a
-public research data set (HAM10000) and can be wrong, in both directions.
+Skinsite informs; it does not diagnose. The probabilities come from a computer model trained on
+public research data sets (dermatoscope images and phone photos) and can be wrong, in both directions.
 """
 
 
