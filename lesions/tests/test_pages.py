@@ -42,7 +42,7 @@ def test_lesion_page_offers_camera_capture_and_file_upload(client_alice, lesion)
     assert 'enctype="multipart/form-data"' in page
 
 
-def test_upload_from_the_web_form_then_timeline_shows_photos_in_date_order(client_alice, lesion):
+def test_upload_from_the_web_form_then_timeline_shows_photos_newest_first(client_alice, lesion):
     for day, colour in (("2024-05-01T09:00", (90, 60, 50)), ("2024-02-01T09:00", (120, 80, 60))):
         response = client_alice.post(
             f"/lesions/{lesion.pk}/photos/", {"image": upload(jpeg_bytes(color=colour)), "taken_at": day}
@@ -52,7 +52,7 @@ def test_upload_from_the_web_form_then_timeline_shows_photos_in_date_order(clien
     finish_analysis(february, nv=0.9, mel=0.1)
 
     page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
-    assert page.index(f'id="photo-{february.pk}"') < page.index(f'id="photo-{may.pk}"')
+    assert page.index(f'id="photo-{may.pk}"') < page.index(f'id="photo-{february.pk}"')  # newest first
     assert "Analysing" in page  # May is still pending: the page keeps polling
     assert 'data-pending="1"' in page
     assert "Not a diagnosis." in page
