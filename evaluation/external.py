@@ -394,7 +394,13 @@ def markdown(report: dict) -> str:
             "",
             "sklesion 0.2.2 (PyPI, MIT; Xception + metadata, 254 px), fed as its own `preprocess()` feeds it. Its "
             "training data are unknown and probably include HAM10000 test images, so its HAM10000 figure is "
-            "inflated.",
+            "inflated."
+            + (
+                f" Scored by the run of {report['sklesion_from']} (not installed for this one; the same photos), "
+                "before melanoma against nevus was measured."
+                if report.get("sklesion_from")
+                else ""
+            ),
             "",
             "| set | AUC | AUC melanoma vs nevus | sens. @ 80 % spec. | sens. @ 90 % spec. | bal. acc. "
             "| malignant calib. error |",
@@ -474,9 +480,14 @@ def evaluate(
         logger.info(
             "%s: %s", name, json.dumps({k: v for k, v in report["sets"][name].items() if k != "recall_per_class"})
         )
+    previous = out_dir / "external.json"
     if sklesion:
         report["sklesion"] = sklesion
-    previous = out_dir / "external.json"
+    elif reference and previous.is_file():  # not installed here: keep its figures on the same photos
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        if earlier.get("sklesion"):
+            report["sklesion"] = earlier["sklesion"]
+            report["sklesion_from"] = earlier.get("sklesion_from", earlier["generated_at"])
     if not views and previous.is_file():  # keep the view counts measured for this model before
         earlier = json.loads(previous.read_text(encoding="utf-8"))
         if earlier.get("model_version") == report["model_version"] and earlier.get("views"):
