@@ -90,6 +90,38 @@ def score_rows(samples: list[Sample], model_dir: Path | None, data_root: Path) -
     return rows
 
 
+SKLESION_VERSION = "sklesion-0.2.2"
+
+
+def sklesion_rows(samples: list[Sample], data_root: Path) -> list[dict[str, object]]:
+    """The reference's rows (`COLUMNS`), fed as `evaluation.external.score_sklesion` feeds it (its own
+    preprocessing, the metadata the source has): no photo type and no refusal, so every photo is assessable
+    and both malignant columns are the same."""
+    from evaluation.external import score_sklesion
+
+    probabilities = score_sklesion(samples)
+    if probabilities is None:
+        raise SystemExit("sklesion is not installed")
+    rows = []
+    for i, s in enumerate(samples):
+        malignant = f"{probabilities[i, MALIGNANT_INDEX].sum():.6f}"
+        row: dict[str, object] = {
+            "model_version": SKLESION_VERSION,
+            "source": s.source,
+            "split": s.split,
+            "path": _relative(s.path, data_root),
+            "dx": s.dx,
+            "malignant": int(s.malignant),
+            "photo_type": s.photo_type,
+            "assessable": 1,
+            "clinical_probability": "",
+            "detected_type": "",
+        }
+        row |= {f"p_{c}": f"{probabilities[i, k]:.6f}" for k, c in enumerate(CLASSES)}
+        rows.append(row | {"malignant_probability": malignant, "malignant_probability_given_type": malignant})
+    return rows
+
+
 def read_scores(path: Path) -> list[dict[str, str]]:
     """The rows of a CSV written by this module."""
     with path.open(newline="", encoding="utf-8") as fh:
@@ -104,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=SHARED_DATA)
     parser.add_argument("--parts", default="val", help="comma-separated splits (val; test adds HAM10000's test split)")
     parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--sklesion", action="store_true", help="score the sklesion reference instead of a model")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -113,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     for source in sources:
         chosen = [s for s in samples if s.source == source and s.split in parts]
         logger.info("Scoring %s (%d photos)", source, len(chosen))
-        rows += score_rows(chosen, args.model_dir, args.data_root)
+        if args.sklesion:
+            rows += sklesion_rows(chosen, args.data_root)
+        else:
+            rows += score_rows(chosen, args.model_dir, args.data_root)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
