@@ -289,6 +289,21 @@ def stored_comparison(paths: list[Path]) -> dict[str, dict[str, dict]]:
     return out
 
 
+def metrics_from_scores(path: Path, data_root: Path = SHARED_DATA) -> dict[str, dict]:
+    """`source_metrics` of every set in `SETS` from stored per-photo scores (`evaluation.validation_scores`,
+    e.g. sklesion's, scored on the same photos by `--sklesion`)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = {}
+    for name, source, split in SETS:
+        part = [r for r in rows if (r["source"], r["split"]) == (source, split)]
+        if part:
+            samples = [Sample(source, data_root / r["path"], r["dx"], "", split) for r in part]
+            probabilities = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in part])
+            out[name] = source_metrics(samples, probabilities)
+    return out
+
+
 def _comparison_lines(report: dict) -> list[str]:
     """Melanoma against nevus per set for each model with stored scores, if given."""
     if not report.get("comparison"):
@@ -394,13 +409,7 @@ def markdown(report: dict) -> str:
             "",
             "sklesion 0.2.2 (PyPI, MIT; Xception + metadata, 254 px), fed as its own `preprocess()` feeds it. Its "
             "training data are unknown and probably include HAM10000 test images, so its HAM10000 figure is "
-            "inflated."
-            + (
-                f" Scored by the run of {report['sklesion_from']} (not installed for this one; the same photos), "
-                "before melanoma against nevus was measured."
-                if report.get("sklesion_from")
-                else ""
-            ),
+            "inflated." + (f" {report['sklesion_note']}" if report.get("sklesion_note") else ""),
             "",
             "| set | AUC | AUC melanoma vs nevus | sens. @ 80 % spec. | sens. @ 90 % spec. | bal. acc. "
             "| malignant calib. error |",
@@ -487,7 +496,9 @@ def evaluate(
         earlier = json.loads(previous.read_text(encoding="utf-8"))
         if earlier.get("sklesion"):
             report["sklesion"] = earlier["sklesion"]
-            report["sklesion_from"] = earlier.get("sklesion_from", earlier["generated_at"])
+            report["sklesion_note"] = earlier.get("sklesion_note") or (
+                f"Scored by the run of {earlier['generated_at']} on the same photos (not installed for this one)."
+            )
     if not views and previous.is_file():  # keep the view counts measured for this model before
         earlier = json.loads(previous.read_text(encoding="utf-8"))
         if earlier.get("model_version") == report["model_version"] and earlier.get("views"):
@@ -513,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stored per-photo score files (evaluation.validation_scores) whose melanoma-against-nevus AUCs to add",
     )
     parser.add_argument(
+        "--sklesion-scores",
+        type=Path,
+        default=None,
+        help="with --markdown-only: sklesion's figures from its stored per-photo scores (validation_scores --sklesion)",
+    )
+    parser.add_argument(
         "--markdown-only",
         action="store_true",
         help="score nothing: add --compare to --out's external.json and write external.md again",
@@ -529,6 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads((args.out / "external.json").read_text(encoding="utf-8"))
         if args.compare:
             report["comparison"] = stored_comparison(args.compare)
+        if args.sklesion_scores:
+            report["sklesion"] = metrics_from_scores(args.sklesion_scores, args.data_root)
+            report["sklesion_note"] = (
+                f"Scored on the same photos by `python -m evaluation.validation_scores --sklesion` "
+                f"(`reports/{args.sklesion_scores.name}`, {datetime.now(UTC).date().isoformat()})."
+            )
         (args.out / "external.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (args.out / "external.md").write_text(markdown(report), encoding="utf-8")
         return 0

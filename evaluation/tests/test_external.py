@@ -79,3 +79,23 @@ def test_stored_scores_give_melanoma_against_nevus_per_set_and_model(tmp_path):
     assert b["melanoma_vs_nevus_auc"] == 1.0 and b["n_malignant"] == 3
     page = markdown({"model_version": "a", "generated_at": "now", "sets": {}, "figures": {}, "comparison": comparison})
     assert "| derm7pt val | 2 / 2 | 0.750 / 1.000, " in page and "`b`: mel vs nv" in page
+
+
+def test_a_references_stored_scores_give_its_figures_per_set(tmp_path):
+    from evaluation.external import metrics_from_scores
+    from evaluation.validation_scores import COLUMNS
+
+    path = tmp_path / "reference.csv"
+    rows = [("mel", 0.9), ("mel", 0.2), ("nv", 0.3), ("nv", 0.1), ("bcc", 0.8)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for i, (dx, p) in enumerate(rows):
+            writer.writerow(
+                dict.fromkeys(COLUMNS, "0")
+                | {"source": "ph2", "split": "val", "path": f"external/ph2/images/{i}.jpg", "dx": dx}
+                | {"p_mel": p, "p_nv": 1 - p}
+            )
+    figures = metrics_from_scores(path, tmp_path)
+    assert list(figures) == ["ph2 val"]
+    assert figures["ph2 val"]["melanoma_vs_nevus_auc"] == 0.75 and figures["ph2 val"]["n_malignant"] == 3
