@@ -318,7 +318,8 @@ def _comparison_lines(report: dict) -> list[str]:
         "## Melanoma against nevus, model by model (issue 20)",
         "",
         "From each model's stored per-photo scores (`reports/validation_scores*.csv`, written by "
-        "`python -m evaluation.validation_scores` through the same serving code; the type detected). AUC of "
+        "`python -m evaluation.validation_scores`: our models through the same serving code, the type detected; "
+        "sklesion fed as its own `preprocess()` feeds it, with the sets' age, sex and site). AUC of "
         "melanoma against melanocytic nevus ranked by the malignant probability (what the advice uses), then by "
         "the model's melanoma-to-nevus odds p(mel) / (p(mel) + p(nv)), which leaves the other classes out; and "
         "the malignant AUC:",
