@@ -11,7 +11,7 @@ process stays free of TensorFlow.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar, get_type_hints
 
@@ -230,6 +230,9 @@ class InstalledModel:
     # None when the card has none; and what data the points were measured on.
     bands: dict | None = None
     operating_points_data: str = ""
+    # The band starts per kind of photo (the card's `operating_points_by_photo_type`), with each source's
+    # figures at them; empty for a card without them (the pooled `bands` then apply to every photo).
+    bands_by_type: list["TypeBands"] = field(default_factory=list)
     # The not-assessable check's record in the card (`not_assessable`): the share of photos that are not
     # lesions, and of patches of plain skin from phone photos, that it refused; None when not recorded.
     non_lesion_refused: float | None = None
@@ -347,6 +350,73 @@ def _test_metrics(card: ModelCard) -> HeldOutMetrics:
 ADVICE_SENSITIVITY, ADVICE_SPECIFICITY = MEDIUM_SENSITIVITY, HIGH_SPECIFICITY
 
 
+@dataclass(frozen=True)
+class SourceAtBands:
+    """One validation source's figures at one photo type's band starts."""
+
+    name: str
+    n_malignant: int | None
+    n_benign: int | None
+    medium_sensitivity: float | None  # malignant photos told medium or high
+    medium_specificity: float | None  # benign photos told low
+    high_sensitivity: float | None  # malignant photos told high
+    high_specificity: float | None  # benign photos below high
+
+
+@dataclass(frozen=True)
+class TypeBands:
+    """One kind of photo's band starts (`operating_points_by_photo_type`) and each of its sources there."""
+
+    kind: str  # "dermoscopy" or "phone camera"
+    medium: float
+    high: float
+    medium_sensitivity: float | None  # the worst source's
+    medium_specificity: float | None  # the pooled benign photos'
+    high_specificity: float | None
+    sources: list[SourceAtBands]
+
+
+PHOTO_TYPE_KINDS = {"dermoscopy": "dermoscopy", "clinical": "phone camera"}
+
+
+def _bands_by_type(card: ModelCard) -> list[TypeBands]:
+    types = _mapping(_mapping(card.get("operating_points_by_photo_type")).get("types"))
+    out = []
+    for photo_type, kind in PHOTO_TYPE_KINDS.items():
+        bands = _mapping(types.get(photo_type))
+        medium, high = _mapping(bands.get("medium")), _mapping(bands.get("high"))
+        medium_at, high_at = _number(medium.get("threshold")), _number(high.get("threshold"))
+        if medium_at is None or high_at is None:
+            continue
+        at_medium, at_high = _mapping(medium.get("sources")), _mapping(high.get("sources"))
+        sources = []
+        for key, figures in at_medium.items():
+            figures, there = _mapping(figures), _mapping(at_high.get(key))
+            sources.append(
+                SourceAtBands(
+                    name=SOURCE_NAMES.get(str(key), (str(key), ""))[0],
+                    n_malignant=_count(figures.get("n_malignant")),
+                    n_benign=_count(figures.get("n_benign")),
+                    medium_sensitivity=_number(figures.get("sensitivity")),
+                    medium_specificity=_number(figures.get("specificity")),
+                    high_sensitivity=_number(there.get("sensitivity")),
+                    high_specificity=_number(there.get("specificity")),
+                )
+            )
+        out.append(
+            TypeBands(
+                kind=kind,
+                medium=medium_at,
+                high=high_at,
+                medium_sensitivity=_number(medium.get("sensitivity")),
+                medium_specificity=_number(medium.get("specificity")),
+                high_specificity=_number(high.get("specificity")),
+                sources=sources,
+            )
+        )
+    return out
+
+
 def installed_model() -> InstalledModel | None:
     """The installed model as its card (`MODEL_DIR/model_card.json`) describes it; None without a readable card.
 
@@ -390,6 +460,7 @@ def installed_model() -> InstalledModel | None:
         licence=_text(card.get("licence")),
         bands=operating_bands(card),
         operating_points_data=_text(_mapping(card.get("operating_points")).get("data")),
+        bands_by_type=_bands_by_type(card),
         non_lesion_refused=_number(non_lesion.get("rate")),
         non_lesion_images=_count(non_lesion.get("images")),
         plain_skin_refused=_number(plain_skin.get("rate")),

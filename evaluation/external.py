@@ -17,6 +17,7 @@ assessable among benign and among malignant lesions, and how often the photo typ
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import os
@@ -75,6 +76,59 @@ def score_served(samples: list[Sample], model_dir: Path | None = None) -> dict[s
         "reasons": np.array(reasons, dtype=object),
         "images": np.concatenate(prepared),
     }
+
+
+def given_type_malignant(samples: list[Sample], outputs: dict[str, np.ndarray], model_dir: Path | None) -> np.ndarray:
+    """The malignant probability of each photo when its true photo type is given (as the phone capture flow
+    asks), from `score_served`'s outputs: scored again only where the detected type was wrong."""
+    from inference.engine import Context, get_classifier
+
+    classifier = get_classifier(model_dir)
+    malignant = outputs["probabilities"][:, MALIGNANT_INDEX].sum(axis=1)
+    if not classifier.detects_photo_type:
+        return malignant
+    detected = np.where(outputs["clinical_probability"] >= 0.5, "clinical", "dermoscopy")
+    wrong = [i for i, s in enumerate(samples) if detected[i] != s.photo_type]
+    for start in range(0, len(wrong), BATCH):
+        chunk = wrong[start : start + BATCH]
+        contexts: list[Context | None] = [Context(photo_type=samples[i].photo_type) for i in chunk]
+        scores = classifier.scores(outputs["images"][chunk].astype(np.float32), contexts)
+        malignant[chunk] = scores.probabilities[:, MALIGNANT_INDEX].sum(axis=1)
+    return malignant
+
+
+def advice_shares(
+    samples: list[Sample], outputs: dict[str, np.ndarray], given: np.ndarray, card: dict
+) -> dict[str, dict[str, float | int | None]]:
+    """The advice the worker gives each assessable photo (`inference.advice.advice_for`, the card's points
+    for the photo type scored): the share of malignant photos told medium or high, and of benign ones told
+    low, with the type detected and with the true type given."""
+    from inference.advice import advice_for
+
+    malignant = np.array([s.malignant for s in samples])
+    ok = outputs["assessable"]
+    detected = np.where(outputs["clinical_probability"] >= 0.5, "clinical", "dermoscopy")
+    scenarios = {
+        "type detected": (outputs["probabilities"][:, MALIGNANT_INDEX].sum(axis=1), detected),
+        "type given": (given, np.array([s.photo_type for s in samples])),
+    }
+    out: dict[str, dict[str, float | int | None]] = {}
+    for name, (probability, types) in scenarios.items():
+        bands = np.array(
+            [
+                advice_for(malignant_probability=float(p), card=card, photo_type=str(t))["band"]
+                for p, t in zip(probability, types, strict=True)
+            ]
+        )
+        warned = np.isin(bands, ("medium", "high"))
+        out[name] = {
+            "n_malignant": int((malignant & ok).sum()),
+            "n_benign": int((~malignant & ok).sum()),
+            "malignant_medium_or_high": float(warned[malignant & ok].mean()) if (malignant & ok).any() else None,
+            "malignant_high": float((bands == "high")[malignant & ok].mean()) if (malignant & ok).any() else None,
+            "benign_low": float((bands == "low")[~malignant & ok].mean()) if (~malignant & ok).any() else None,
+        }
+    return out
 
 
 def score_sklesion(samples: list[Sample]) -> np.ndarray | None:
@@ -166,6 +220,135 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def _counts(m: dict) -> str:
+    return f"{m['n_melanoma']} / {m['n_nevus']}" if "n_melanoma" in m else "n/a"
+
+
+def _advice_lines(report: dict) -> list[str]:
+    """What the served advice tells each set's assessable photos (`advice_shares`), if measured."""
+    if not report.get("advice"):
+        return []
+    lines = [
+        "## Advice per set (the card's band starts for the photo type scored)",
+        "",
+        "Each assessable photo banded as the worker bands it (`inference.advice.advice_for` with the card's "
+        f"{report.get('advice_points', 'pooled operating points')}). Medium or high tells the patient to have a "
+        "doctor look at it. With the type detected (nothing given) and with the true type given (the phone "
+        "capture flow asks):",
+        "",
+        "| set | malignant | malignant told medium or high (detected / given) | malignant told high "
+        "(detected / given) | benign told low (detected / given) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, a in report["advice"].items():
+        d, g = a["type detected"], a["type given"]
+        lines.append(
+            f"| {name} | {d['n_malignant']} | {_pct(d['malignant_medium_or_high'])} / "
+            f"{_pct(g['malignant_medium_or_high'])} | {_pct(d['malignant_high'])} / {_pct(g['malignant_high'])} "
+            f"| {_pct(d['benign_low'])} / {_pct(g['benign_low'])} |"
+        )
+    return [*lines, ""]
+
+
+SET_OF = {("ham10000", "test"): "ham10000 test", ("ham10000", "val"): "ham10000 val"}
+
+
+def stored_comparison(paths: list[Path]) -> dict[str, dict[str, dict]]:
+    """Malignant and melanoma-against-nevus AUCs per set from stored per-photo scores
+    (`evaluation.validation_scores` files, one per model): `{model_version: {set: figures}}`. Besides the
+    malignant probability, melanoma against nevus ranked by the melanoma-to-nevus odds the model gives
+    (p_mel / (p_mel + p_nv)), which leaves the other classes' share out."""
+    from sklearn.metrics import roc_auc_score
+
+    from training.source_metrics import melanoma_vs_nevus_auc
+
+    out: dict[str, dict[str, dict]] = {}
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        version = rows[0]["model_version"]
+        for source, split in dict.fromkeys((r["source"], r["split"]) for r in rows):
+            part = [r for r in rows if (r["source"], r["split"]) == (source, split)]
+            dx = [r["dx"] for r in part]
+            malignant = np.array([r["malignant"] == "1" for r in part])
+            score = np.array([float(r["malignant_probability"]) for r in part])
+            mel, nv = (np.array([float(r[f"p_{c}"]) for r in part]) for c in ("mel", "nv"))
+            out.setdefault(version, {})[SET_OF.get((source, split), f"{source} {split}")] = {
+                "n_malignant": int(malignant.sum()),
+                "n_melanoma": dx.count("mel"),
+                "n_nevus": dx.count("nv"),
+                "malignant_roc_auc": float(roc_auc_score(malignant, score)),
+                "melanoma_vs_nevus_auc": melanoma_vs_nevus_auc(dx, score),
+                "melanoma_vs_nevus_auc_mel_odds": melanoma_vs_nevus_auc(dx, mel / np.maximum(mel + nv, 1e-12)),
+                "mean_on_melanomas": {
+                    c: float(np.mean([float(r[f"p_{c}"]) for r in part if r["dx"] == "mel"])) for c in CLASSES
+                }
+                if "mel" in dx
+                else None,
+            }
+    return out
+
+
+def metrics_from_scores(path: Path, data_root: Path = SHARED_DATA) -> dict[str, dict]:
+    """`source_metrics` of every set in `SETS` from stored per-photo scores (`evaluation.validation_scores`,
+    e.g. sklesion's, scored on the same photos by `--sklesion`)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = {}
+    for name, source, split in SETS:
+        part = [r for r in rows if (r["source"], r["split"]) == (source, split)]
+        if part:
+            samples = [Sample(source, data_root / r["path"], r["dx"], "", split) for r in part]
+            probabilities = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in part])
+            out[name] = source_metrics(samples, probabilities)
+    return out
+
+
+def _comparison_lines(report: dict) -> list[str]:
+    """Melanoma against nevus per set for each model with stored scores, if given."""
+    if not report.get("comparison"):
+        return []
+    models = list(report["comparison"])
+    sets = [
+        s
+        for s in next(iter(report["comparison"].values()))
+        if any(report["comparison"][m].get(s, {}).get("melanoma_vs_nevus_auc") is not None for m in models)
+    ]
+    lines = [
+        "## Melanoma against nevus, model by model (issue 20)",
+        "",
+        "From each model's stored per-photo scores (`reports/validation_scores*.csv`, written by "
+        "`python -m evaluation.validation_scores`: our models through the same serving code, the type detected; "
+        "sklesion fed as its own `preprocess()` feeds it, with the sets' age, sex and site). AUC of "
+        "melanoma against melanocytic nevus ranked by the malignant probability (what the advice uses), then by "
+        "the model's melanoma-to-nevus odds p(mel) / (p(mel) + p(nv)), which leaves the other classes out; and "
+        "the malignant AUC:",
+        "",
+        "| set | melanoma / nevus | "
+        + " | ".join(f"`{m}`: mel vs nv (malignant prob. / mel odds), malignant AUC" for m in models)
+        + " |",
+        "|---|---:|" + "---:|" * len(models),
+    ]
+    for name in sets:
+        first = report["comparison"][models[0]][name]
+        cells = []
+        for m in models:
+            f = report["comparison"][m].get(name, {})
+            cells.append(
+                f"{_fmt(f.get('melanoma_vs_nevus_auc'))} / {_fmt(f.get('melanoma_vs_nevus_auc_mel_odds'))}, "
+                f"{_fmt(f.get('malignant_roc_auc'))}"
+            )
+        lines.append(f"| {name} | {first['n_melanoma']} / {first['n_nevus']} | " + " | ".join(cells) + " |")
+    means = []
+    for m in models:
+        melanoma = report["comparison"][m].get("ham10000 val", {}).get("mean_on_melanomas")
+        if melanoma:
+            means.append(f"`{m}` " + ", ".join(f"{c} {melanoma[c]:.2f}" for c in ("mel", "nv", "bkl", "akiec", "bcc")))
+    if means:
+        lines += ["", "Mean probability on HAM10000 validation melanomas: " + "; ".join(means) + "."]
+    return [*lines, ""]
+
+
 def _views_lines(report: dict) -> list[str]:
     """The test-time views table (validation parts only), if it was measured."""
     if not report.get("views"):
@@ -177,7 +360,8 @@ def _views_lines(report: dict) -> list[str]:
         "",
         f"The served model averages its logits over {report.get('served_views', '?')} dihedral views (rotations and "
         "mirrors). Malignant AUC / calibration error with each number of views, everything else as served; each "
-        "view is one more pass of the CNN (`make bench` times them):",
+        "view is one more pass of the CNN (`make bench` times them)"
+        + (f"; measured by the run of {report['views_from']}, same model:" if report.get("views_from") else ":"),
         "",
         "| set | " + " | ".join(f"{c} view{'s' if c != '1' else ''}" for c in counts) + " |",
         "|---|" + "---:|" * len(counts),
@@ -204,14 +388,16 @@ def markdown(report: dict) -> str:
         "their validation part (`training/splits/external_split.csv`, split by patient or lesion, never trained "
         "on). Malignant = akiec, bcc, mel, scc.",
         "",
-        "| set | photos | malignant | AUC | sens. @ 80 % spec. | sens. @ 90 % spec. | bal. acc. (its classes) "
-        "| malignant calib. error | refused benign | refused malignant | photo type right |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| set | photos | malignant | AUC | melanoma / nevus | AUC melanoma vs nevus | sens. @ 80 % spec. "
+        "| sens. @ 90 % spec. | bal. acc. (its classes) | malignant calib. error | refused benign "
+        "| refused malignant | photo type right |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in report["sets"].items():
         refused = m.get("refused", {})
         lines.append(
             f"| {name} | {m['n_images']} | {m['n_malignant']} | {_fmt(m['malignant_roc_auc'])} "
+            f"| {_counts(m)} | {_fmt(m.get('melanoma_vs_nevus_auc'))} "
             f"| {_fmt(m['sensitivity_at_80_specificity'])} | {_fmt(m['sensitivity_at_90_specificity'])} "
             f"| {_fmt(m['balanced_accuracy'])} | {_fmt(m['malignant_calibration_error'])} "
             f"| {_pct(refused.get('benign'))} | {_pct(refused.get('malignant'))} "
@@ -224,14 +410,16 @@ def markdown(report: dict) -> str:
             "",
             "sklesion 0.2.2 (PyPI, MIT; Xception + metadata, 254 px), fed as its own `preprocess()` feeds it. Its "
             "training data are unknown and probably include HAM10000 test images, so its HAM10000 figure is "
-            "inflated.",
+            "inflated." + (f" {report['sklesion_note']}" if report.get("sklesion_note") else ""),
             "",
-            "| set | AUC | sens. @ 80 % spec. | sens. @ 90 % spec. | bal. acc. | malignant calib. error |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| set | AUC | AUC melanoma vs nevus | sens. @ 80 % spec. | sens. @ 90 % spec. | bal. acc. "
+            "| malignant calib. error |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, m in report["sklesion"].items():
             lines.append(
-                f"| {name} | {_fmt(m['malignant_roc_auc'])} | {_fmt(m['sensitivity_at_80_specificity'])} "
+                f"| {name} | {_fmt(m['malignant_roc_auc'])} | {_fmt(m.get('melanoma_vs_nevus_auc'))} "
+                f"| {_fmt(m['sensitivity_at_80_specificity'])} "
                 f"| {_fmt(m['sensitivity_at_90_specificity'])} | {_fmt(m['balanced_accuracy'])} "
                 f"| {_fmt(m['malignant_calibration_error'])} |"
             )
@@ -246,8 +434,11 @@ def markdown(report: dict) -> str:
         + ".",
         "",
         "ISIC 2017's validation part has few melanomas (see its SOURCE.md), so its AUC and sensitivities are "
-        "noisy; its refusal and false-alarm figures are the solid part.",
+        "noisy; its refusal and false-alarm figures are the solid part. The melanoma-against-nevus AUC ranks the "
+        "same malignant probability over the set's melanomas and melanocytic nevi only (its dx labels).",
         "",
+        *_advice_lines(report),
+        *_comparison_lines(report),
         *_views_lines(report),
         "## ROC per set",
         "",
@@ -273,6 +464,9 @@ def evaluate(
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "metadata": "blank",
         "served_views": classifier.views,
+        "advice_points": "operating_points_by_photo_type"
+        if classifier.card.get("operating_points_by_photo_type")
+        else "pooled operating_points",
         "sets": {},
         "figures": {},
     }
@@ -281,6 +475,8 @@ def evaluate(
         logger.info("Scoring %s (%d photos)", name, len(samples))
         outputs = score_served(samples, model_dir)
         report["sets"][name] = set_metrics(samples, outputs["probabilities"], outputs)
+        given = given_type_malignant(samples, outputs, model_dir)
+        report.setdefault("advice", {})[name] = advice_shares(samples, outputs, given, dict(classifier.card))
         curves = {classifier.version: outputs["probabilities"]}
         reference_probs = score_sklesion(samples) if reference else None
         if reference_probs is not None:
@@ -294,8 +490,21 @@ def evaluate(
         logger.info(
             "%s: %s", name, json.dumps({k: v for k, v in report["sets"][name].items() if k != "recall_per_class"})
         )
+    previous = out_dir / "external.json"
     if sklesion:
         report["sklesion"] = sklesion
+    elif reference and previous.is_file():  # not installed here: keep its figures on the same photos
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        if earlier.get("sklesion"):
+            report["sklesion"] = earlier["sklesion"]
+            report["sklesion_note"] = earlier.get("sklesion_note") or (
+                f"Scored by the run of {earlier['generated_at']} on the same photos (not installed for this one)."
+            )
+    if not views and previous.is_file():  # keep the view counts measured for this model before
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        if earlier.get("model_version") == report["model_version"] and earlier.get("views"):
+            report["views"] = earlier["views"]
+            report["views_from"] = earlier.get("views_from", earlier["generated_at"])
     (out_dir / "external.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (out_dir / "external.md").write_text(markdown(report), encoding="utf-8")
     return report
@@ -308,10 +517,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports")
     parser.add_argument("--data-root", type=Path, default=SHARED_DATA, help="folder with ham10000*/ and external/")
     parser.add_argument("--no-reference", action="store_true", help="skip sklesion even if installed")
-    parser.add_argument("--no-views", action="store_true", help="skip the comparison of test-time view counts")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="stored per-photo score files (evaluation.validation_scores) whose melanoma-against-nevus AUCs to add",
+    )
+    parser.add_argument(
+        "--sklesion-scores",
+        type=Path,
+        default=None,
+        help="with --markdown-only: sklesion's figures from its stored per-photo scores (validation_scores --sklesion)",
+    )
+    parser.add_argument(
+        "--markdown-only",
+        action="store_true",
+        help="score nothing: add --compare to --out's external.json and write external.md again",
+    )
+    parser.add_argument(
+        "--no-views",
+        action="store_true",
+        help="skip the comparison of test-time view counts (keeping the one already in --out for this model)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.markdown_only:
+        report = json.loads((args.out / "external.json").read_text(encoding="utf-8"))
+        if args.compare:
+            report["comparison"] = stored_comparison(args.compare)
+        if args.sklesion_scores:
+            report["sklesion"] = metrics_from_scores(args.sklesion_scores, args.data_root)
+            report["sklesion_note"] = (
+                f"Scored on the same photos by `python -m evaluation.validation_scores --sklesion` "
+                f"(`reports/{args.sklesion_scores.name}`, {datetime.now(UTC).date().isoformat()})."
+            )
+        (args.out / "external.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        (args.out / "external.md").write_text(markdown(report), encoding="utf-8")
+        return 0
     report = evaluate(
         args.model_dir, args.out, args.data_root, reference=not args.no_reference, views=not args.no_views
     )

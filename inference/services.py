@@ -336,7 +336,10 @@ def _measure_and_advise(analysis: Analysis, image: Image.Image) -> None:
         analysis.change = {"changed": False, "sentences": [], "comparisons": [], "error": type(exc).__name__}
     changed = bool((analysis.change or {}).get("changed"))
     analysis.advice = advice.advice_for(
-        malignant_probability=analysis.malignant_probability, card=installed_model_card(), changed=changed
+        malignant_probability=analysis.malignant_probability,
+        card=installed_model_card(),
+        changed=changed,
+        photo_type=advice.photo_type_of(analysis),  # as scored: the patient's, else the detected one
     )
 
 

@@ -92,6 +92,9 @@ class ModelCard(TypedDict, total=False):
     calibration: dict[str, Any]
     metrics: dict[str, Any]
     operating_points: dict[str, Any]
+    # The advice bands' starts per photo type, chosen to hold on each validation source of that type
+    # (`training.advice_points`): {"types": {"dermoscopy": {"medium": point, "high": point, "sources": ...}}}.
+    operating_points_by_photo_type: dict[str, Any]
     test_time_augmentation: int
     serving: dict[str, Any]
     model_file: dict[str, Any]
@@ -131,7 +134,26 @@ def check_card(card: object, where: str = "model card") -> ModelCard:
         raise CardError(f"{where} has a bad input_size {card['input_size']!r}")
     if not isinstance(card["version"], str) or not card["version"].strip():
         raise CardError(f"{where} has no version")
+    if "operating_points_by_photo_type" in card:
+        _check_points_by_photo_type(card["operating_points_by_photo_type"], where)
     return card  # type: ignore[return-value]  # checked above
+
+
+ADVICE_PHOTO_TYPES = ("dermoscopy", "clinical")
+
+
+def _check_points_by_photo_type(block: object, where: str) -> None:
+    """Each photo type's "medium" and "high" band starts: thresholds in [0, 1], medium not above high."""
+    types = block.get("types") if isinstance(block, dict) else None
+    if not isinstance(types, dict) or not set(types) <= set(ADVICE_PHOTO_TYPES):
+        raise CardError(f"{where}: operating_points_by_photo_type needs types among {ADVICE_PHOTO_TYPES}")
+    for name, bands in types.items():
+        try:
+            medium, high = (float(bands[band]["threshold"]) for band in ("medium", "high"))
+        except (KeyError, TypeError, ValueError):
+            raise CardError(f"{where}: {name} operating points lack a medium or high threshold") from None
+        if not 0.0 <= medium <= high <= 1.0:
+            raise CardError(f"{where}: {name} thresholds must satisfy 0 <= medium <= high <= 1")
 
 
 def read_card(model_dir: Path | str) -> ModelCard:

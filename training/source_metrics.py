@@ -1,6 +1,9 @@
 """Benign/malignant figures for one source's photos, the same for our model, sklesion and the card.
 
-Numpy and scikit-learn only. Malignant = akiec, bcc, mel and scc (`Sample.malignant`).
+Numpy and scikit-learn only. Malignant = akiec, bcc, mel and scc (`Sample.malignant`). Beside the
+malignant-against-benign AUC, the AUC of melanoma against melanocytic nevus (`melanoma_vs_nevus_auc`,
+the source's own dx labels, ranked by the same malignant probability): the discrimination that
+matters most, which the pooled malignant AUC can hide (issue 20).
 """
 
 from __future__ import annotations
@@ -21,8 +24,22 @@ def malignant_score(probabilities: np.ndarray) -> np.ndarray:
     return probabilities[:, MALIGNANT_INDEX].sum(axis=1)
 
 
+def melanoma_vs_nevus_auc(dx: Sequence[str], score: np.ndarray) -> float | None:
+    """ROC AUC of `score` for melanoma (dx "mel") against melanocytic nevus (dx "nv"), the other photos left
+    out; None unless both are present."""
+    from sklearn.metrics import roc_auc_score
+
+    codes = np.asarray(dx)
+    mask = (codes == "mel") | (codes == "nv")
+    melanoma: np.ndarray = codes[mask] == "mel"
+    if not (melanoma.any() and (~melanoma).any()):
+        return None
+    return float(roc_auc_score(melanoma, np.asarray(score)[mask]))
+
+
 def source_metrics(samples: list[Sample], probabilities: np.ndarray) -> dict:
-    """AUC, sensitivity at 80/90 % specificity, balanced accuracy over the classes present, calibration."""
+    """AUC (malignant against benign; melanoma against nevus), sensitivity at 80/90 % specificity, balanced
+    accuracy over the classes present, calibration."""
     from sklearn.metrics import roc_auc_score
 
     malignant = np.array([s.malignant for s in samples])
@@ -37,6 +54,9 @@ def source_metrics(samples: list[Sample], probabilities: np.ndarray) -> dict:
         "n_malignant": int(malignant.sum()),
         "n_benign": int((~malignant).sum()),
         "malignant_roc_auc": float(roc_auc_score(malignant, score)) if both else None,
+        "n_melanoma": sum(s.dx == "mel" for s in samples),
+        "n_nevus": sum(s.dx == "nv" for s in samples),
+        "melanoma_vs_nevus_auc": melanoma_vs_nevus_auc([s.dx for s in samples], score),
         "sensitivity_at_80_specificity": sensitivity_at_specificity(malignant, score, 0.80)[0] if both else None,
         "sensitivity_at_90_specificity": sensitivity_at_specificity(malignant, score, 0.90)[0] if both else None,
         "balanced_accuracy": float(np.mean(list(recalls.values()))) if recalls else None,

@@ -12,7 +12,8 @@ The recipe behind the training CLI's `sources` command (`training.train`):
    model's CNN) is fine-tuned on every source's training part with classes balanced within
    each source and phone photos given `--clinical-share` times their share, under
    `training.augment` (light, white balance, blur, scale, JPEG quality, phone framings). The
-   epoch with the best mean malignant AUC over the sources' validation parts is kept.
+   epoch with the best mean over the sources' validation parts of the malignant AUC and of the
+   melanoma-against-nevus AUC (where a source has both) is kept.
 3. The photo-type detector and the fusion (`training.multisource`) are fitted, the model is
    exported (Keras + TFLite) with its card, and the multi-source validation is reported.
 """
@@ -51,18 +52,32 @@ logger = logging.getLogger("training.train_sources")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+MELANOMA_VS_NEVUS = " mel-nv"  # key suffix of a source's melanoma-against-nevus AUC in `per_source_auc`
+
+
 def per_source_auc(probabilities: np.ndarray, samples: list[Sample]) -> dict[str, float]:
-    """Malignant ROC AUC per source (sources with both classes)."""
+    """Malignant ROC AUC per source (sources with both classes), and, keyed "<source> mel-nv", the AUC of
+    melanoma against melanocytic nevus per source with both (`source_metrics.melanoma_vs_nevus_auc`, the same
+    malignant probability). The epoch kept is the one with the best mean of all of them, so a recipe that
+    trades melanoma against moles for the pooled figure is not chosen for it (issue 20)."""
     from sklearn.metrics import roc_auc_score
+
+    from training.source_metrics import melanoma_vs_nevus_auc
 
     malignant = malignant_of(samples)
     score = probabilities[:, MALIGNANT_INDEX].sum(axis=1)
     sources = np.array([s.source for s in samples])
+    dx = np.array([s.dx for s in samples])
     out = {}
     for source in SOURCES:
         mask = sources == source
         if mask.any() and malignant[mask].any() and (~malignant[mask]).any():
             out[source] = float(roc_auc_score(malignant[mask], score[mask]))
+    for source in SOURCES:
+        mask = sources == source
+        mel_nv = melanoma_vs_nevus_auc(dx[mask], score[mask]) if mask.any() else None
+        if mel_nv is not None:
+            out[source + MELANOMA_VS_NEVUS] = mel_nv
     return out
 
 
@@ -117,8 +132,71 @@ def input_size_of(model_dir: Path | None) -> int:
     return int(read_card(model_dir)["input_size"])
 
 
-def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarray) -> tuple[Any, dict[str, Any]]:
-    """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs."""
+CHECKPOINT_DIR = "checkpoint"  # in --work-dir: the last finished epoch (`save_checkpoint`)
+# What must be the same for `--resume` to continue a run: the schedule, the data order and the augmentation
+# depend on them.
+RUN_KEYS = ("epochs", "max_steps", "lr", "batch_size", "seed", "image_size", "clinical_share", "backbone", "init_from")
+
+
+def run_key(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: str(getattr(args, k, None)) for k in RUN_KEYS}
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's data order and augmentation: a function of the run's seed and the epoch only,
+    so an epoch run after `--resume` draws exactly what it would have drawn in one go."""
+    return int(np.random.default_rng([seed, epoch]).integers(2**31 - 1))
+
+
+def epoch_order(train_idx: np.ndarray, seed: int, epoch: int, steps: int, batch_size: int) -> np.ndarray:
+    """The training images of one epoch in their order (the first `steps` batches, or all with steps 0)."""
+    order = np.random.default_rng(epoch_seed(seed, epoch)).permutation(train_idx)
+    return order[: steps * batch_size] if steps else order
+
+
+def save_checkpoint(directory: Path, cnn: Any, optimizer: Any, state: dict[str, Any]) -> None:
+    """Every variable of the CNN (weights, batch-norm statistics, dropout's seed state) and of the optimizer
+    (step, moments), and `state` (epochs done, the best so far, history, the run's settings), replacing the
+    previous checkpoint only once the new one is complete."""
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {f"cnn_{i:05d}": np.asarray(v) for i, v in enumerate(cnn.variables)}
+    arrays |= {f"optimizer_{i:05d}": np.asarray(v) for i, v in enumerate(optimizer.variables)}
+    tmp = directory / "variables.tmp.npz"
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
+    tmp.replace(directory / "variables.npz")
+    state = state | {"cnn_shapes": [list(v.shape) for v in cnn.variables]}
+    (directory / "state.tmp.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    (directory / "state.tmp.json").replace(directory / "state.json")
+
+
+def load_checkpoint(directory: Path, cnn: Any, optimizer: Any, key: dict[str, Any]) -> dict[str, Any]:
+    """Restore what `save_checkpoint` saved into `cnn` and `optimizer` (built for the same run); returns the
+    state. Refuses a checkpoint of a run with other settings (`RUN_KEYS`)."""
+    state = json.loads((directory / "state.json").read_text(encoding="utf-8"))
+    if state["run"] != key:
+        changed = {k: (state["run"].get(k), v) for k, v in key.items() if state["run"].get(k) != v}
+        raise SystemExit(f"{directory} is a checkpoint of another run (was, now: {changed}); --resume needs the same")
+    if state["cnn_shapes"] != [list(v.shape) for v in cnn.variables]:
+        raise SystemExit(f"{directory} holds another network's variables")
+    optimizer.build(cnn.trainable_variables)
+    with np.load(directory / "variables.npz") as saved:
+        for i, variable in enumerate(cnn.variables):
+            variable.assign(saved[f"cnn_{i:05d}"])
+        for i, variable in enumerate(optimizer.variables):
+            variable.assign(saved[f"optimizer_{i:05d}"])
+    return state
+
+
+def train_cnn(
+    args: argparse.Namespace, samples: list[Sample], images: np.ndarray, network: tuple[Any, Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Fine-tune the CNN; returns it (best epoch's weights) and a log of the epochs.
+
+    One epoch at a time, each epoch's data order and augmentation drawn from `epoch_seed` alone. After each
+    epoch a checkpoint goes to `--work-dir`/checkpoint; with `--resume` the run goes on from it and ends as
+    an uninterrupted run would. `--stop-after N` ends this call after N epochs (the checkpoint stays; the
+    returned state has "stopped"). `network` (cnn, its trainable base) replaces the built one (tests).
+    """
     import keras
     import tensorflow as tf
 
@@ -133,7 +211,9 @@ def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarra
     share = {"pad_ufes20": args.clinical_share}
     weights = balanced_weights(train_samples, source_share=share).astype(np.float32)
     labels = labels_of(train_samples)
-    if args.init_from:
+    if network is not None:
+        cnn, base = network
+    elif args.init_from:
         cnn = served_cnn(args.init_from, args.image_size)
         base = cnn
     else:
@@ -143,64 +223,32 @@ def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarra
     x_val = np.asarray(images[val_idx])
     logger.info("Training on %d images, validating on %d", len(train_idx), len(val_idx))
 
-    def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return np.asarray(images[np.sort(indices)]), labels_of_sorted(indices), weights_of_sorted(indices)
-
     position = {int(i): k for k, i in enumerate(train_idx)}
 
-    def labels_of_sorted(indices: np.ndarray) -> np.ndarray:
-        return labels[[position[int(i)] for i in np.sort(indices)]]
+    def gather(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = [position[int(i)] for i in np.sort(indices)]
+        return np.asarray(images[np.sort(indices)]), labels[rows], weights[rows]
 
-    def weights_of_sorted(indices: np.ndarray) -> np.ndarray:
-        return weights[[position[int(i)] for i in np.sort(indices)]]
-
-    dataset = (
-        tf.data.Dataset.from_tensor_slices(train_idx)
-        .shuffle(len(train_idx), seed=args.seed, reshuffle_each_iteration=True)
-        .batch(args.batch_size)
-        .map(
-            lambda idx: tf.numpy_function(gather, [idx], (tf.uint8, tf.int64, tf.float32)),
-            num_parallel_calls=1,
-        )
-        .map(
-            lambda x, y, w: (
-                tf.reshape(x, [-1, args.image_size, args.image_size, 3]),
-                tf.reshape(y, [-1]),
-                tf.reshape(w, [-1]),
+    def epoch_dataset(epoch: int) -> Any:
+        order = epoch_order(train_idx, args.seed, epoch, args.max_steps, args.batch_size)
+        return (
+            tf.data.Dataset.from_tensor_slices(order)
+            .batch(args.batch_size)
+            .map(
+                lambda idx: tf.numpy_function(gather, [idx], (tf.uint8, tf.int64, tf.float32)),
+                num_parallel_calls=1,
             )
-        )
-        .map(robust_augmenter(args.seed), num_parallel_calls=1)
-        .map(lambda x, y, w: (tf.ensure_shape(x, [None, args.image_size, args.image_size, 3]), y, w))
-        .prefetch(2)
-    )
-    if args.max_steps:
-        dataset = dataset.take(args.max_steps)
-    state: dict[str, Any] = {"best": -1.0, "weights": None, "epochs": []}
-
-    class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            self.started = time.monotonic()
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            _, logits = cnn_outputs(cnn, x_val)
-            aucs = per_source_auc(softmax(logits), val_samples)
-            mean = float(np.mean(list(aucs.values())))
-            better = mean > state["best"]
-            if better:
-                state.update(best=mean, weights=cnn.get_weights(), where=f"epoch {epoch + 1}")
-                if args.work_dir is not None:  # a long run can be stopped and finished from the best epoch
-                    args.work_dir.mkdir(parents=True, exist_ok=True)
-                    cnn.save_weights(args.work_dir / "best.weights.h5")
-            state["epochs"].append({"epoch": epoch + 1, "loss": (logs or {}).get("loss"), "val_auc": aucs})
-            logger.info(
-                "epoch %d: loss %.4f, val malignant AUC %s, mean %.4f%s (%.0fs)",
-                epoch + 1,
-                (logs or {}).get("loss", float("nan")),
-                {k: round(v, 3) for k, v in aucs.items()},
-                mean,
-                "  *best*" if better else "",
-                time.monotonic() - self.started,
+            .map(
+                lambda x, y, w: (
+                    tf.reshape(x, [-1, args.image_size, args.image_size, 3]),
+                    tf.reshape(y, [-1]),
+                    tf.reshape(w, [-1]),
+                )
             )
+            .map(robust_augmenter(epoch_seed(args.seed, epoch)), num_parallel_calls=1)
+            .map(lambda x, y, w: (tf.ensure_shape(x, [None, args.image_size, args.image_size, 3]), y, w))
+            .prefetch(2)
+        )
 
     base.trainable = True
     for layer in base._flatten_layers(include_self=False, recursive=True):
@@ -210,9 +258,55 @@ def train_cnn(args: argparse.Namespace, samples: list[Sample], images: np.ndarra
     schedule = keras.optimizers.schedules.CosineDecay(
         args.lr * 0.1, steps, warmup_target=args.lr, warmup_steps=min(100, steps // 10)
     )
-    cnn.compile(optimizer=keras.optimizers.Adam(schedule), loss=keras.losses.SparseCategoricalCrossentropy(True))
-    cnn.fit(dataset, epochs=args.epochs, verbose=2, callbacks=[Progress()])
-    cnn.set_weights(state["weights"])
+    optimizer = keras.optimizers.Adam(schedule)
+    cnn.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(True))
+    work_dir: Path | None = args.work_dir
+    checkpoint = work_dir / CHECKPOINT_DIR if work_dir is not None else None
+    state: dict[str, Any] = {"best": -1.0, "where": None, "epochs": [], "epochs_done": 0, "run": run_key(args)}
+    best_weights = None
+    if getattr(args, "resume", False):
+        if checkpoint is None or not (checkpoint / "state.json").is_file():
+            raise SystemExit(f"--resume: no checkpoint in {checkpoint}")
+        state = load_checkpoint(checkpoint, cnn, optimizer, run_key(args))
+        state.pop("cnn_shapes", None)
+        done, where = state["epochs_done"], state["where"]
+        logger.info("Resuming after epoch %d of %d (best so far: %s)", done, args.epochs, where)
+    stop_after = getattr(args, "stop_after", 0) or 0
+    for ran, epoch in enumerate(range(state["epochs_done"], args.epochs)):
+        if stop_after and ran == stop_after:
+            state["stopped"] = True
+            logger.info("Stopped after epoch %d of %d; go on with --resume", epoch, args.epochs)
+            break
+        started = time.monotonic()
+        fitted = cnn.fit(epoch_dataset(epoch), epochs=1, verbose=2)
+        loss = float(fitted.history["loss"][-1])
+        _, logits = cnn_outputs(cnn, x_val)
+        aucs = per_source_auc(softmax(logits), val_samples)
+        mean = float(np.mean(list(aucs.values())))
+        better = mean > state["best"]
+        if better:
+            state.update(best=mean, where=f"epoch {epoch + 1}")
+            best_weights = cnn.get_weights()
+            if work_dir is not None:  # a long run can be stopped and finished from the best epoch
+                work_dir.mkdir(parents=True, exist_ok=True)
+                cnn.save_weights(work_dir / "best.weights.h5")
+        state["epochs"].append({"epoch": epoch + 1, "loss": loss, "val_auc": aucs})
+        state["epochs_done"] = epoch + 1
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, cnn, optimizer, state)
+        logger.info(
+            "epoch %d: loss %.4f, val AUC (malignant; mel-nv) %s, mean %.4f%s (%.0fs)",
+            epoch + 1,
+            loss,
+            {k: round(v, 3) for k, v in aucs.items()},
+            mean,
+            "  *best*" if better else "",
+            time.monotonic() - started,
+        )
+    if best_weights is not None:
+        cnn.set_weights(best_weights)
+    elif work_dir is not None and (work_dir / "best.weights.h5").is_file():  # the best epoch came before --resume
+        cnn.load_weights(work_dir / "best.weights.h5")
     logger.info("Keeping %s (mean val AUC %.4f)", state["where"], state["best"])
     return cnn, state
 
@@ -253,6 +347,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="fit the not-assessable feature checks into the exported model (training.feature_checks)",
     )
     p.add_argument("--seed", type=int, default=20180814)
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on from the last finished epoch's checkpoint in --work-dir (the same settings; same result)",
+    )
+    p.add_argument(
+        "--stop-after", type=int, default=0, help="end this call after N epochs, keeping the checkpoint (0: run all)"
+    )
     p.add_argument("--version", required=True)
 
 
@@ -284,7 +386,9 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             history = json.loads((args.cnn.parent / "history.json").read_text(encoding="utf-8"))
     else:
         cnn, history = train_cnn(args, samples, images)
-        history.pop("weights", None)
+        if history.get("stopped"):
+            logger.info("Not exported: run again with the same arguments and --resume to finish")
+            return 0
         clean = keras.Model.from_config(cnn.get_config())
         clean.set_weights(cnn.get_weights())
         clean.save(args.work_dir / "cnn.keras")

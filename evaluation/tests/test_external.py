@@ -49,3 +49,53 @@ def test_the_view_counts_are_scored_on_the_same_photos_and_the_served_count_is_k
     assert set(views) == {"1", str(classifier.views)}
     lines = _views_lines({"views": {"testdata val": views}, "served_views": classifier.views})
     assert any(line.startswith("| testdata val |") for line in lines)
+
+
+def test_stored_scores_give_melanoma_against_nevus_per_set_and_model(tmp_path):
+    from evaluation.external import markdown, stored_comparison
+    from evaluation.validation_scores import COLUMNS
+
+    def row(version, dx, malignant_probability, mel, nv):
+        values = dict.fromkeys(COLUMNS, "0") | {"model_version": version, "source": "derm7pt", "split": "val"}
+        values |= {"dx": dx, "malignant": str(int(dx in ("mel", "bcc"))), "p_mel": mel, "p_nv": nv}
+        return values | {"malignant_probability": malignant_probability}
+
+    files = []
+    for version, rows in {
+        # a: the bcc mass on one nevus spoils its malignant probability, not its melanoma odds.
+        "a": [("mel", 0.6, 0.5, 0.4), ("mel", 0.4, 0.3, 0.6), ("nv", 0.5, 0.1, 0.9), ("nv", 0.1, 0.05, 0.9)],
+        "b": [("mel", 0.9, 0.8, 0.2), ("mel", 0.8, 0.7, 0.3), ("nv", 0.2, 0.1, 0.9), ("bcc", 0.7, 0.0, 0.1)],
+    }.items():
+        path = tmp_path / f"{version}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(row(version, *r) for r in rows)
+        files.append(path)
+    comparison = stored_comparison(files)
+    a, b = comparison["a"]["derm7pt val"], comparison["b"]["derm7pt val"]
+    assert (a["n_melanoma"], a["n_nevus"]) == (2, 2)
+    assert a["melanoma_vs_nevus_auc"] == 0.75 and a["melanoma_vs_nevus_auc_mel_odds"] == 1.0
+    assert b["melanoma_vs_nevus_auc"] == 1.0 and b["n_malignant"] == 3
+    page = markdown({"model_version": "a", "generated_at": "now", "sets": {}, "figures": {}, "comparison": comparison})
+    assert "| derm7pt val | 2 / 2 | 0.750 / 1.000, " in page and "`b`: mel vs nv" in page
+
+
+def test_a_references_stored_scores_give_its_figures_per_set(tmp_path):
+    from evaluation.external import metrics_from_scores
+    from evaluation.validation_scores import COLUMNS
+
+    path = tmp_path / "reference.csv"
+    rows = [("mel", 0.9), ("mel", 0.2), ("nv", 0.3), ("nv", 0.1), ("bcc", 0.8)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for i, (dx, p) in enumerate(rows):
+            writer.writerow(
+                dict.fromkeys(COLUMNS, "0")
+                | {"source": "ph2", "split": "val", "path": f"external/ph2/images/{i}.jpg", "dx": dx}
+                | {"p_mel": p, "p_nv": 1 - p}
+            )
+    figures = metrics_from_scores(path, tmp_path)
+    assert list(figures) == ["ph2 val"]
+    assert figures["ph2 val"]["melanoma_vs_nevus_auc"] == 0.75 and figures["ph2 val"]["n_malignant"] == 3

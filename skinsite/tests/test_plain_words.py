@@ -196,6 +196,13 @@ def test_the_advice_sentences_are_plain(band):
     )
 
 
+@pytest.mark.parametrize("band", advice.BANDS)
+@pytest.mark.parametrize("photo_type", sorted(advice.TYPE_WORDS))
+def test_the_advice_sentences_for_one_photo_type_are_plain(band, photo_type):
+    point = {"threshold": 0.02, "sensitivity": 0.96, "specificity": 0.26}
+    assert_plain({"text": advice.TYPE_TEXTS[band].format(kind=advice.TYPE_WORDS[photo_type], **point)})
+
+
 def _email_prose(message) -> str:
     """The subject and the HTML part (the plain-text part says the same), or the text of a text-only email."""
     html = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
