@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from measurement.scale import COINS
+
 if TYPE_CHECKING:
     from django_otp.models import Device
 
@@ -17,6 +19,8 @@ BIRTH_YEAR_MIN = 1900
 # Past this, a computed age is a typo in the birth year rather than a patient's age.
 AGE_MAX = 120
 COIN_OTHER = "other"  # a coin not in the table: its diameter is in User.coin_other_mm
+# The smallest and largest coins in circulation are about 14 and 40 mm across; outside this, a typo.
+COIN_MIN_MM, COIN_MAX_MM = 10.0, 50.0
 SEX_CHOICES = [("female", "Female"), ("male", "Male")]
 _ANALYSIS_INPUT_HELP = (
     "Optional. An extra input to the analysis, shown with its results (also in reports you share); "
@@ -122,8 +126,6 @@ class User(AbstractUser):
     @property
     def coin_diameter_mm(self) -> float | None:
         """The diameter of the patient's chosen coin, or None when none is chosen."""
-        from measurement.scale import COINS
-
         if self.coin == COIN_OTHER:
             return self.coin_other_mm
         return COINS[self.coin][1] if self.coin in COINS else None
