@@ -7,6 +7,7 @@ recorded with the reason, never raised: measuring never fails an analysis.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from skimage import draw as skdraw
 from skimage import measure as skmeasure
 
 from measurement import alignment as alignment_module
@@ -21,6 +23,10 @@ from measurement import segmentation
 from measurement.alignment import Alignment, PhotoFeatures, align_features, photo_features
 from measurement.describe import describe_change
 from measurement.measures import LesionMeasures, measure_lesion, relative_area
+from measurement.scale import DISAGREES_WITH_DEVICE, ERROR, Scale, agree, device_scale, find_scale, refused
+from measurement.scale import REASONS as SCALE_REASONS
+from measurement.scale import manual_scale as manual_scale_of
+from measurement.size import lesion_size, size_growth
 from measurement.thresholds import ChangeThresholds, detect_changes
 
 OUTLINE_POINTS = 120  # at most this many outline vertices are stored (enough to draw, small in JSON)
@@ -75,6 +81,108 @@ def photo_measures(image: Image.Image) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class DeviceHint:
+    """A phone dermatoscope's calibration: mm per pixel on a photo `calibrated_width` pixels wide."""
+
+    mm_per_pixel: float
+    relative_uncertainty: float
+    calibrated_width: int
+
+
+@dataclass(frozen=True)
+class ScaleHints:
+    """What is known about a photo's scale besides its pixels (lesions.Photo's fields).
+
+    `width` and `height` are the stored photo's full size: every scale is stated in its pixels, whatever
+    size the photo was decoded at.
+    """
+
+    width: int
+    height: int
+    coin_diameter_mm: float | None = None
+    manual: dict[str, Any] | None = None  # {"points": [[x, y], [x, y]], "distance_mm": d}
+    device: DeviceHint | None = None
+
+
+def outline_mask(outline: list[list[float]], size: tuple[int, int]) -> np.ndarray:
+    """The filled outline (fractions of the photo) as a boolean mask of `size` (width, height)."""
+    width, height = size
+    mask = np.zeros((height, width), dtype=bool)
+    if len(outline) >= 3:
+        rows, cols = skdraw.polygon([y * height for _, y in outline], [x * width for x, _ in outline], (height, width))
+        mask[rows, cols] = True
+    return mask
+
+
+def _in_full_size_pixels(scale: Scale, decoded_width: int, full_width: int) -> Scale:
+    """A scale found on the photo decoded at `decoded_width`, stated per pixel of the stored photo."""
+    if scale.mm_per_pixel is None or not decoded_width or not full_width or decoded_width == full_width:
+        return scale
+    return dataclasses.replace(scale, mm_per_pixel=scale.mm_per_pixel * decoded_width / full_width)
+
+
+def photo_scale(image: Image.Image, hints: ScaleHints, *, lesion_mask: np.ndarray | None = None) -> Scale:
+    """The photo's scale: the patient's marked points win, then a coin, card or ruler found in the photo,
+    then the dermatoscope's calibration.
+
+    When a reference is found and a calibrated dermatoscope was used too and the two disagree, the found
+    one is kept (the device may have been knocked, or another used) and flagged `disagrees_with_device`.
+    """
+    if hints.manual is not None:
+        return manual_scale_of(
+            list(hints.manual.get("points") or []),
+            hints.manual.get("distance_mm") or 0.0,
+            width=hints.width,
+            height=hints.height,
+        )
+    found = find_scale(image, coin_diameter_mm=hints.coin_diameter_mm, lesion_mask=lesion_mask)
+    found = _in_full_size_pixels(found, image.width, hints.width)
+    if hints.device is None:
+        return found
+    device = device_scale(
+        hints.device.mm_per_pixel,
+        hints.device.relative_uncertainty,
+        calibrated_width=hints.device.calibrated_width,
+        width=hints.width,
+    )
+    if not found.ok:
+        return device
+    return found if agree(found, device) else dataclasses.replace(found, reason=DISAGREES_WITH_DEVICE)
+
+
+SIZE_ERROR = ERROR
+
+
+def photo_size_refused(reason: str) -> dict[str, Any]:
+    """A size dict with no size, for `reason` (a code of measurement.scale.REASONS)."""
+    return lesion_size([], width=1, height=1, scale=refused(reason))
+
+
+def photo_size(image: Image.Image, measures: dict[str, Any] | None, hints: ScaleHints) -> dict[str, Any]:
+    """What `Analysis.measures["size"]` stores (measurement.size.lesion_size): the lesion's long and short
+    diameters and area in millimetres with their uncertainties, or `ok` False and the reason.
+
+    Never raises: a size is worth no failed analysis. An outline that was not trusted (`measures["ok"]`
+    False) gives no size, but the scale is still found and stored, for the photo page to show.
+    """
+    measures = measures or {}
+    outline = list(measures.get("outline") or [])
+    started = time.perf_counter()
+    try:
+        mask = outline_mask(outline, image.size) if outline else None
+        scale = photo_scale(image, hints, lesion_mask=mask)
+        # An untrusted outline gives no size (lesion_size says no_outline), whatever the scale.
+        trusted = outline if measures.get("ok") else []
+        size = lesion_size(trusted, width=hints.width, height=hints.height, scale=scale)
+        if size["ok"] and scale.reason:  # a warning on a usable scale (disagrees_with_device)
+            size = size | {"reason": scale.reason, "reason_text": SCALE_REASONS.get(scale.reason, "")}
+    except Exception as exc:  # noqa: BLE001 (a size is worth no failed analysis; say why it is missing)
+        size = photo_size_refused(SIZE_ERROR) | {"error": type(exc).__name__}
+    size["seconds"] = round(time.perf_counter() - started, 3)
+    return size
+
+
+@dataclass(frozen=True)
 class MeasuredPhoto:
     """One photo's side of a comparison: its measures dict (as stored), probability, date, features."""
 
@@ -83,6 +191,12 @@ class MeasuredPhoto:
     measures: dict[str, Any] | None
     malignant_probability: float | None
     features: PhotoFeatures | None
+
+    @property
+    def size(self) -> dict[str, Any] | None:
+        """The size in millimetres (`photo_size`), when measured; None for analyses made before sizes."""
+        size = (self.measures or {}).get("size")
+        return size if isinstance(size, dict) else None
 
     @property
     def lesion_measures(self) -> LesionMeasures | None:
@@ -109,13 +223,19 @@ def compare_measured(
     area = None
     if alignment.ok and earlier_m and later_m and earlier_m.area_pixels and later_m.area_pixels:
         area = relative_area(earlier_m.area_pixels, later_m.area_pixels, alignment.scale)
+    earlier_size, later_size = earlier.size, later.size
+    # Both photos measured in millimetres: their growth is the size rule, and the area ratio of two
+    # aligned photos (which a closer camera also changes) is not used for a change; else it is, as before.
+    growth = size_growth(earlier_size, later_size)
     changes = detect_changes(
         earlier_m,
         later_m,
         thresholds,
-        relative_area=area,
+        relative_area=area if growth is None else None,
         earlier_probability=earlier.malignant_probability,
         later_probability=later.malignant_probability,
+        earlier_size=earlier_size,
+        later_size=later_size,
     )
     return {
         "kind": kind,
@@ -123,6 +243,7 @@ def compare_measured(
         "taken_on": earlier.taken_on.isoformat(),
         "alignment": alignment.as_dict() | {"reason_text": alignment_module.REASONS.get(alignment.reason or "", "")},
         "relative_area": None if area is None else round(area, 4),
+        "growth_mm": None if growth is None else round(growth, 2),
         "changes": [change.as_dict() for change in changes],
         "sentences": describe_change(changes, earlier_date=earlier.taken_on),
     }
