@@ -22,6 +22,7 @@ from django_otp.models import Device
 from accounts import lockout, selectors, services, tokens, two_factor
 from accounts.confirmation import user_for_confirmation_token
 from accounts.forms import (
+    CoinForm,
     DeleteAccountForm,
     LoginForm,
     ProfileForm,
@@ -77,13 +78,24 @@ def signup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Saved.")
-        return redirect("account-settings")
+    user = request.user
+    coin_form = CoinForm(request.POST or None, initial={"coin": user.coin, "coin_other_mm": user.coin_other_mm})
+    if request.method == "POST" and form.is_valid() & coin_form.is_valid():  # both, so each shows its errors
+        try:
+            services.user_coin_set(
+                user=user, coin=coin_form.cleaned_data["coin"], coin_other_mm=coin_form.cleaned_data["coin_other_mm"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                coin_form.add_error(field if field in coin_form.fields else None, errors)
+        else:
+            form.save()
+            messages.success(request, "Saved.")
+            return redirect("account-settings")
     devices = tokens.tokens_for_user(user=request.user).order_by("-created_at")
     context = {
         "form": form,
+        "coin_form": coin_form,
         "devices": devices,
         "two_factor_enabled": two_factor.two_factor_enabled(request.user),
         "security_events": selectors.security_events_for_user(user=request.user, limit=30),

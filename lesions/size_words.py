@@ -45,6 +45,10 @@ def _mm(value: float, error: float | None) -> str:
     return f"{value:.1f} mm" + (f" (± {error:.1f} mm)" if error is not None else "")
 
 
+def _across(value: float, error: float | None) -> str:
+    return f"{value:.1f} mm across" + (f" (± {error:.1f} mm)" if error is not None else "")
+
+
 def _area(value: float, error: float | None) -> str:
     # Whole mm² for a mole of a few mm across; a tenth for a very small one.
     digits = 1 if value < 10 else 0
@@ -94,7 +98,7 @@ def size_words(size: dict | None, *, coin_diameter_mm: float | None = None, devi
     short = size.get("short_mm")
     return SizeWords(
         ok=True,
-        across=f"{_mm(size['long_mm'], size.get('long_mm_error'))} across",
+        across=_across(size["long_mm"], size.get("long_mm_error")),
         flag=flag,
         flag_text={"wider": WIDER_WORDS, "unsure": UNSURE_WORDS, "narrower": NARROWER_WORDS}[flag],
         other_way=f"The other way: {_mm(short, size.get('short_mm_error'))}." if short is not None else "",

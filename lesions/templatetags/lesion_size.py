@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from lesions.size_words import SizeWords, size_words
+from lesions.size_words import NARROWER_WORDS, UNSURE_WORDS, WIDER_WORDS, SizeWords, size_words
 
 register = template.Library()
 
@@ -24,3 +24,9 @@ def lesion_size(analysis: Any, photo: Any = None) -> SizeWords | None:
         coin_diameter_mm=getattr(photo, "coin_diameter_mm", None),
         device_name=getattr(device, "name", "") if device is not None else "",
     )
+
+
+@register.simple_tag
+def size_flag_words(flag: str) -> str:
+    """The 6 mm flag's sentence ("wider", "unsure", "narrower"), for the phone capture's script to show."""
+    return {"wider": WIDER_WORDS, "unsure": UNSURE_WORDS, "narrower": NARROWER_WORDS}[flag]

@@ -1,0 +1,148 @@
+"""The lesion's size in mm where its results show: timeline, photo page, the physician's report and its PDF.
+
+Sizes are stored as the worker stores them: measurement.size.lesion_size on an outline and a scale.
+"""
+
+import io
+import math
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import finish_analysis, open_report, upload
+from lesions import services
+from lesions.charts import timeline_chart_data
+from lesions.selectors import lesion_history
+from measurement.scale import REASONS, Scale, refused
+from measurement.size import lesion_size
+
+pytestmark = pytest.mark.django_db
+
+EURO_1 = 23.25
+
+
+def _ellipse(rx: float, ry: float, n: int = 60) -> list[list[float]]:
+    """An outline in fractions of the photo, centred."""
+    return [[0.5 + rx * math.cos(2 * math.pi * k / n), 0.5 + ry * math.sin(2 * math.pi * k / n)] for k in range(n)]
+
+
+def sized(photo, *, long_mm: float | None, source: str = "coin", reason: str = "no_reference"):
+    """Finish the photo's analysis with an outline `long_mm` wide (None: no scale found, for `reason`)."""
+    analysis = finish_analysis(photo)
+    width, height = photo.width, photo.height
+    outline = _ellipse(0.2, 0.1)
+    if long_mm is None:
+        scale = refused(reason, source=source)
+    else:
+        long_px = 0.4 * width
+        scale = Scale(
+            ok=True,
+            source=source,
+            mm_per_pixel=long_mm / long_px,
+            relative_uncertainty=0.02,
+            reference={"kind": source},
+        )
+    analysis.measures = {
+        "ok": True,
+        "values": {"asymmetry": 0.1, "border_irregularity": 1.1, "colour_count": 2, "colours": ["light brown"]},
+        "outline": outline,
+        "size": lesion_size(outline, width=width, height=height, scale=scale),
+    }
+    analysis.save()
+    return analysis
+
+
+@pytest.fixture
+def coin_photo(lesion, real_image_bytes):
+    photo = services.photo_create(lesion=lesion, upload=upload(real_image_bytes))
+    photo.coin_diameter_mm = EURO_1
+    photo.save()
+    sized(photo, long_mm=8.0)
+    return photo
+
+
+def test_the_timeline_card_shows_the_size_and_the_6mm_flag(client_alice, lesion, coin_photo):
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert "Size: 8.0 mm across (± 0.4 mm)" in page  # 4 % outline and 2 % scale: 0.36 mm
+    assert "A doctor checks moles wider than 6 mm, about the size of a pencil eraser." in page
+    assert 'data-size-flag="wider"' in page
+    # Under Details: the diameter across it, the area and where the scale came from.
+    # The outline is 80 by 30 px on a 200 by 150 px photo, at 0.1 mm a pixel.
+    assert "The other way: 3.0 mm (± 0.2 mm)." in page
+    assert "Area: 19 mm² (± 2 mm²)." in page
+    assert "Measured against your 1 euro coin." in page
+    # The advice headline leads the card's size.
+    assert page.index("data-lesion-advice") < page.index("Size: 8.0 mm across")
+
+
+def test_a_size_close_to_6mm_is_not_called_wider(client_alice, lesion, real_image_bytes):
+    sized(services.photo_create(lesion=lesion, upload=upload(real_image_bytes)), long_mm=6.2)
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert "Size: 6.2 mm across" in page
+    assert 'data-size-flag="unsure"' in page and "too close to 6 mm to tell" in page
+    assert "A doctor checks moles wider" not in page
+
+
+def test_the_photo_page_shows_the_size_and_its_source(client_alice, coin_photo):
+    page = client_alice.get(f"/lesions/photos/{coin_photo.pk}/").content.decode()
+    assert "Size: 8.0 mm across (± 0.4 mm)" in page
+    assert "Measured against your 1 euro coin." in page
+
+
+def test_without_a_scale_the_pages_say_why_and_how_to_add_one(client_alice, lesion, real_image_bytes):
+    photo = services.photo_create(lesion=lesion, upload=upload(real_image_bytes))
+    sized(photo, long_mm=None, reason="coin_over_lesion")
+    timeline = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert REASONS["coin_over_lesion"] in timeline
+    assert f'href="/lesions/photos/{photo.pk}/#size"' in timeline  # the manual fallback
+    assert 'href="/learn/size/"' in timeline
+    photo_page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
+    assert REASONS["coin_over_lesion"] in photo_page and 'href="/learn/size/"' in photo_page
+
+
+def test_the_size_chart_has_a_gap_where_a_photo_had_no_scale(lesion, real_image_bytes):
+    for long_mm in (5.0, None, 6.5):
+        sized(services.photo_create(lesion=lesion, upload=upload(real_image_bytes)), long_mm=long_mm)
+    size = timeline_chart_data(lesion_history(lesion=lesion))["size"]
+    assert size["any"] and size["six_mm"] == 6.0
+    assert [v if v is None else round(v, 1) for v in size["values"]] == [5.0, None, 6.5]
+    assert size["errors"][1] is None and 0.2 < size["errors"][0] < 0.3
+
+
+def test_no_size_chart_until_a_photo_has_a_size(client_alice, lesion, done_photo):
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert 'id="size-chart"' not in page
+    assert "The size in mm shows here once a photo has a coin or card" in page
+
+
+def test_the_size_chart_shows_on_the_timeline(client_alice, lesion, coin_photo):
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert 'id="size-chart"' in page
+
+
+def test_another_patient_cannot_see_the_photo_or_timeline(client, bob, lesion, coin_photo):
+    client.force_login(bob)
+    assert client.get(f"/lesions/photos/{coin_photo.pk}/").status_code == 404
+    assert client.get(f"/lesions/{lesion.pk}/timeline/").status_code == 404
+
+
+def test_the_physicians_report_and_its_pdf_show_the_size(client, share, coin_photo):
+    url = open_report(client, share.token)
+    page = client.get(url).content.decode()
+    assert "Size: 8.0 mm across (± 0.4 mm)" in page
+    assert "Measured against your 1 euro coin." in page
+    assert "Chart: the lesion's longest diameter in millimetres" in page  # the size chart's SVG
+
+    pdf = client.get(f"{url}report.pdf")
+    assert pdf.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Size: 8.0 mm across (± 0.4 mm)" in text
+    assert "Wider than 6 mm" in text
+    assert "Longest diameter in mm" in text  # the size chart's title
+
+
+def test_the_patients_own_pdf_shows_the_size(client_alice, lesion, coin_photo):
+    response = client_alice.get(f"/lesions/{lesion.pk}/report.pdf")
+    assert response.status_code == 200, response.status_code
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Size: 8.0 mm across (± 0.4 mm)" in text
