@@ -86,7 +86,7 @@ class PhotoSizeHintsForm(forms.Form):
     @property
     def has_devices(self) -> bool:
         field = self.fields["device"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
         return field.queryset.exists()
 
     def hints(self) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def _coin(diameter: int) -> tuple[Image.Image, Image.Image]:
                 base = (206, 166, 82)  # gold centre
             pixels[x, y] = tuple(min(255, round(c * light)) for c in base)
     draw = ImageDraw.Draw(coin)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype("DejaVuSans-Bold.ttf", round(diameter * 0.42))
     except OSError:
@@ -78,8 +79,8 @@ def _coin(diameter: int) -> tuple[Image.Image, Image.Image]:
     draw.text(centre, "1", font=font, fill=(232, 200, 120), anchor="mm")
     for k in range(12):  # the stars on the ring
         a = 2 * math.pi * k / 12
-        x, y = r + 0.83 * r * math.cos(a), r + 0.83 * r * math.sin(a)
-        draw.regular_polygon((x, y, diameter * 0.018), 5, fill=(160, 162, 170))
+        star_x, star_y = r + 0.83 * r * math.cos(a), r + 0.83 * r * math.sin(a)
+        draw.regular_polygon((star_x, star_y, diameter * 0.018), 5, fill=(160, 162, 170))
     mask = Image.new("L", coin.size, 0)
     ImageDraw.Draw(mask).ellipse((0, 0, diameter - 1, diameter - 1), fill=255)
     return coin.filter(ImageFilter.GaussianBlur(0.6)), mask

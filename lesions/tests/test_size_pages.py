@@ -146,3 +146,17 @@ def test_the_patients_own_pdf_shows_the_size(client_alice, lesion, coin_photo):
     assert response.status_code == 200, response.status_code
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Size: 8.0 mm across (± 0.4 mm)" in text
+
+
+def test_the_size_words_are_plain(client_alice, lesion, real_image_bytes):
+    from skinsite.tests.test_plain_words import assert_plain, prose
+
+    photos = []
+    for long_mm, reason in ((8.0, ""), (6.1, ""), (4.0, ""), (None, "no_reference"), (None, "coin_over_lesion")):
+        photo = services.photo_create(lesion=lesion, upload=upload(real_image_bytes))
+        sized(photo, long_mm=long_mm, reason=reason or "no_reference")
+        photos.append(photo)
+    urls = [f"/lesions/{lesion.pk}/", *(f"/lesions/photos/{photo.pk}/" for photo in photos)]
+    pages = {url: client_alice.get(url).content.decode() for url in urls}
+    assert "Less than 6 mm across." in pages[urls[0]] and "too close to 6 mm" in pages[urls[0]]
+    assert_plain({url: prose(html) for url, html in pages.items()})
