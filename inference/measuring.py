@@ -114,7 +114,7 @@ def outline_mask(outline: list[list[float]], size: tuple[int, int]) -> np.ndarra
     return mask
 
 
-def _in_full_size_pixels(scale: Scale, decoded_width: int, full_width: int) -> Scale:
+def in_full_size_pixels(scale: Scale, decoded_width: int, full_width: int) -> Scale:
     """A scale found on the photo decoded at `decoded_width`, stated per pixel of the stored photo."""
     if scale.mm_per_pixel is None or not decoded_width or not full_width or decoded_width == full_width:
         return scale
@@ -136,7 +136,7 @@ def photo_scale(image: Image.Image, hints: ScaleHints, *, lesion_mask: np.ndarra
             height=hints.height,
         )
     found = find_scale(image, coin_diameter_mm=hints.coin_diameter_mm, lesion_mask=lesion_mask)
-    found = _in_full_size_pixels(found, image.width, hints.width)
+    found = in_full_size_pixels(found, image.width, hints.width)
     if hints.device is None:
         return found
     device = device_scale(
