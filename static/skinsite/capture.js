@@ -184,8 +184,8 @@
 
   // The size in mm on this photo (its analysis's `size`), in the words of the lesion's pages
   // (lesions/size_words.py): the width and the 6 mm flag, or why there is none and how to add one.
-  function mm(value, error) {
-    return value.toFixed(1) + " mm" + (error === null || error === undefined ? "" : " (± " + error.toFixed(1) + " mm)");
+  function across(value, error) {
+    return value.toFixed(1) + " mm across" + (error === null || error === undefined ? "" : " (± " + error.toFixed(1) + " mm)");
   }
   function showSize(photo, analysis) {
     const size = analysis.size;
@@ -195,7 +195,7 @@
     if (size.ok && size.long_mm !== null) {
       const flag = size.wider_than_6mm === true ? "wider" : size.wider_than_6mm === false ? "narrower" : "unsure";
       sizeBox.dataset.sizeFlag = flag;
-      sizeAcross.textContent = "Size: " + mm(size.long_mm, size.long_mm_error) + " across";
+      sizeAcross.textContent = "Size: " + across(size.long_mm, size.long_mm_error);
       sizeWords.textContent = root.dataset["size" + flag.charAt(0).toUpperCase() + flag.slice(1)];
     } else {
       sizeBox.dataset.sizeFlag = "none";
