@@ -226,7 +226,7 @@ def size_chart_drawing(chart: dict, *, width: float = 17 * cm, height: float = 6
     y_max = float(int(top) + 1)
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, y_max
     plot.yValueAxis.valueStep = 1 if y_max <= 10 else 2 if y_max <= 20 else 5
-    plot.yValueAxis.labelTextFormat = lambda value: f"{value:g} mm"
+    plot.yValueAxis.labelTextFormat = lambda value: f"{value:g}"
     plot.yValueAxis.labels.fontSize = 7
     plot.yValueAxis.labels.dx = -3
     plot.yValueAxis.visibleGrid = True
