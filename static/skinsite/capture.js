@@ -28,6 +28,7 @@
   const sizeBox = $("capture-size");
   const sizeAcross = $("capture-size-across");
   const sizeWords = $("capture-size-words");
+  const sizeDetails = $("capture-size-details");
   const headline = $("capture-headline");
   const headlineTitle = $("capture-advice");
   const notice = $("capture-notice"); // absent where the page says it once elsewhere (the dashboard)
@@ -190,6 +191,7 @@
   function showSize(photo, analysis) {
     const size = analysis.size;
     show(sizeBox, Boolean(size));
+    show(sizeDetails, false);
     if (!size) return;
     sizeWords.replaceChildren();
     if (size.ok && size.long_mm !== null) {
@@ -197,6 +199,15 @@
       sizeBox.dataset.sizeFlag = flag;
       sizeAcross.textContent = "Size: " + across(size.long_mm, size.long_mm_error);
       sizeWords.textContent = root.dataset["size" + flag.charAt(0).toUpperCase() + flag.slice(1)];
+      // Under Details, as on the photo page: the width the other way and the area.
+      const parts = [];
+      if (size.short_mm !== null) parts.push("The other way: " + across(size.short_mm, size.short_mm_error).replace(" across", "") + ".");
+      if (size.area_mm2 !== null) {
+        const digits = size.area_mm2 < 10 ? 1 : 0;
+        parts.push("Area: " + size.area_mm2.toFixed(digits) + " mm²" + (size.area_mm2_error === null ? "" : " (± " + size.area_mm2_error.toFixed(digits) + " mm²)") + ".");
+      }
+      sizeDetails.firstElementChild.textContent = parts.join(" ");
+      show(sizeDetails, parts.length > 0);
     } else {
       sizeBox.dataset.sizeFlag = "none";
       sizeAcross.textContent = "No size in mm.";

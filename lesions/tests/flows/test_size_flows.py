@@ -52,6 +52,10 @@ def test_the_phone_capture_sends_the_coin_and_shows_the_size(browser_page, live_
     expect(size).to_contain_text("Size: 8.0 mm across (± 0.4 mm)")
     expect(size).to_contain_text("A doctor checks moles wider than 6 mm")
     expect(size).to_have_attribute("data-size-flag", "wider")
+    page.locator("#capture-details summary").tap()
+    expect(page.locator("#capture-size-details")).to_have_text(
+        "The other way: 3.0 mm (± 0.2 mm). Area: 19 mm² (± 2 mm²)."
+    )
     journey.check("capture-size")
     journey.assert_clean()
 
