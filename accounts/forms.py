@@ -6,7 +6,17 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from accounts import lockout, services, two_factor
-from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, validate_birth_year
+from accounts.models import (
+    BIRTH_YEAR_MIN,
+    COIN_MAX_MM,
+    COIN_MIN_MM,
+    COIN_OTHER,
+    SEX_CHOICES,
+    SecurityEvent,
+    User,
+    validate_birth_year,
+)
+from measurement.scale import COINS
 
 
 class LoginForm(AuthenticationForm):
@@ -86,6 +96,24 @@ class ProfileForm(forms.ModelForm):
     @property
     def analysis_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.ANALYSIS_FIELDS]
+
+
+def coin_choices() -> list[tuple[str, str]]:
+    """The coin table by currency, for a select: none, each coin by its plain name, another coin."""
+    return [("", "No coin chosen"), *((key, label) for key, (label, _) in COINS.items()), (COIN_OTHER, "Another coin")]
+
+
+class CoinForm(forms.Form):
+    """The coin the patient lays beside a lesion for its size in mm (accounts.services.user_coin_set)."""
+
+    coin = forms.ChoiceField(label="Your coin", required=False, choices=coin_choices)
+    coin_other_mm = forms.FloatField(
+        label="Its size in mm (another coin)",
+        required=False,
+        min_value=COIN_MIN_MM,
+        max_value=COIN_MAX_MM,
+        help_text="Measure across the middle, from edge to edge.",
+    )
 
 
 class TwoFactorCodeForm(forms.Form):

@@ -22,6 +22,7 @@ from django_otp.models import Device
 from accounts import lockout, selectors, services, tokens, two_factor
 from accounts.confirmation import user_for_confirmation_token
 from accounts.forms import (
+    CoinForm,
     DeleteAccountForm,
     LoginForm,
     ProfileForm,
@@ -89,8 +90,32 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "security_events": selectors.security_events_for_user(user=request.user, limit=30),
         # Said as it is for the installed model: a card may accept age and sex and use neither.
         "model_uses_metadata": (card := installed_model_card()) is not None and metadata_used(card),
+        "coin_form": CoinForm(initial={"coin": request.user.coin, "coin_other_mm": request.user.coin_other_mm}),
     }
     return render(request, "accounts/settings.html", context)
+
+
+@login_required
+@require_POST
+def account_coin(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Choose the coin laid beside a lesion for its size in mm (the settings page's coin form)."""
+    form = CoinForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_coin_set(
+                user=request.user, coin=form.cleaned_data["coin"], coin_other_mm=form.cleaned_data["coin_other_mm"]
+            )
+        except ValidationError as exc:
+            for messages_of_field in exc.message_dict.values():
+                for message in messages_of_field:
+                    messages.error(request, message)
+        else:
+            messages.success(request, "Saved.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("account-settings")
 
 
 @login_required

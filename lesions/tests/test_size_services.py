@@ -272,3 +272,14 @@ def test_the_size_history_lists_the_photos_with_a_size(alice, lesion):
     row = rows[0]
     assert row["taken_on"] == later.taken_at.date() and row["source"] == "manual"
     assert row["long_mm"] > 0 and row["long_mm_error"] > 0 and row["wider_than_6mm"] in (True, False, None)
+
+
+def test_the_physicians_report_holds_the_size_history(alice, lesion):
+    from sharing.selectors import report_sections
+
+    _, later, *_ = _pair(lesion)
+    assert report_sections(lesions=[lesion])[0].latest_size is None
+    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    section = report_sections(lesions=[lesion])[0]
+    assert section.sizes == selectors.lesion_size_history(lesion)
+    assert section.latest_size is not None and section.latest_size["photo_id"] == later.pk
