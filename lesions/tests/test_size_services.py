@@ -283,3 +283,11 @@ def test_the_physicians_report_holds_the_size_history(alice, lesion):
     section = report_sections(lesions=[lesion])[0]
     assert section.sizes == selectors.lesion_size_history(lesion)
     assert section.latest_size is not None and section.latest_size["photo_id"] == later.pk
+
+
+def test_a_stored_photo_of_a_ruler_calibrates_too_but_only_the_owners(alice, bob, done_photo):
+    points = [[0.1, 0.5], [0.6, 0.5]]  # 100 px apart on the 200 px photo
+    device = services.dermatoscope_calibrate(user=alice, name="Mine", photo=done_photo, points=points, distance_mm=5)
+    assert device.mm_per_pixel == pytest.approx(5 / 100) and device.calibrated_width == done_photo.width
+    with pytest.raises(Http404):
+        services.dermatoscope_calibrate(user=bob, name="Bob's", photo=done_photo, points=points, distance_mm=5)
