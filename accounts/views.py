@@ -107,6 +107,29 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def account_coin(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The coin alone, laid beside a lesion for its size in mm (the settings page saves it with the profile)."""
+    form = CoinForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_coin_set(
+                user=request.user, coin=form.cleaned_data["coin"], coin_other_mm=form.cleaned_data["coin_other_mm"]
+            )
+        except ValidationError as exc:
+            for messages_of_field in exc.message_dict.values():
+                for message in messages_of_field:
+                    messages.error(request, message)
+        else:
+            messages.success(request, "Saved.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("account-settings")
+
+
+@login_required
+@require_POST
 def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Cut off one device (a lost phone) from the account page."""
     token = tokens.token_get(user=request.user, token_id=token_id)

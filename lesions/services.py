@@ -406,14 +406,15 @@ def dermatoscope_calibrate(
     user: User,
     name: str | None = None,
     dermatoscope: Dermatoscope | None = None,
-    photo: Photo | None = None,
+    photo: Photo | UploadedFile | None = None,
     upload: UploadedFile | None = None,
     points: list[list[float]] | None = None,
     distance_mm: float | None = None,
 ) -> Dermatoscope:
     """Calibrate a phone dermatoscope from one photo of a ruler taken through it; returns it.
 
-    The photo is an `upload` (not kept) or one of the patient's stored photos. Its scale comes from
+    The photo is an uploaded file (`upload`, or `photo`; not kept) or one of the patient's stored photos
+    (`photo`). Its scale comes from
     two points marked on the ruler and their distance in mm, or else from a ruler (or card) found in
     it; none found is a ValidationError that says what to do. `dermatoscope` (the patient's) is
     calibrated again; else the one called `name` is, made if new. Photos taken with it later are
@@ -421,6 +422,8 @@ def dermatoscope_calibrate(
     """
     if dermatoscope is not None and dermatoscope.owner_id != user.pk:
         raise Http404("No such dermatoscope.")
+    if isinstance(photo, UploadedFile):
+        photo, upload = None, photo
     if photo is not None:
         _own_photo(photo, user)
         with photo.image.open("rb") as fh:

@@ -272,3 +272,22 @@ def test_the_size_history_lists_the_photos_with_a_size(alice, lesion):
     row = rows[0]
     assert row["taken_on"] == later.taken_at.date() and row["source"] == "manual"
     assert row["long_mm"] > 0 and row["long_mm_error"] > 0 and row["wider_than_6mm"] in (True, False, None)
+
+
+def test_the_physicians_report_holds_the_size_history(alice, lesion):
+    from sharing.selectors import report_sections
+
+    _, later, *_ = _pair(lesion)
+    assert report_sections(lesions=[lesion])[0].latest_size is None
+    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    section = report_sections(lesions=[lesion])[0]
+    assert section.sizes == selectors.lesion_size_history(lesion)
+    assert section.latest_size is not None and section.latest_size["photo_id"] == later.pk
+
+
+def test_a_stored_photo_of_a_ruler_calibrates_too_but_only_the_owners(alice, bob, done_photo):
+    points = [[0.1, 0.5], [0.6, 0.5]]  # 100 px apart on the 200 px photo
+    device = services.dermatoscope_calibrate(user=alice, name="Mine", photo=done_photo, points=points, distance_mm=5)
+    assert device.mm_per_pixel == pytest.approx(5 / 100) and device.calibrated_width == done_photo.width
+    with pytest.raises(Http404):
+        services.dermatoscope_calibrate(user=bob, name="Bob's", photo=done_photo, points=points, distance_mm=5)
