@@ -5,7 +5,12 @@ sentence: "5.8 mm across (± 0.3 mm)", the 6 mm flag, where the scale came from,
 size and how to add one. The numbers are the worker's; nothing is measured here.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
 
 from measurement.scale import COINS, ID1_CARD_MM
 from measurement.size import SIX_MM
@@ -105,4 +110,45 @@ def size_words(size: dict | None, *, coin_diameter_mm: float | None = None, devi
         area=f"Area: {_area(area, area_error)}." if area is not None else "",
         source=source_words(size.get("scale") or {}, coin_diameter_mm=coin_diameter_mm, device_name=device_name),
         long_mm=float(size["long_mm"]),
+    )
+
+
+@dataclass(frozen=True)
+class SizeSummary:
+    """The lesion's latest size in mm and its first one, from its photos with a size (oldest first)."""
+
+    latest: str  # "8.0 mm across (± 0.4 mm)"
+    latest_on: date
+    first: str = ""  # "" when only one photo has a size
+    first_on: date | None = None
+    flag_text: str = ""
+
+    @property
+    def sentence(self) -> str:
+        text = f"Latest size: {self.latest}, on {self.latest_on:%-d %b %Y}."
+        if self.first and self.first_on:
+            text += f" First measured: {self.first}, on {self.first_on:%-d %b %Y}."
+        return text
+
+
+def size_summary(history: Iterable[Any]) -> SizeSummary | None:
+    """From a lesion's timeline entries (photo, analysis), oldest first: its latest size and first one;
+    None while no photo has a size. Whether it grew is for change detection to say, not this line."""
+    sized = []
+    for entry in history:
+        analysis = entry.analysis
+        if analysis is None or analysis.status != "done" or not isinstance(analysis.measures, dict):
+            continue
+        words = size_words(analysis.measures.get("size"))
+        if words is not None and words.ok:
+            sized.append((timezone.localtime(entry.photo.taken_at).date(), words))
+    if not sized:
+        return None
+    (first_on, first), (latest_on, latest) = sized[0], sized[-1]
+    return SizeSummary(
+        latest=latest.across,
+        latest_on=latest_on,
+        first=first.across if len(sized) > 1 else "",
+        first_on=first_on if len(sized) > 1 else None,
+        flag_text=latest.flag_text,
     )

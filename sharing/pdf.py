@@ -42,7 +42,7 @@ from reportlab.platypus import (
 from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
 from lesions.models import Photo
-from lesions.size_words import size_words
+from lesions.size_words import size_summary, size_words
 from sharing.selectors import ReportSection
 from training.contract import CLASS_LABELS, CLASSES
 
@@ -422,6 +422,9 @@ def _section_flowables(section: ReportSection, styles: dict) -> list:
             malignant = answer["most_likely_malignant"]
             lead += f" Most likely malignant type: {malignant['label']} ({malignant['probability']:.0%})."
         flow += [_p(lead, styles["body"]), Spacer(1, 6)]
+    summary = size_summary(section.history)
+    if summary is not None:
+        flow += [_p(summary.sentence, styles["small"]), Spacer(1, 6)]
     drawing = chart_drawing(section.chart)
     if drawing is not None:
         flow.append(drawing)

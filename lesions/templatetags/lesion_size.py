@@ -8,7 +8,15 @@ from typing import Any
 
 from django import template
 
-from lesions.size_words import NARROWER_WORDS, UNSURE_WORDS, WIDER_WORDS, SizeWords, size_words
+from lesions.size_words import (
+    NARROWER_WORDS,
+    UNSURE_WORDS,
+    WIDER_WORDS,
+    SizeSummary,
+    SizeWords,
+    size_summary,
+    size_words,
+)
 
 register = template.Library()
 
@@ -30,3 +38,9 @@ def lesion_size(analysis: Any, photo: Any = None) -> SizeWords | None:
 def size_flag_words(flag: str) -> str:
     """The 6 mm flag's sentence ("wider", "unsure", "narrower"), for the phone capture's script to show."""
     return {"wider": WIDER_WORDS, "unsure": UNSURE_WORDS, "narrower": NARROWER_WORDS}[flag]
+
+
+@register.simple_tag
+def lesion_size_summary(history: Any) -> SizeSummary | None:
+    """`{% lesion_size_summary history as summary %}`: the lesion's latest and first size in mm."""
+    return size_summary(history or [])

@@ -160,3 +160,33 @@ def test_the_size_words_are_plain(client_alice, lesion, real_image_bytes):
     pages = {url: client_alice.get(url).content.decode() for url in urls}
     assert "Less than 6 mm across." in pages[urls[0]] and "too close to 6 mm" in pages[urls[0]]
     assert_plain({url: prose(html) for url, html in pages.items()})
+
+
+def test_the_lesion_says_its_latest_and_first_size(client, client_alice, lesion, real_image_bytes, share):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    for day, long_mm in (
+        (datetime(2025, 3, 3, 12), 4.9),
+        (datetime(2025, 6, 1, 12), None),
+        (datetime(2025, 12, 7, 12), 5.8),
+    ):
+        photo = services.photo_create(lesion=lesion, upload=upload(real_image_bytes), taken_at=timezone.make_aware(day))
+        sized(photo, long_mm=long_mm)
+    sentence = (
+        "Latest size: 5.8 mm across (± 0.3 mm), on 7 Dec 2025. First measured: 4.9 mm across (± 0.2 mm), on 3 Mar 2025."
+    )
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert sentence in page
+    assert page.index("data-lesion-advice") < page.index("Latest size")  # below the headline
+    url = open_report(client, share.token)
+    assert sentence in client.get(url).content.decode()
+    pdf = client.get(f"{url}report.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Latest size: 5.8 mm across (± 0.3 mm), on 7 Dec 2025." in " ".join(text.split())
+
+
+def test_one_size_is_only_the_latest(client_alice, lesion, coin_photo):
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert "Latest size: 8.0 mm across (± 0.4 mm)" in page and "First measured" not in page
