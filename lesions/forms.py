@@ -1,8 +1,9 @@
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
-from lesions.models import MAP_VIEWS, PHOTO_TYPES, Dermatoscope, Lesion
+from lesions.models import MAP_VIEWS, PHOTO_TYPES, Dermatoscope, Lesion, Photo
 from measurement.scale import COINS, ID1_CARD_MM
 
 # The forms parse; lesions.services checks the values (a date in the future...) and the views put
@@ -213,6 +214,12 @@ class DermatoscopeForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
         help_text="A ruler with mm marks, sharp and across the view. It is not kept.",
     )
+    stored_photo = forms.ModelChoiceField(
+        label="Or one of your photos",
+        queryset=Photo.objects.none(),
+        required=False,
+        empty_label="None: I chose a new photo above",
+    )
     x1 = forms.FloatField(label="Point 1: from the left (%)", min_value=0, max_value=100, required=False)
     y1 = forms.FloatField(label="Point 1: from the top (%)", min_value=0, max_value=100, required=False)
     x2 = forms.FloatField(label="Point 2: from the left (%)", min_value=0, max_value=100, required=False)
@@ -223,6 +230,20 @@ class DermatoscopeForm(forms.Form):
         min_value=0.1,
         help_text="Optional. Mark two lines on the ruler (say 10 mm apart) if Skinsite cannot find the ruler itself.",
     )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.fields["stored_photo"]
+        assert isinstance(stored, forms.ModelChoiceField)
+        if user is not None:
+            stored.queryset = Photo.objects.filter(lesion__owner=user).select_related("lesion").order_by("-taken_at")
+        stored.label_from_instance = lambda photo: f"{photo.lesion.name}, {photo.taken_at:%-d %b %Y}"
+        # The script shows the chosen photo to mark the ruler on (lesions/mark_points.js).
+        stored.widget.attrs["data-mark-source"] = reverse("lesions:photo-image", args=[0])
+
+    def photo(self) -> Any:
+        """The ruler photo: one of the patient's stored photos, else the uploaded file (or None)."""
+        return self.cleaned_data.get("stored_photo") or self.cleaned_data.get("image")
 
     def points(self) -> list[list[float]] | None:
         data = self.cleaned_data

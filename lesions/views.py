@@ -327,14 +327,17 @@ def dermatoscopes(request: AuthenticatedHttpRequest) -> HttpResponse:
     devices = list(selectors.dermatoscopes_for_user(user=request.user))
     chosen = next((d for d in devices if str(d.pk) == again), None)
     form = DermatoscopeForm(
-        request.POST or None, request.FILES or None, initial={"name": chosen.name if chosen else ""}
+        request.POST or None,
+        request.FILES or None,
+        initial={"name": chosen.name if chosen else ""},
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:
             device = services.dermatoscope_calibrate(
                 user=request.user,
                 name=form.cleaned_data["name"],
-                upload=form.cleaned_data["image"],
+                photo=form.photo(),
                 points=form.points(),
                 distance_mm=form.cleaned_data["distance_mm"],
             )

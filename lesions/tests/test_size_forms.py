@@ -149,3 +149,17 @@ def test_the_upload_takes_the_dermatoscope(client_alice, alice, lesion, real_ima
     )
     assert response.status_code == 302
     assert lesion.photos.latest("id").device == device
+
+
+def test_a_dermatoscope_is_set_up_from_a_stored_photo_of_the_patient_only(client, alice, bob, lesion, unscaled):
+    ruler = {"name": "Clip-on lens", "x1": "10", "y1": "50", "x2": "60", "y2": "50", "distance_mm": "10"}
+    client.force_login(bob)
+    response = client.post("/lesions/dermatoscopes/", {**ruler, "stored_photo": unscaled.pk})
+    assert response.status_code == 400 and not Dermatoscope.objects.exists()  # alice's photo is no choice for bob
+    client.force_login(alice)
+    page = client.get("/lesions/dermatoscopes/").content.decode()
+    assert f'<option value="{unscaled.pk}">Left shoulder, ' in page
+    response = client.post("/lesions/dermatoscopes/", {**ruler, "stored_photo": unscaled.pk})
+    assert response.status_code == 302
+    device = Dermatoscope.objects.get(owner=alice)
+    assert device.mm_per_pixel == pytest.approx(10 / (0.5 * unscaled.width))

@@ -109,18 +109,30 @@
       help.hidden = false;
       draw();
     }
-    // The dermatoscope page marks a photo not sent yet: the file chosen in the form, shown from memory.
+    // The dermatoscope page marks a photo not sent yet (the file chosen in the form, shown from
+    // memory) or one of the patient's stored photos (chosen in a select, shown from the server).
     const file = form.querySelector('input[type="file"]');
+    const stored = form.querySelector("select[data-mark-source]");
+    function showFile() {
+      if (!file.files || !file.files[0]) return;
+      if (image.dataset.objectUrl) URL.revokeObjectURL(image.dataset.objectUrl);
+      image.dataset.objectUrl = URL.createObjectURL(file.files[0]);
+      image.src = image.dataset.objectUrl;
+      if (stored) stored.value = ""; // the new photo is the one sent
+      show();
+    }
     if (image.getAttribute("src")) {
       show();
-    } else if (file) {
-      file.addEventListener("change", () => {
-        if (!file.files || !file.files[0]) return;
-        if (image.dataset.objectUrl) URL.revokeObjectURL(image.dataset.objectUrl);
-        image.dataset.objectUrl = URL.createObjectURL(file.files[0]);
-        image.src = image.dataset.objectUrl;
-        show();
-      });
+    } else {
+      if (file) file.addEventListener("change", showFile);
+      if (stored) {
+        stored.addEventListener("change", () => {
+          if (!stored.value) return;
+          if (file) file.value = ""; // the stored photo is the one used
+          image.src = stored.dataset.markSource.replace("/0/", "/" + stored.value + "/");
+          show();
+        });
+      }
     }
   }
 
