@@ -202,6 +202,13 @@ class PhotoCoinForm(forms.Form):
         coin.choices = [("", "Choose a coin…"), *coin_choices(user_coin_label)]
 
 
+class PhotoChoiceField(forms.ModelChoiceField):
+    """One of the patient's photos, named by its lesion and date."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.lesion.name}, {obj.taken_at:%-d %b %Y}"
+
+
 class DermatoscopeForm(forms.Form):
     """A phone dermatoscope set up from one photo of a ruler through it (points: as PhotoScaleForm, optional)."""
 
@@ -214,7 +221,7 @@ class DermatoscopeForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
         help_text="A ruler with mm marks, sharp and across the view. It is not kept.",
     )
-    stored_photo = forms.ModelChoiceField(
+    stored_photo = PhotoChoiceField(
         label="Or one of your photos",
         queryset=Photo.objects.none(),
         required=False,
@@ -237,7 +244,6 @@ class DermatoscopeForm(forms.Form):
         assert isinstance(stored, forms.ModelChoiceField)
         if user is not None:
             stored.queryset = Photo.objects.filter(lesion__owner=user).select_related("lesion").order_by("-taken_at")
-        stored.label_from_instance = lambda photo: f"{photo.lesion.name}, {photo.taken_at:%-d %b %Y}"
         # The script shows the chosen photo to mark the ruler on (lesions/mark_points.js).
         stored.widget.attrs["data-mark-source"] = reverse("lesions:photo-image", args=[0])
 
