@@ -190,3 +190,21 @@ def test_the_lesion_says_its_latest_and_first_size(client, client_alice, lesion,
 def test_one_size_is_only_the_latest(client_alice, lesion, coin_photo):
     page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
     assert "Latest size: 8.0 mm across (± 0.4 mm)" in page and "First measured" not in page
+
+
+def test_the_photo_page_draws_the_coin_it_measured_against(client_alice, coin_photo):
+    analysis = coin_photo.analyses.get()
+    reference = {"kind": "coin", "centre": [0.7, 0.4], "radius_x": 0.1, "radius_y": 0.1333}
+    analysis.measures["size"]["scale"]["reference"] = reference
+    analysis.save()
+    page = client_alice.get(f"/lesions/photos/{coin_photo.pk}/").content.decode()
+    assert '<ellipse cx="70.00" cy="40.00" rx="10.00" ry="13.33"' in page
+    assert "The yellow ring shows the coin Skinsite measured against." in page
+
+
+def test_a_partial_reference_draws_nothing(client_alice, coin_photo):
+    analysis = coin_photo.analyses.get()
+    analysis.measures["size"]["scale"]["reference"] = {"kind": "card", "corners": None}
+    analysis.save()
+    page = client_alice.get(f"/lesions/photos/{coin_photo.pk}/").content.decode()
+    assert "mark-reference" not in page and "Size: 8.0 mm across" in page

@@ -107,6 +107,8 @@
     function show() {
       frame.hidden = false;
       help.hidden = false;
+      const reference = root.querySelector("[data-mark-reference]");
+      if (reference) reference.hidden = false;
       draw();
     }
     // The dermatoscope page marks a photo not sent yet (the file chosen in the form, shown from
