@@ -62,6 +62,7 @@ def scale_reference(analysis: Any) -> dict | None:
     size = analysis.measures.get("size")
     reference = ((size or {}).get("scale") or {}).get("reference") or {} if isinstance(size, dict) else {}
     kind = reference.get("kind")
+    shape: dict[str, float | str]
     try:
         if kind == "coin":
             (x, y), rx = reference["centre"], float(reference["radius_x"])
