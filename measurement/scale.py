@@ -20,6 +20,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
+from measurement import references
+
 # Official diameters in millimetres (mints' specifications). Key -> (plain label, diameter mm).
 COINS: dict[str, tuple[str, float]] = {
     # Euro (all euro countries share the sizes)
@@ -235,3 +240,85 @@ def agree(found: Scale, device: Scale) -> bool:
         return True
     sd = math.hypot(found.mm_sd or 0.0, device.mm_sd or 0.0)
     return abs(found.mm_per_pixel - device.mm_per_pixel) <= AGREE_SIGMAS * sd + 1e-12
+
+
+MIN_COIN_PX = 25.0  # a coin narrower than this (original pixels) is too small to measure
+MIN_CARD_PX = 80.0  # a card's long side
+MIN_RULER_PERIOD_PX = 3.0  # a millimetre tick period
+LESION_IS_COIN_IOU = 0.5  # a "coin" that is the lesion's own outline is the lesion, not a coin
+COIN_OVER_LESION_SHARE = 0.05  # the share of the lesion (or of the coin) they overlap by
+# Each source's own floor of relative uncertainty (one sd): what the fit cannot see (perspective, the
+# reference not lying flat, a ruler's printing), measured by the size study (reports/size.json).
+FLOOR = {COIN: 0.015, CARD: 0.015, RULER: 0.01}
+
+
+def find_scale(image: Any, *, coin_diameter_mm: float | None = None, lesion_mask: np.ndarray | None = None) -> Scale:
+    """The photo's scale from a coin (when `coin_diameter_mm` is given), an ID-1 card or a ruler; never raises.
+
+    `lesion_mask` (any size, True on the lesion) lets it refuse a coin lying over the lesion and ignore a
+    round lesion that looks like a coin. Refuses with "two_coins" when two coins are seen, and
+    "reference_too_small" when the only reference found is too small to measure.
+    """
+    try:
+        return _find_scale(image, coin_diameter_mm, lesion_mask)
+    except Exception:  # noqa: BLE001 (a photo that breaks the finder has no scale; it never fails an analysis)
+        return refused(ERROR)
+
+
+def _find_scale(image: Any, coin_mm: float | None, lesion_mask: np.ndarray | None) -> Scale:
+    work = references.working_copy(image)
+    height, width = work.grey.shape
+    lab = references.lab_image(work.rgb)
+    edges = references.find_edges(lab)
+    found: list[references.Candidate] = []
+    refusals: list[Scale] = []
+    if coin_mm is not None and math.isfinite(coin_mm) and coin_mm > 0:
+        mask = _resized_mask(lesion_mask, (height, width))
+        coins = []
+        for coin in references.find_coins(work, float(coin_mm), lab, edges):
+            disc = references.disc_mask(coin, (height, width))
+            if mask is not None and mask.any():
+                overlap = float((disc & mask).sum())
+                if overlap / float((disc | mask).sum()) >= LESION_IS_COIN_IOU:
+                    continue  # the lesion itself
+                if overlap / min(float(disc.sum()), float(mask.sum())) >= COIN_OVER_LESION_SHARE:
+                    refusals.append(refused(COIN_OVER_LESION, coin.reference, COIN))
+                    continue
+            coins.append(coin)
+        if len(coins) >= 2:
+            return refused(TWO_COINS, {"kind": "coins", "coins": [c.reference for c in coins[:4]]}, COIN)
+        found += coins
+    found += references.find_cards(work, edges)
+    found += references.find_rulers(work)
+    usable = []
+    for candidate in found:
+        minimum = {COIN: MIN_COIN_PX, CARD: MIN_CARD_PX, RULER: MIN_RULER_PERIOD_PX}[candidate.kind]
+        size = candidate.pixels if candidate.kind == RULER else candidate.size_px
+        if size < minimum:
+            refusals.append(refused(REFERENCE_TOO_SMALL, candidate.reference, candidate.kind))
+        else:
+            usable.append(candidate)
+    if usable:
+        best = min(usable, key=lambda c: math.hypot(c.relative_uncertainty, FLOOR[c.kind]))
+        return Scale(
+            ok=True,
+            source=best.kind,
+            mm_per_pixel=best.mm_per_pixel,
+            relative_uncertainty=math.hypot(best.relative_uncertainty, FLOOR[best.kind]),
+            reference=best.reference,
+        )
+    if refusals:
+        return refusals[0]
+    return refused(NO_REFERENCE)
+
+
+def _resized_mask(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    if mask is None:
+        return None
+    array = np.asarray(mask).astype(bool)
+    if array.ndim != 2:
+        return None
+    if array.shape != shape:
+        picture = Image.fromarray(array.astype(np.uint8) * 255).resize((shape[1], shape[0]), Image.Resampling.NEAREST)
+        array = np.asarray(picture) > 127
+    return array
