@@ -40,8 +40,13 @@ def test_the_phone_capture_sends_the_coin_and_shows_the_size(browser_page, live_
         page.locator("#capture-button").tap()
     chooser.value.set_files(str(lesion_image_paths()[0]))
     page.locator("#capture-preview").wait_for(state="visible")
+    # The coin is asked once the box is ticked; another coin's width only for "another coin".
+    expect(page.get_by_label("Which coin or card?")).to_be_hidden()
     page.get_by_label("A coin or card is in the photo").check()
+    page.get_by_label("Which coin or card?").select_option("other")
+    expect(page.get_by_label("Width of another coin in mm")).to_be_visible()
     page.get_by_label("Which coin or card?").select_option("eur_1")
+    expect(page.get_by_label("Width of another coin in mm")).to_be_hidden()
     journey.check()
     page.get_by_role("button", name="Upload photo").tap()
 
