@@ -98,6 +98,7 @@ def test_without_a_scale_the_pages_say_why_and_how_to_add_one(client_alice, lesi
     assert 'href="/learn/size/"' in timeline
     photo_page = client_alice.get(f"/lesions/photos/{photo.pk}/").content.decode()
     assert REASONS["coin_over_lesion"] in photo_page and 'href="/learn/size/"' in photo_page
+    assert 'href="#size"' in photo_page and 'id="size"' in photo_page  # the form just below
 
 
 def test_the_size_chart_has_a_gap_where_a_photo_had_no_scale(lesion, real_image_bytes):
