@@ -95,7 +95,7 @@ class CoinForm(forms.Form):
     coin = forms.ChoiceField(
         label="Your coin",
         required=False,
-        help_text="The coin you lay beside a spot when you photograph it, so Skinsite can tell its size in mm.",
+        help_text="Its width in mm is shown beside its name.",
     )
     coin_other_mm = forms.FloatField(
         label="Width of your coin in mm",
