@@ -149,3 +149,31 @@ def test_the_learn_page_on_photos_with_a_coin(browser_page, live_server):
         assert page.evaluate("(img) => img.complete && img.naturalWidth", picture.element_handle()) == 640
     journey.check("learn-size")
     journey.assert_clean()
+
+
+def test_points_are_placed_and_dragged_with_a_mouse(browser_page, live_server, alice):
+    lesion = services.lesion_create(owner=alice, name="Left shoulder", body_site="back")
+    photo = services.photo_create(lesion=lesion, upload=upload(lesion_image_paths()[0].read_bytes()))
+    sized(photo, long_mm=None)
+    page = browser_page(**DESKTOP)
+    journey = Journey(page, name="mark-mouse", screen=DESKTOP)
+    page.goto(f"{live_server.url}/lesions/photos/{photo.pk}/#size")
+    image = page.locator("[data-mark-frame] img")
+    box = image.bounding_box()
+    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
+    first = page.locator("[data-mark-point='1']").bounding_box()
+    # Drag point 1 a tenth of the photo to the right.
+    page.mouse.move(first["x"] + first["width"] / 2, first["y"] + first["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(first["x"] + first["width"] / 2 + 0.1 * box["width"], first["y"] + first["height"] / 2, steps=5)
+    page.mouse.up()
+    assert abs(float(page.locator("#id_x1").input_value()) - 35) < 1
+    assert abs(float(page.locator("#id_y1").input_value()) - 25) < 1
+    assert abs(float(page.locator("#id_x2").input_value()) - 75) < 1
+    # A third click moves the nearer point, here point 2.
+    page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + 0.8 * box["height"])
+    assert abs(float(page.locator("#id_x2").input_value()) - 90) < 1
+    assert abs(float(page.locator("#id_x1").input_value()) - 35) < 1
+    journey.check()
+    journey.assert_clean()
