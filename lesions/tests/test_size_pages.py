@@ -209,3 +209,10 @@ def test_a_partial_reference_draws_nothing(client_alice, coin_photo):
     analysis.save()
     page = client_alice.get(f"/lesions/photos/{coin_photo.pk}/").content.decode()
     assert "mark-reference" not in page and "Size: 8.0 mm across" in page
+
+
+def test_the_compare_page_says_each_photos_size(client_alice, lesion, real_image_bytes):
+    for long_mm in (4.9, 5.8):
+        sized(services.photo_create(lesion=lesion, upload=upload(real_image_bytes)), long_mm=long_mm)
+    page = client_alice.get(f"/lesions/{lesion.pk}/compare/").content.decode()
+    assert "Size: 4.9 mm across (± 0.2 mm)" in page and "Size: 5.8 mm across (± 0.3 mm)" in page
