@@ -94,6 +94,17 @@
       });
     });
 
+    // From the keyboard: both points in the middle of the photo, point 1 focused, to move with the arrows.
+    const keys = root.querySelector("[data-mark-keys]");
+    if (keys) {
+      keys.addEventListener("click", () => {
+        if (!points[0]) set(0, 40, 50, false);
+        if (!points[1]) set(1, 60, 50, false);
+        markers[0].focus();
+        status.textContent = words(0) + ". Move it with the arrow keys, then press Tab for point 2.";
+      });
+    }
+
     inputs.forEach(([x, y], i) => {
       const typed = () => {
         if (x.value === "" || y.value === "") return;

@@ -177,3 +177,27 @@ def test_points_are_placed_and_dragged_with_a_mouse(browser_page, live_server, a
     assert abs(float(page.locator("#id_x1").input_value()) - 35) < 1
     journey.check()
     journey.assert_clean()
+
+
+def test_points_are_placed_and_moved_with_the_keyboard_alone(browser_page, live_server, alice):
+    lesion = services.lesion_create(owner=alice, name="Left shoulder", body_site="back")
+    photo = services.photo_create(lesion=lesion, upload=upload(lesion_image_paths()[0].read_bytes()))
+    sized(photo, long_mm=None)
+    page = browser_page(**DESKTOP)
+    page.goto(f"{live_server.url}/lesions/photos/{photo.pk}/")
+    page.get_by_role("button", name="Place the points for the arrow keys").focus()
+    page.keyboard.press("Enter")
+    first = page.locator("[data-mark-point='1']")
+    expect(first).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("Shift+ArrowLeft")  # 2 % a press
+    page.keyboard.press("Tab")
+    expect(page.locator("[data-mark-point='2']")).to_be_focused()
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.locator("#id_x1").input_value() == "30"
+    assert page.locator("#id_x2").input_value() == "62"
+    page.get_by_label("What is between the two points?").select_option("eur_1")
+    page.get_by_role("button", name="Measure with these two points").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The size was measured again from your two points.")).to_be_visible()
+    assert Photo.objects.get(pk=photo.pk).manual_scale == {"points": [[0.3, 0.5], [0.62, 0.5]], "distance_mm": 23.25}
