@@ -23,7 +23,17 @@ from measurement import segmentation
 from measurement.alignment import Alignment, PhotoFeatures, align_features, photo_features
 from measurement.describe import describe_change
 from measurement.measures import LesionMeasures, measure_lesion, relative_area
-from measurement.scale import DISAGREES_WITH_DEVICE, ERROR, Scale, agree, device_scale, find_scale, refused
+from measurement.scale import (
+    CARD,
+    COIN,
+    DISAGREES_WITH_DEVICE,
+    ERROR,
+    Scale,
+    agree,
+    device_scale,
+    find_scale,
+    refused,
+)
 from measurement.scale import REASONS as SCALE_REASONS
 from measurement.scale import manual_scale as manual_scale_of
 from measurement.size import lesion_size, size_growth
@@ -78,6 +88,68 @@ def photo_measures(image: Image.Image) -> dict[str, Any]:
         "contrast": round(found.contrast, 2),
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+# A photo with a coin or card beside the lesion is taken from further away than a close-up: the lesion is
+# small in it, and the round, crisp coin is the most lesion-like thing in view. Its outline is then found
+# in the photo's middle (the patient centres the lesion; this much of each side is cut away), with the
+# reference painted over with the skin around it.
+REFERENCE_MARGIN = 0.25
+REFERENCE_PAINT = 1.2  # the coin's radius, widened by this, covers its rim and shadow
+
+
+def _painted_over(image: Image.Image, reference: dict[str, Any]) -> Image.Image:
+    """`image` with the coin or card of `reference` (fractions of the photo) painted with the skin around it."""
+    width, height = image.size
+    pixels = np.asarray(image.convert("RGB")).copy()
+    region = np.zeros((height, width), dtype=bool)
+    if reference.get("kind") == "coin":
+        (cx, cy), radius = reference["centre"], reference["radius_x"]
+        radius = max(radius, float(reference.get("radius_y") or 0.0)) * width * REFERENCE_PAINT
+        rows, cols = skdraw.disk((cy * height, cx * width), radius, shape=(height, width))
+        region[rows, cols] = True
+    elif reference.get("kind") == "card":
+        corners = np.asarray(reference["corners"], dtype=float) * [width, height]
+        centre = corners.mean(axis=0)
+        corners = centre + (corners - centre) * REFERENCE_PAINT
+        rows, cols = skdraw.polygon(corners[:, 1], corners[:, 0], (height, width))
+        region[rows, cols] = True
+    if not region.any() or region.all():
+        return image
+    around = np.zeros_like(region)
+    rows, cols = np.nonzero(region)
+    pad = max(4, int(0.05 * max(width, height)))
+    top, bottom = max(0, rows.min() - pad), min(height, rows.max() + pad + 1)
+    left, right = max(0, cols.min() - pad), min(width, cols.max() + pad + 1)
+    around[top:bottom, left:right] = True
+    around &= ~region
+    if around.any():
+        pixels[region] = np.median(pixels[around], axis=0).astype(pixels.dtype)
+    return Image.fromarray(pixels)
+
+
+def photo_measures_beside_reference(image: Image.Image, scale_image: Image.Image, hints: ScaleHints) -> dict[str, Any]:
+    """`photo_measures`, for a photo the patient said has a coin beside the lesion: when the coin (or a
+    card) is found, the outline is found in the photo's middle with the reference painted over (the
+    outline stays in fractions of the whole photo). Otherwise, or with a scale marked by hand, as any photo.
+    """
+    if hints.manual is not None or hints.coin_diameter_mm is None:
+        return photo_measures(image)
+    try:
+        found = find_scale(scale_image, coin_diameter_mm=hints.coin_diameter_mm)
+    except Exception:  # noqa: BLE001 (no reference found is no reason to measure differently)
+        return photo_measures(image)
+    if not found.ok or found.source not in (COIN, CARD):
+        return photo_measures(image)
+    width, height = image.size
+    margin = REFERENCE_MARGIN
+    box = (round(width * margin), round(height * margin), round(width * (1 - margin)), round(height * (1 - margin)))
+    middle = _painted_over(image, found.reference).crop(box)
+    measures = photo_measures(middle)
+    span = 1 - 2 * margin
+    measures["outline"] = [[round(margin + x * span, 4), round(margin + y * span, 4)] for x, y in measures["outline"]]
+    measures["region"] = [margin, margin, 1 - margin, 1 - margin]  # where the outline was looked for
+    return measures
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,19 @@ def _size_of(photo: AnalysedPhoto, measures: dict | None) -> dict:
     return measuring.photo_size(image, measures, scale_hints(photo, image))
 
 
+def _measures_and_size(photo: AnalysedPhoto, image: Image.Image) -> dict:
+    """The outline and measures on `image` (the photo as the model saw it) and the size in mm, with the
+    photo's current scale hints; never raises (a file that cannot be read again gives no size)."""
+    try:
+        scale_image = _load_scale_image(photo)
+    except ValueError:
+        return measuring.photo_measures(image) | {"size": measuring.photo_size_refused(measuring.SIZE_ERROR)}
+    hints = scale_hints(photo, scale_image)
+    measures = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints)
+    return measures
+
+
 def _earlier_side(photo: AnalysedPhoto, model_version: str) -> measuring.MeasuredPhoto:
     """An earlier photo's measures, probability (same model version only) and keypoints."""
     done = photo.analyses.filter(status=Analysis.Status.DONE)
@@ -379,8 +392,7 @@ def _fresh_photo(photo_id: int) -> AnalysedPhoto:
 
 def _measure_and_advise(analysis: Analysis, image: Image.Image) -> None:
     """Outline, measures and size in mm, change against earlier photos, and advice; never fails the analysis."""
-    analysis.measures = measuring.photo_measures(image)
-    analysis.measures["size"] = _size_of(_fresh_photo(analysis.photo_id), analysis.measures)
+    analysis.measures = _measures_and_size(_fresh_photo(analysis.photo_id), image)
     _change_and_advise(analysis, image)
 
 
@@ -401,8 +413,9 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
     """Measure the photo's size in mm again after its scale hints changed (a scale the patient marked,
     a coin they picked), and re-run the change detection that used it; returns the analyses rewritten.
 
-    Runs in the web process (measuring is pure: no TensorFlow). Rewrites `measures["size"]`, `change`
-    and `advice` of the photo's finished analyses, and `change` and `advice` of later photos' analyses
+    Runs in the web process (measuring is pure: no TensorFlow). Rewrites `measures` (the outline is
+    found again as the worker finds it, beside a coin if one is said to be in the photo, and the size),
+    `change` and `advice` of the photo's finished analyses, and `change` and `advice` of later photos' analyses
     that were compared with it (their stored comparisons name it), exactly as the worker stores them.
     An analysis still pending or running measures with the new hints itself. Raises ValueError when the
     photo's file cannot be read.
@@ -412,10 +425,11 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
     hints = scale_hints(photo, scale_image)
     done = Analysis.objects.filter(status=Analysis.Status.DONE)
     rewritten = []
+    # The outline too: with a coin said to be in the photo it is looked for apart from the coin.
+    measures = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints)
     for analysis in done.filter(photo_id=photo.pk).exclude(measures=None).select_related("photo"):
-        measures = dict(analysis.measures or {})
-        measures["size"] = measuring.photo_size(scale_image, measures, hints)
-        analysis.measures = measures
+        analysis.measures = dict(measures)
         _change_and_advise(analysis, image)
         analysis.save(update_fields=["measures", "change", "advice"])
         rewritten.append(analysis)
