@@ -1,8 +1,8 @@
 """End to end through a real worker, on the patient's and the physician's pages: a photo with a coin
 beside the lesion, uploaded with the lesion page's form ("A coin or card is in the photo", the
 patient's 1 euro coin), is measured by the worker; its timeline, photo page, report and PDF then say
-its size in mm and draw the size chart. The scene is the size study's (evaluation.size_scenes, as in
-test_size_worker_flow), so the true scale is known.
+its size in mm and draw the size chart. The scene is the size study's (lesions.tests.coin_photos), so
+the true scale and size are known.
 """
 
 import io
@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from conftest import open_report, upload
 from lesions.models import Photo
 from lesions.size_words import size_words
-from lesions.tests.test_size_worker_flow import EURO_MM, MM_PER_PIXEL, _coin_scene, _finished
+from lesions.tests.coin_photos import EURO_MM, MM_PER_PIXEL, coin_photo
+from lesions.tests.test_size_worker_flow import _finished
 from sharing import services as sharing_services
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ def test_the_web_upload_with_a_coin_shows_the_size_everywhere(
 ):
     alice.coin = "eur_1"
     alice.save(update_fields=["coin"])
-    scene, true_mm = _coin_scene()
+    scene, true_mm = coin_photo()
     response = client_alice.post(
         f"/lesions/{lesion.pk}/photos/", {"image": upload(scene), "reference_in_photo": "on", "coin": "mine"}
     )
@@ -36,6 +37,7 @@ def test_the_web_upload_with_a_coin_shows_the_size_everywhere(
     assert analysis.status == "done", analysis.error
     size = analysis.measures["size"]
     assert size["ok"] and size["scale"]["mm_per_pixel"] == pytest.approx(MM_PER_PIXEL, rel=0.03)
+    assert abs(size["long_mm"] - true_mm) < 3 * size["long_mm_error"]  # the page says a size that holds
     words = size_words(size, coin_diameter_mm=EURO_MM)
     line = f"Size: {words.across}"
 
