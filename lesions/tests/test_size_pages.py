@@ -216,3 +216,18 @@ def test_the_compare_page_says_each_photos_size(client_alice, lesion, real_image
         sized(services.photo_create(lesion=lesion, upload=upload(real_image_bytes)), long_mm=long_mm)
     page = client_alice.get(f"/lesions/{lesion.pk}/compare/").content.decode()
     assert "Size: 4.9 mm across (± 0.2 mm)" in page and "Size: 5.8 mm across (± 0.3 mm)" in page
+
+
+def test_no_change_says_the_width_change_in_mm_not_that_the_size_was_not_compared(client_alice, lesion, coin_photo):
+    analysis = coin_photo.analyses.get()
+    analysis.change = {
+        "changed": False,
+        "sentences": [],
+        "comparisons": [
+            {"kind": "previous", "photo_id": 1, "taken_on": "2026-03-02", "alignment": {"ok": False}, "growth_mm": 0.42}
+        ],
+    }
+    analysis.save()
+    page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert "its width in mm changed by +0.4 mm" in page
+    assert "so the size was not compared" not in page
