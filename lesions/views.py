@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from inference.services import current_model_version
 from lesions import reminders, selectors, services
 from lesions.charts import timeline_chart_data
 from lesions.compare_presenter import ComparisonLinks, compare_page_context, pair_query
@@ -30,6 +31,7 @@ from lesions.forms import (
     user_coin_label,
 )
 from lesions.models import Lesion, Photo
+from lesions.size_words import size_summary
 from skinsite.throttles import UploadThrottle
 
 
@@ -72,8 +74,22 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     bands = {lesion.pk: (assessment or {}).get("band") for lesion, _, assessment in rows}
     latest = [(lesion, analysis) for lesion, analysis, _ in rows]
     dots = selectors.body_map_dots(rows=latest, due_ids=set(due), bands=bands)
+    # Each card's latest size in mm, from the photos lesions_for_user fetched already (no query more).
+    version = current_model_version()
+    cards = [
+        (
+            lesion,
+            analysis,
+            assessment,
+            size_summary(
+                selectors.TimelineEntry(photo=p, analysis=selectors.current_analysis(p, version))
+                for p in lesion.photos_in_order
+            ),
+        )
+        for lesion, analysis, assessment in rows
+    ]
     context = {
-        "cards": rows,
+        "cards": cards,
         "rows": latest,
         "dots": dots,
         "form": LesionForm(),

@@ -231,3 +231,8 @@ def test_no_change_says_the_width_change_in_mm_not_that_the_size_was_not_compare
     page = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
     assert "its width in mm changed by +0.4 mm" in page
     assert "so the size was not compared" not in page
+
+
+def test_the_dashboard_card_says_the_latest_size(client_alice, lesion, coin_photo):
+    page = client_alice.get("/lesions/").content.decode()
+    assert "Latest size: 8.0 mm across (± 0.4 mm)" in page
