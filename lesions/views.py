@@ -83,7 +83,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             assessment,
             size_summary(
                 selectors.TimelineEntry(photo=p, analysis=selectors.current_analysis(p, version))
-                for p in lesion.photos_in_order
+                for p in getattr(lesion, "photos_in_order", [])
             ),
         )
         for lesion, analysis, assessment in rows
