@@ -296,14 +296,16 @@ def compare_measured(
     if alignment.ok and earlier_m and later_m and earlier_m.area_pixels and later_m.area_pixels:
         area = relative_area(earlier_m.area_pixels, later_m.area_pixels, alignment.scale)
     earlier_size, later_size = earlier.size, later.size
-    # Both photos measured in millimetres: their growth is the size rule, and the area ratio of two
-    # aligned photos (which a closer camera also changes) is not used for a change; else it is, as before.
+    # Both photos measured in millimetres (and a threshold for their growth measured): the growth is the
+    # size rule, and the area ratio of two aligned photos (which a closer camera also changes) is not
+    # used for a change; else it is, as before.
     growth = size_growth(earlier_size, later_size)
+    by_mm = growth is not None and thresholds.long_diameter_growth_mm is not None
     changes = detect_changes(
         earlier_m,
         later_m,
         thresholds,
-        relative_area=area if growth is None else None,
+        relative_area=None if by_mm else area,
         earlier_probability=earlier.malignant_probability,
         later_probability=later.malignant_probability,
         earlier_size=earlier_size,

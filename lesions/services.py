@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import COIN_OTHER, User
-from accounts.services import coin_diameter_check
+from accounts.services import UNKNOWN_COIN, coin_diameter_check
 from inference import measuring
 from inference.services import SCALE_SIDE, analyses_size_refresh, analysis_request, analysis_rerun
 from lesions import bodymap
@@ -50,7 +50,6 @@ UNKNOWN_PHOTO_TYPE = "Say “dermoscopy” (through a dermatoscope) or “clinic
 # A photo's coin: a key of measurement.scale.COINS, "other" with its diameter, or COIN_MINE for the coin
 # the patient chose in their settings (User.coin).
 COIN_MINE = "mine"
-UNKNOWN_COIN = "Choose a coin from the list, or “another coin” and its size in mm."
 NO_COIN_CHOSEN = "You have not chosen your coin yet. Choose it in your settings, or pick it from the list."
 NOT_YOUR_DERMATOSCOPE = "Choose one of your own dermatoscopes."
 BAD_POINTS = "Mark two points on the photo."

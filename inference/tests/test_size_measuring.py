@@ -165,3 +165,19 @@ def test_with_sizes_in_mm_the_area_ratio_is_not_the_rule(thresholds, monkeypatch
     assert sized["relative_area"] == 7.0 and sized["changes"] == []
     unsized = compare_measured(side(1, None), side(2, None), thresholds, kind="previous")
     assert [c["measure"] for c in unsized["changes"]] == [AREA]
+
+
+def test_until_the_growth_threshold_is_measured_the_area_ratio_stays_the_rule(monkeypatch):
+    from measurement.alignment import Alignment
+
+    aligned = Alignment(True, None, None, 1.0, 0.0, (0.0, 0.0), 50, 60)
+    monkeypatch.setattr(measuring, "align_features", lambda a, b: aligned)
+    monkeypatch.setattr(measuring, "relative_area", lambda a, b, scale: 7.0)
+    values = {"asymmetry": 0.1, "border_irregularity": 1.1, "colours": [], "colour_shares": {}, "area_pixels": 1000}
+    size = {"ok": True, "long_mm": 5.0, "long_mm_error": 0.2}
+    unset = dataclasses.replace(load_thresholds(), long_diameter_growth_mm=None)
+    sides = [
+        MeasuredPhoto(i, date(2026, 3, i), {"ok": True, "values": values, "size": size}, None, object()) for i in (1, 2)
+    ]
+    result = compare_measured(*sides, unset, kind="previous")
+    assert result["growth_mm"] == 0.0 and [c["measure"] for c in result["changes"]] == [AREA]

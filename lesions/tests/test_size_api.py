@@ -192,3 +192,19 @@ def test_a_photo_without_a_coin_says_why_it_has_no_size(api_alice, lesion):
     size = api_alice.get(f"/api/photos/{photo.pk}/").json()["analysis"]["size"]
     assert size["ok"] is False and size["reason"] == "no_reference" and "coin" in size["reason_text"]
     assert size["long_mm"] is None
+
+
+def test_the_compare_answer_has_both_sizes_and_the_growth_in_mm(api_alice, alice, pair):
+    first, later = pair
+    for photo in (first, later):
+        analysis = photo.analyses.get()
+        with photo.image.open("rb") as fh:
+            analysis.measures = measuring.photo_measures(open_image(fh))
+        analysis.save(update_fields=["measures"])
+        api_alice.post(f"/api/photos/{photo.pk}/scale/", _scale_body(photo, distance_mm=2.0), format="json")
+    body = api_alice.get(f"/api/lesions/{first.lesion_id}/compare/?a={first.pk}&b={later.pk}").json()
+    assert body["earlier"]["size"]["ok"] and body["later"]["size"]["ok"]
+    assert body["growth_mm"] == pytest.approx(
+        body["later"]["size"]["long_mm"] - body["earlier"]["size"]["long_mm"], abs=0.01
+    )
+    assert body["growth_mm"] > 0
