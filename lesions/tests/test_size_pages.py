@@ -216,6 +216,7 @@ def test_the_compare_page_says_each_photos_size(client_alice, lesion, real_image
         sized(services.photo_create(lesion=lesion, upload=upload(real_image_bytes)), long_mm=long_mm)
     page = client_alice.get(f"/lesions/{lesion.pk}/compare/").content.decode()
     assert "Size: 4.9 mm across (± 0.2 mm)" in page and "Size: 5.8 mm across (± 0.3 mm)" in page
+    assert "Width in mm: +0.9 mm from the earlier photo to the later one" in page
 
 
 def test_no_change_says_the_width_change_in_mm_not_that_the_size_was_not_compared(client_alice, lesion, coin_photo):
