@@ -202,6 +202,21 @@ class PhotoCoinForm(forms.Form):
         coin.choices = [("", "Choose a coin…"), *coin_choices(user_coin_label)]
 
 
+class PhotoDeviceForm(forms.Form):
+    """Which of the patient's dermatoscopes took the photo (empty: none)."""
+
+    device = forms.ModelChoiceField(
+        label="Taken through a dermatoscope?", queryset=Dermatoscope.objects.none(), required=False, empty_label="No"
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        device = self.fields["device"]
+        assert isinstance(device, forms.ModelChoiceField)
+        if user is not None:
+            device.queryset = Dermatoscope.objects.filter(owner=user)
+
+
 class PhotoChoiceField(forms.ModelChoiceField):
     """One of the patient's photos, named by its lesion and date."""
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("photos/<int:photo_id>/photo-type/", views.photo_type, name="photo-type"),
     path("photos/<int:photo_id>/scale/", views.photo_scale, name="photo-scale"),  # two points marked by hand
     path("photos/<int:photo_id>/coin/", views.photo_coin, name="photo-coin"),
+    path("photos/<int:photo_id>/device/", views.photo_device, name="photo-device"),
     path("photos/<int:photo_id>/scale/clear/", views.photo_scale_clear, name="photo-scale-clear"),
     path("dermatoscopes/", views.dermatoscopes, name="dermatoscopes"),
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo-delete"),

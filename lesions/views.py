@@ -23,6 +23,7 @@ from lesions.forms import (
     LesionForm,
     PhotoCoinForm,
     PhotoDateForm,
+    PhotoDeviceForm,
     PhotoScaleForm,
     PhotoSizeHintsForm,
     PhotoTypeForm,
@@ -250,6 +251,7 @@ def _photo_page(
     type_form: PhotoTypeForm | None = None,
     scale_form: PhotoScaleForm | None = None,
     coin_form: PhotoCoinForm | None = None,
+    device_form: PhotoDeviceForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     analysis = selectors.current_analysis(photo)
@@ -265,7 +267,7 @@ def _photo_page(
         "type_form": type_form or PhotoTypeForm(initial={"photo_type": photo.photo_type or detected}),
         "scale_form": scale_form or PhotoScaleForm(initial=_marked_initial(photo), user_coin_label=coin_label),
         "coin_form": coin_form or PhotoCoinForm(user_coin_label=coin_label),
-        "scale_open": scale_form is not None or coin_form is not None,
+        "device_form": device_form or PhotoDeviceForm(initial={"device": photo.device_id}, user=request.user),
     }
     return render(request, "lesions/photo_detail.html", context, status=status)
 
@@ -323,6 +325,23 @@ def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse
             messages.success(request, "Thank you. Skinsite looked for that coin and measured the size again.")
             return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
     return _photo_page(request, photo, coin_form=form, status=400)
+
+
+@login_required
+@require_POST
+def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Which dermatoscope took the photo: its set-up then gives the size (unless a coin or marked points do)."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoDeviceForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.photo_device_set(photo=photo, user=request.user, device=form.cleaned_data["device"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Saved. The size was measured again.")
+            return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+    return _photo_page(request, photo, device_form=form, status=400)
 
 
 @login_required

@@ -173,3 +173,32 @@ def test_a_dermatoscope_is_set_up_from_a_stored_photo_of_the_patient_only(client
     assert response.status_code == 302
     device = Dermatoscope.objects.get(owner=alice)
     assert device.mm_per_pixel == pytest.approx(10 / (0.5 * unscaled.width))
+
+
+def test_the_photo_page_says_which_dermatoscope_took_it(client_alice, client, alice, bob, unscaled):
+    def device(owner, name):
+        return Dermatoscope.objects.create(
+            owner=owner,
+            name=name,
+            mm_per_pixel=0.01,
+            relative_uncertainty=0.02,
+            calibrated_width=unscaled.width,
+            calibrated_at="2026-01-01T00:00:00Z",
+        )
+
+    assert "Taken through a dermatoscope?" not in client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
+    mine, bobs = device(alice, "Clip-on lens"), device(bob, "Bob's lens")
+    page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
+    assert "Taken through a dermatoscope?" in page and "Bob's lens" not in page
+    assert client_alice.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": bobs.pk}).status_code == 400
+    response = client_alice.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": mine.pk})
+    assert response.status_code == 302
+    photo = Photo.objects.get(pk=unscaled.pk)
+    assert photo.device == mine
+    size = photo.analyses.get().measures["size"]
+    assert size["ok"] and size["scale"]["source"] == "device"
+    page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
+    assert "Measured with your dermatoscope “Clip-on lens”, from its set-up photo." in page
+    client.force_login(bob)
+    assert client.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": ""}).status_code == 404
+    assert Photo.objects.get(pk=unscaled.pk).device == mine
