@@ -169,11 +169,23 @@ def skin_background(photo: np.ndarray, mask: np.ndarray, size: tuple[int, int]) 
     """Real skin to fill a `size` (w, h) canvas: the photo with its lesion filled in from around it."""
     photo = photo.astype(np.float64)
     skin = ~ndimage.binary_dilation(mask, iterations=max(2, mask.shape[0] // 30))
-    weights = ndimage.gaussian_filter(skin.astype(np.float64), photo.shape[0] / 12)
-    filled = np.empty_like(photo, dtype=np.float64)
-    for channel in range(3):
-        blurred = ndimage.gaussian_filter(photo[..., channel] * skin, photo.shape[0] / 12)
-        filled[..., channel] = np.where(skin, photo[..., channel], blurred / np.maximum(weights, 1e-6))
+    filled = photo.copy()
+    missing = ~skin
+    # fill the lesion with skin texture from beside it (shifted copies), then any rest by a blurred fill
+    if missing.any():
+        rows, cols = np.nonzero(missing)
+        bh, bw = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        for dy, dx in ((0, bw), (0, -bw), (bh, 0), (-bh, 0), (bh, bw), (-bh, -bw), (bh, -bw), (-bh, bw)):
+            shifted = np.roll(photo, (dy, dx), axis=(0, 1))
+            shifted_skin = np.roll(skin, (dy, dx), axis=(0, 1))
+            take = missing & shifted_skin
+            filled[take] = shifted[take]
+            missing &= ~take
+        if missing.any():
+            weights = ndimage.gaussian_filter((~missing).astype(np.float64), photo.shape[0] / 12)
+            for channel in range(3):
+                blurred = ndimage.gaussian_filter(filled[..., channel] * ~missing, photo.shape[0] / 12)
+                filled[..., channel][missing] = (blurred / np.maximum(weights, 1e-6))[missing]
     height, width = photo.shape[:2]
     # crop away the edge (dark dermatoscope corners), then cover the canvas
     crop = filled[height // 8 : height - height // 8, width // 8 : width - width // 8]
@@ -235,9 +247,10 @@ def build_scene(
     src = src.resize(new_size, Image.Resampling.BICUBIC)
     mask_img = Image.fromarray(lesion_mask.astype(np.uint8) * 255).resize(new_size, Image.Resampling.BILINEAR)
     mask_small = np.asarray(mask_img) > 127
-    soft = ndimage.binary_dilation(mask_small, iterations=max(2, round(0.25 * spec.lesion_mm / spec.mm_per_pixel / 4)))
-    alpha = ndimage.gaussian_filter(soft.astype(np.float64), max(1.0, 0.06 * spec.lesion_mm / spec.mm_per_pixel))
-    alpha = np.clip(alpha * 1.6, 0, 1)
+    lesion_px = spec.lesion_mm / spec.mm_per_pixel
+    soft = ndimage.binary_dilation(mask_small, iterations=max(2, round(0.12 * lesion_px)))
+    alpha = ndimage.gaussian_filter(soft.astype(np.float64), max(1.0, 0.05 * lesion_px))
+    alpha = np.clip(alpha * 1.5, 0, 1)
     alpha[mask_small] = 1.0
     # the lesion sits in the middle third of the photo, the reference in free space beside it
     ys, xs = np.nonzero(mask_small)
@@ -353,7 +366,8 @@ def _place(
     opaque = np.argwhere(np.asarray(ref)[..., 3] > 128)[:, ::-1].astype(np.float64)  # (x, y)
     if len(opaque) > 600:
         opaque = opaque[rng.choice(len(opaque), 600, replace=False)]
-    clearance = lesion_radius * 1.4 + 0.02 * min(w, h)
+    clearance = lesion_radius * 2.4 + 0.02 * min(w, h)  # outside the crop the study outlines the lesion on
+    best: tuple[float, int, int] | None = None  # next to the lesion, as the /learn/ page asks
     for _ in range(300):
         x = rng.uniform(margin, w - ref.width - margin)
         y = rng.uniform(margin, h - ref.height - margin)
@@ -366,8 +380,10 @@ def _place(
             inside &= (points[:, 1] > ay - margin) & (points[:, 1] < ay + ah + margin)
             if inside.any():
                 continue
-        return round(x), round(y)
-    return None
+        gap = float(np.min(np.hypot(points[:, 0] - lesion_centre[0], points[:, 1] - lesion_centre[1])))
+        if best is None or gap < best[0]:
+            best = (gap, round(x), round(y))
+    return None if best is None else (best[1], best[2])
 
 
 def _paste_rgba(canvas: np.ndarray, ref: Image.Image, at: tuple[int, int], *, shadow: bool) -> None:

@@ -98,22 +98,30 @@ REFERENCE_MARGIN = 0.25
 REFERENCE_PAINT = 1.2  # the coin's radius, widened by this, covers its rim and shadow
 
 
-def _painted_over(image: Image.Image, reference: dict[str, Any]) -> Image.Image:
-    """`image` with the coin or card of `reference` (fractions of the photo) painted with the skin around it."""
-    width, height = image.size
-    pixels = np.asarray(image.convert("RGB")).copy()
+def _reference_region(size: tuple[int, int], reference: dict[str, Any], widen: float = 1.0) -> np.ndarray:
+    """The coin's disc or the card's quadrilateral of `reference` (fractions of the photo) as a mask of `size`
+    (width, height), widened about its centre by `widen`; empty for any other reference."""
+    width, height = size
     region = np.zeros((height, width), dtype=bool)
     if reference.get("kind") == "coin":
         (cx, cy), radius = reference["centre"], reference["radius_x"]
-        radius = max(radius, float(reference.get("radius_y") or 0.0)) * width * REFERENCE_PAINT
+        radius = max(radius, float(reference.get("radius_y") or 0.0)) * width * widen
         rows, cols = skdraw.disk((cy * height, cx * width), radius, shape=(height, width))
         region[rows, cols] = True
     elif reference.get("kind") == "card":
         corners = np.asarray(reference["corners"], dtype=float) * [width, height]
         centre = corners.mean(axis=0)
-        corners = centre + (corners - centre) * REFERENCE_PAINT
+        corners = centre + (corners - centre) * widen
         rows, cols = skdraw.polygon(corners[:, 1], corners[:, 0], (height, width))
         region[rows, cols] = True
+    return region
+
+
+def _painted_over(image: Image.Image, reference: dict[str, Any]) -> Image.Image:
+    """`image` with the coin or card of `reference` (fractions of the photo) painted with the skin around it."""
+    width, height = image.size
+    pixels = np.asarray(image.convert("RGB")).copy()
+    region = _reference_region(image.size, reference, REFERENCE_PAINT)
     if not region.any() or region.all():
         return image
     around = np.zeros_like(region)
@@ -128,28 +136,32 @@ def _painted_over(image: Image.Image, reference: dict[str, Any]) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def photo_measures_beside_reference(image: Image.Image, scale_image: Image.Image, hints: ScaleHints) -> dict[str, Any]:
+def photo_measures_beside_reference(
+    image: Image.Image, scale_image: Image.Image, hints: ScaleHints
+) -> tuple[dict[str, Any], Scale | None]:
     """`photo_measures`, for a photo the patient said has a coin beside the lesion: when the coin (or a
     card) is found, the outline is found in the photo's middle with the reference painted over (the
     outline stays in fractions of the whole photo). Otherwise, or with a scale marked by hand, as any photo.
+
+    Also returns the reference found (on `scale_image`, before the lesion was known; None when none was
+    looked for), for `photo_size` to use when the lesion turns out to lie clear of it.
     """
     if hints.manual is not None or hints.coin_diameter_mm is None:
-        return photo_measures(image)
+        return photo_measures(image), None
     try:
         found = find_scale(scale_image, coin_diameter_mm=hints.coin_diameter_mm)
     except Exception:  # noqa: BLE001 (no reference found is no reason to measure differently)
-        return photo_measures(image)
+        return photo_measures(image), None
     if not found.ok or found.source not in (COIN, CARD):
-        return photo_measures(image)
+        return photo_measures(image), None
     width, height = image.size
     margin = REFERENCE_MARGIN
     box = (round(width * margin), round(height * margin), round(width * (1 - margin)), round(height * (1 - margin)))
-    middle = _painted_over(image, found.reference).crop(box)
-    measures = photo_measures(middle)
+    measures = photo_measures(_painted_over(image, found.reference).crop(box))
     span = 1 - 2 * margin
     measures["outline"] = [[round(margin + x * span, 4), round(margin + y * span, 4)] for x, y in measures["outline"]]
     measures["region"] = [margin, margin, 1 - margin, 1 - margin]  # where the outline was looked for
-    return measures
+    return measures, found
 
 
 @dataclass(frozen=True)
@@ -193,12 +205,17 @@ def in_full_size_pixels(scale: Scale, decoded_width: int, full_width: int) -> Sc
     return dataclasses.replace(scale, mm_per_pixel=scale.mm_per_pixel * decoded_width / full_width)
 
 
-def photo_scale(image: Image.Image, hints: ScaleHints, *, lesion_mask: np.ndarray | None = None) -> Scale:
+def photo_scale(
+    image: Image.Image, hints: ScaleHints, *, lesion_mask: np.ndarray | None = None, found: Scale | None = None
+) -> Scale:
     """The photo's scale: the patient's marked points win, then a coin, card or ruler found in the photo,
     then the dermatoscope's calibration.
 
     When a reference is found and a calibrated dermatoscope was used too and the two disagree, the found
     one is kept (the device may have been knocked, or another used) and flagged `disagrees_with_device`.
+    `found` is a reference already found on `image` without the lesion's mask: it is used as it is when
+    the lesion lies clear of it (looking again with the mask would find the same); else the photo is
+    searched again with the mask (a coin over the lesion, or the lesion taken for a coin).
     """
     if hints.manual is not None:
         return manual_scale_of(
@@ -207,7 +224,11 @@ def photo_scale(image: Image.Image, hints: ScaleHints, *, lesion_mask: np.ndarra
             width=hints.width,
             height=hints.height,
         )
-    found = find_scale(image, coin_diameter_mm=hints.coin_diameter_mm, lesion_mask=lesion_mask)
+    clear = found is not None and found.ok
+    if clear and found is not None and lesion_mask is not None:
+        clear = not (lesion_mask & _reference_region(image.size, found.reference)).any()
+    if not clear or found is None:
+        found = find_scale(image, coin_diameter_mm=hints.coin_diameter_mm, lesion_mask=lesion_mask)
     found = in_full_size_pixels(found, image.width, hints.width)
     if hints.device is None:
         return found
@@ -230,7 +251,9 @@ def photo_size_refused(reason: str) -> dict[str, Any]:
     return lesion_size([], width=1, height=1, scale=refused(reason))
 
 
-def photo_size(image: Image.Image, measures: dict[str, Any] | None, hints: ScaleHints) -> dict[str, Any]:
+def photo_size(
+    image: Image.Image, measures: dict[str, Any] | None, hints: ScaleHints, *, found: Scale | None = None
+) -> dict[str, Any]:
     """What `Analysis.measures["size"]` stores (measurement.size.lesion_size): the lesion's long and short
     diameters and area in millimetres with their uncertainties, or `ok` False and the reason.
 
@@ -242,7 +265,7 @@ def photo_size(image: Image.Image, measures: dict[str, Any] | None, hints: Scale
     started = time.perf_counter()
     try:
         mask = outline_mask(outline, image.size) if outline else None
-        scale = photo_scale(image, hints, lesion_mask=mask)
+        scale = photo_scale(image, hints, lesion_mask=mask, found=found)
         # An untrusted outline gives no size (lesion_size says no_outline), whatever the scale.
         trusted = outline if measures.get("ok") else []
         size = lesion_size(trusted, width=hints.width, height=hints.height, scale=scale)

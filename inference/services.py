@@ -292,8 +292,8 @@ def _measures_and_size(photo: AnalysedPhoto, image: Image.Image) -> dict:
     except ValueError:
         return measuring.photo_measures(image) | {"size": measuring.photo_size_refused(measuring.SIZE_ERROR)}
     hints = scale_hints(photo, scale_image)
-    measures = measuring.photo_measures_beside_reference(image, scale_image, hints)
-    measures["size"] = measuring.photo_size(scale_image, measures, hints)
+    measures, found = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints, found=found)
     return measures
 
 
@@ -426,8 +426,8 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
     done = Analysis.objects.filter(status=Analysis.Status.DONE)
     rewritten = []
     # The outline too: with a coin said to be in the photo it is looked for apart from the coin.
-    measures = measuring.photo_measures_beside_reference(image, scale_image, hints)
-    measures["size"] = measuring.photo_size(scale_image, measures, hints)
+    measures, found = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints, found=found)
     for analysis in done.filter(photo_id=photo.pk).exclude(measures=None).select_related("photo"):
         analysis.measures = dict(measures)
         _change_and_advise(analysis, image)

@@ -22,7 +22,7 @@ chooses among them. How each is found:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ COIN_MIN_CONTRAST = 6.0  # CIELAB distance between the disc and the ring round i
 
 # Card
 CARD_ASPECT = 85.60 / 53.98
+CARD_EDGE_SIGMA = 2.5
 CARD_MIN_LONG_WORK = 40.0
 CARD_ASPECT_TOLERANCE = 0.2  # |log(aspect / CARD_ASPECT)| at most (perspective up to ~20 degrees)
 CARD_MIN_FILL = 0.94  # blob area / quadrilateral area
@@ -179,14 +180,26 @@ def find_coins(work: Working, coin_mm: float, lab: np.ndarray, edges: Edges) -> 
         weights = np.broadcast_to(1.0 / np.sqrt(radii[None, :]), cx.shape)[inside]
         accumulator += np.bincount((cy * width + cx)[inside], weights=weights, minlength=height * width)
     votes = ndimage.gaussian_filter(accumulator.reshape(height, width), 1.0)
-    peaks = feature.peak_local_max(votes, min_distance=8, num_peaks=24, threshold_abs=float(votes.max()) * 0.1)
+    peaks = feature.peak_local_max(votes, min_distance=8, num_peaks=40, threshold_abs=float(votes.max()) * 0.1)
     found: list[Candidate] = []
     for py, px in peaks:
-        candidate = _verify_coin(float(px), float(py), xs, ys, ux, uy, radii, work, coin_mm, lab)
+        candidate = _verify_coin(float(px), float(py), xs, ys, ux, uy, magnitude, radii, work, coin_mm, lab)
         if candidate is not None and not any(_same_coin(candidate, other) for other in found):
             found.append(candidate)
     found.sort(key=lambda c: -c.score)
     return found
+
+
+def _ellipse_residuals(model: Any, points: np.ndarray) -> np.ndarray:
+    """Distance of each point to the ellipse along its ray from the centre (near-circles: close to the
+    geometric distance, and fast; skimage's exact residuals solve one least-squares problem per point)."""
+    (cx, cy), (a, b), theta = model.center, model.axis_lengths, float(model.theta)
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    cos, sin = math.cos(theta), math.sin(theta)
+    u, v = dx * cos + dy * sin, -dx * sin + dy * cos
+    r = np.hypot(u, v) + 1e-12
+    r_ellipse = a * b / np.sqrt((b * u / r) ** 2 + (a * v / r) ** 2)
+    return np.asarray(np.abs(r - r_ellipse))
 
 
 def _same_coin(a: Candidate, b: Candidate) -> bool:
@@ -201,6 +214,7 @@ def _verify_coin(
     ys: np.ndarray,
     ux: np.ndarray,
     uy: np.ndarray,
+    magnitude: np.ndarray,
     radii: np.ndarray,
     work: Working,
     coin_mm: float,
@@ -218,20 +232,39 @@ def _verify_coin(
     densities = np.array(
         [np.count_nonzero(np.abs(d_near - r) <= max(0.8, 0.04 * r)) / (2 * math.pi * r) for r in radii]
     )
-    best = int(np.argmax(densities))
-    best_density = float(densities[best])
-    if best_density < 0.45:
+    # a circle is a peak of that density over the radii beside it (textured skin is dense at every radius)
+    beside = np.array(
+        [
+            np.median(np.concatenate([densities[max(0, i - 4) : max(0, i - 1)], densities[i + 2 : i + 5]]))
+            if 0 < i < len(radii) - 2
+            else densities[i]
+            for i in range(len(radii))
+        ]
+    )
+    peaks = densities - beside
+    best = int(np.argmax(peaks))
+    best_density = float(peaks[best])
+    if best_density < 0.35:
         return None
-    outer = [i for i in range(best, len(radii)) if radii[i] <= 1.3 * radii[best] and densities[i] >= 0.6 * best_density]
+    outer = [i for i in range(best, len(radii)) if radii[i] <= 1.3 * radii[best] and peaks[i] >= 0.6 * best_density]
     # the local maximum of density at the outermost strong radius
     i = outer[-1]
-    while i + 1 < len(radii) and densities[i + 1] >= densities[i]:
+    while i + 1 < len(radii) and peaks[i + 1] >= peaks[i]:
         i += 1
-    while i - 1 > best and densities[i - 1] > densities[i]:
+    while i - 1 > best and peaks[i - 1] > peaks[i]:
         i -= 1
     best_r = float(radii[i])
     band = near & (np.abs(distance - best_r) <= max(1.5, 0.07 * best_r))
-    points = np.column_stack([xs[band], ys[band]]).astype(np.float64)
+    # one edge pixel per direction from the centre, the strongest: the coin's own edge, not its shadow's
+    chosen = np.nonzero(band)[0]
+    if len(chosen) < 12:
+        return None
+    sector = np.floor((np.arctan2(dy[chosen], dx[chosen]) + math.pi) / (2 * math.pi) * 720).astype(int)
+    order = np.lexsort((-magnitude[chosen], sector))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sector[order][1:] != sector[order][:-1]
+    chosen = chosen[order[first]]
+    points = np.column_stack([xs[chosen], ys[chosen]]).astype(np.float64)
     if len(points) < 12:
         return None
     model = None
@@ -239,7 +272,7 @@ def _verify_coin(
         model = measure.EllipseModel.from_estimate(points)
         if not model:
             return None
-        residuals = np.abs(model.residuals(points))
+        residuals = _ellipse_residuals(model, points)
         keep = residuals <= max(1.0, 2.5 * float(np.median(residuals)) + 0.3)
         if keep.all() or keep.sum() < 12:
             break
@@ -249,9 +282,11 @@ def _verify_coin(
     major, minor = float(max(a, b)), float(min(a, b))
     if not (minor > 0 and math.isfinite(major)) or minor / major < COIN_MIN_AXIS_RATIO:
         return None
-    residuals = np.abs(model.residuals(points))
-    rms = float(np.sqrt(np.mean(residuals**2)))
-    inliers = points[residuals <= max(1.0, 0.03 * major)]
+    residuals = _ellipse_residuals(model, points)
+    rms = 1.4826 * float(np.median(residuals))  # robust: relief and shadow edges near the rim are outliers
+    # coverage from every edge pixel of the band near the fitted ellipse (texture may outshine a few)
+    band_points = np.column_stack([xs[band], ys[band]]).astype(np.float64)
+    inliers = band_points[_ellipse_residuals(model, band_points) <= max(1.0, 0.03 * major)]
     angles = np.arctan2(inliers[:, 1] - cy, inliers[:, 0] - cx)
     coverage = len(np.unique(np.floor((angles + math.pi) / (2 * math.pi) * 72).astype(int))) / 72.0
     height, width = work.grey.shape
@@ -336,25 +371,68 @@ def _intersect(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray) -
     return np.asarray(p1 + t[0] * d1)
 
 
-def find_cards(work: Working, edges: Edges) -> list[Candidate]:
-    """Quadrilateral blobs with an ID-1 card's proportions, best first."""
+def find_cards(work: Working, lab: np.ndarray) -> list[Candidate]:
+    """Quadrilateral blobs with an ID-1 card's proportions, best first.
+
+    Edges at a coarser blur than the coin's (CARD_EDGE_SIGMA): skin texture and pores then leave no
+    closed loops, while a card's long straight sides stay."""
     height, width = work.grey.shape
+    edges = find_edges(lab, sigma=CARD_EDGE_SIGMA)
     closed = ndimage.binary_closing(edges.mask, morphology.disk(2))
     filled = ndimage.binary_fill_holes(closed)
     blobs = ndimage.binary_opening(filled, morphology.disk(3))
-    labels = measure.label(blobs)
     found: list[Candidate] = []
-    for region in measure.regionprops(labels):
-        if region.area < CARD_MIN_LONG_WORK**2 / CARD_ASPECT or region.area > 0.8 * height * width:
-            continue
-        top, left, bottom, right = region.bbox
-        if top <= 1 or left <= 1 or bottom >= height - 1 or right >= width - 1:
-            continue
-        candidate = _verify_card(region, work)
-        if candidate is not None:
-            found.append(candidate)
+    # two views of the same loops: the filled blobs, and the regions inside the edges (with their holes
+    # filled: print, chip), which stay apart from a neighbouring blob the card touches
+    interior = measure.label(~closed, connectivity=1)
+    for labels, grow in ((measure.label(blobs), 0), (interior, 1)):
+        for region in measure.regionprops(labels):
+            if region.area < CARD_MIN_LONG_WORK**2 / CARD_ASPECT / 2 or region.area > 0.8 * height * width:
+                continue
+            top, left, bottom, right = region.bbox
+            if top <= 1 or left <= 1 or bottom >= height - 1 or right >= width - 1:
+                continue
+            if grow:
+                shape = np.pad(ndimage.binary_fill_holes(region.image), grow + 1)
+                shape = ndimage.binary_dilation(shape, iterations=grow)  # back out to the middle of the edge
+                region = measure.regionprops(shape.astype(np.uint8))[0]
+                region = _Shifted(region, top - grow - 1, left - grow - 1)
+            candidate = _verify_card(region, work)
+            if candidate is not None and not any(_same_card(candidate, other) for other in found):
+                found.append(candidate)
     found.sort(key=lambda c: -c.score)
     return found
+
+
+@dataclass(frozen=True)
+class _Shifted:
+    """A region measured in its own box, placed back at (top, left) of the photo."""
+
+    inner: Any
+    top: int
+    left: int
+
+    @property
+    def image(self) -> np.ndarray:
+        return np.asarray(self.inner.image)
+
+    @property
+    def area(self) -> float:
+        return float(self.inner.area)
+
+    @property
+    def solidity(self) -> float:
+        return float(self.inner.solidity)
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        top, left, bottom, right = self.inner.bbox
+        return top + self.top, left + self.left, bottom + self.top, right + self.left
+
+
+def _same_card(a: Candidate, b: Candidate) -> bool:
+    ca, cb = np.mean(a.reference["corners"], axis=0), np.mean(b.reference["corners"], axis=0)
+    return bool(np.hypot(*(ca - cb)) < 0.05)
 
 
 def _verify_card(region: Any, work: Working) -> Candidate | None:
@@ -496,7 +574,7 @@ def _patch_spectra(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     ix = np.clip(np.rint(fx_polar * size).astype(int), 0, size // 2)
     iy = np.rint(fy_polar * size).astype(int) % size
     log_power = np.log(power[:, iy, ix] + 1e-12)  # (n, angles, radii)
-    trend = ndimage.median_filter(log_power, size=(1, 1, 11), mode="nearest")
+    trend = ndimage.uniform_filter1d(log_power, size=11, axis=2, mode="nearest")
     excess = log_power - trend
     allowed = (radii >= 1.0 / RULER_MAX_PERIOD_WORK) & (radii <= 1.0 / RULER_MIN_PERIOD_WORK)
     excess[:, :, ~allowed] = -np.inf
@@ -527,7 +605,25 @@ def _patch_spectra(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def find_rulers(work: Working) -> list[Candidate]:
-    """Rulers (lines of patches with the same sharp tick period), best first."""
+    """Rulers, best first: looked for at the working size, then (if none) at twice its detail (fine ticks of a
+    wide photo) and at half of it (a dermatoscope's close-up, with ticks far apart)."""
+    levels = [work]
+    if work.factor >= 1.5:
+        size = (round(work.width / work.factor * 2), round(work.height / work.factor * 2))
+        finer = Image.fromarray(work.original_grey).resize(size, Image.Resampling.BOX)
+        levels.append(replace(work, grey=np.asarray(finer, dtype=np.float64), factor=work.factor / 2.0))
+    coarse = work.grey[: work.grey.shape[0] // 2 * 2, : work.grey.shape[1] // 2 * 2]
+    coarse = coarse.reshape(coarse.shape[0] // 2, 2, coarse.shape[1] // 2, 2).mean(axis=(1, 3))
+    levels.append(replace(work, grey=coarse, factor=work.factor * 2.0))
+    for level in levels:
+        found = _find_rulers_at(level)
+        if found:
+            return found
+    return []
+
+
+def _find_rulers_at(work: Working) -> list[Candidate]:
+    """Rulers (lines of patches with the same sharp tick period) at one working size."""
     centres, freq, share, contrast = _patch_spectra(work.grey)
     strong = np.nonzero((share >= RULER_MIN_PEAK_SHARE) & (contrast >= RULER_MIN_CONTRAST))[0]
     if len(strong) < RULER_MIN_PATCHES:

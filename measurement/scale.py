@@ -249,7 +249,7 @@ LESION_IS_COIN_IOU = 0.5  # a "coin" that is the lesion's own outline is the les
 COIN_OVER_LESION_SHARE = 0.05  # the share of the lesion (or of the coin) they overlap by
 # Each source's own floor of relative uncertainty (one sd): what the fit cannot see (perspective, the
 # reference not lying flat, a ruler's printing), measured by the size study (reports/size.json).
-FLOOR = {COIN: 0.015, CARD: 0.015, RULER: 0.01}
+FLOOR = {COIN: 0.03, CARD: 0.03, RULER: 0.03}
 
 
 def find_scale(image: Any, *, coin_diameter_mm: float | None = None, lesion_mask: np.ndarray | None = None) -> Scale:
@@ -288,7 +288,7 @@ def _find_scale(image: Any, coin_mm: float | None, lesion_mask: np.ndarray | Non
         if len(coins) >= 2:
             return refused(TWO_COINS, {"kind": "coins", "coins": [c.reference for c in coins[:4]]}, COIN)
         found += coins
-    found += references.find_cards(work, edges)
+    found += references.find_cards(work, lab)
     found += references.find_rulers(work)
     usable = []
     for candidate in found:

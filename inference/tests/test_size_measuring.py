@@ -181,3 +181,31 @@ def test_until_the_growth_threshold_is_measured_the_area_ratio_stays_the_rule(mo
     ]
     result = compare_measured(*sides, unset, kind="previous")
     assert result["growth_mm"] == 0.0 and [c["measure"] for c in result["changes"]] == [AREA]
+
+
+def _coin_at(x: float, y: float) -> Scale:
+    return Scale(True, "coin", 0.1, 0.02, None, {"kind": "coin", "centre": [x, y], "radius_x": 0.05})
+
+
+def test_a_coin_found_clear_of_the_lesion_is_not_looked_for_again(skin, monkeypatch):
+    def never(image, **kwargs):
+        raise AssertionError("looked for again")
+
+    monkeypatch.setattr(measuring, "find_scale", never)
+    hints = ScaleHints(width=600, height=450, coin_diameter_mm=23.25)
+    size = photo_size(skin, MEASURES, hints, found=_coin_at(0.85, 0.5))
+    assert size["ok"] and size["scale"]["source"] == "coin" and size["long_mm"] == pytest.approx(15.0, rel=1e-3)
+
+
+def test_a_coin_found_over_the_lesion_is_looked_for_again_with_the_lesion_known(skin, monkeypatch):
+    asked = []
+
+    def with_mask(image, *, coin_diameter_mm=None, lesion_mask=None):
+        asked.append(lesion_mask)
+        return Scale(False, "coin", None, None, "coin_over_lesion", {})
+
+    monkeypatch.setattr(measuring, "find_scale", with_mask)
+    hints = ScaleHints(width=600, height=450, coin_diameter_mm=23.25)
+    size = photo_size(skin, MEASURES, hints, found=_coin_at(0.5, 0.5))
+    assert len(asked) == 1 and asked[0] is not None and asked[0].any()
+    assert size["ok"] is False and size["reason"] == "coin_over_lesion"
