@@ -3,10 +3,8 @@ through the phone flow, comes back with the lesion's long diameter in mm and its
 
 The photo is a scene of known size (lesions.tests.coin_photos): a real HAM10000 lesion 7 mm long on its
 own skin with a 1-euro coin beside it, 0.05 mm a pixel; two scenes whose lesion the outline method finds
-well. Over 18 such scenes (3 lesions x 6 seeds) the worker's path gave a size for every one, with a
-median error of 8 % (12 of 18 within 12 %, the worst 50 %), mostly the outline's: the coin's scale was
-within 0.4 % in 17 of them (19 % off in one). Accuracy over many scenes is the size study's to measure
-(reports/size.md).
+well (on others the outline, not the coin, can be off by more than 12 %). Accuracy over many scenes is
+the size study's to measure (`make size`, reports/size.md).
 """
 
 import numpy as np
