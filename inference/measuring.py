@@ -104,8 +104,9 @@ def _reference_region(size: tuple[int, int], reference: dict[str, Any], widen: f
     width, height = size
     region = np.zeros((height, width), dtype=bool)
     if reference.get("kind") == "coin":
-        (cx, cy), radius = reference["centre"], reference["radius_x"]
-        radius = max(radius, float(reference.get("radius_y") or 0.0)) * width * widen
+        # radius_x is a fraction of the width; a tilted coin's radius_y one of the height.
+        (cx, cy) = reference["centre"]
+        radius = max(reference["radius_x"] * width, float(reference.get("radius_y") or 0.0) * height) * widen
         rows, cols = skdraw.disk((cy * height, cx * width), radius, shape=(height, width))
         region[rows, cols] = True
     elif reference.get("kind") == "card":

@@ -69,9 +69,11 @@ def test_a_coin_that_agrees_with_the_dermatoscope_carries_no_warning(alice, phot
 def test_without_the_coin_said_the_dermatoscope_gives_the_scale(alice, photo_with_coin):
     services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, 0.08))
     services.photo_coin_set(photo=photo_with_coin, user=alice)  # no coin after all
+    # Outlined as any photo, this wide view may have no trusted outline: the scale is the device's anyway.
     size = photo_with_coin.analyses.get().measures["size"]
-    assert size["ok"] and size["scale"]["source"] == "device" and size["reason"] is None
+    assert size["scale"]["ok"] and size["scale"]["source"] == "device" and size["scale"]["reason"] is None
     assert size["scale"]["mm_per_pixel"] == pytest.approx(0.08)
+    assert size["ok"] or size["reason"] == "no_outline"
 
 
 def test_a_dermatoscope_is_calibrated_from_a_ruler_it_finds(alice):
