@@ -4,10 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HAM10000_DIR ?= ../shared/data/ham10000
+DATA_DIR ?= ../shared/data
 MODEL_OUT ?= inference/model
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv migrate run serve worker test faults load lint format train evaluate bench clean backup restore
+.PHONY: help venv migrate run serve worker test faults load lint format train evaluate bench size clean backup restore
 
 help:
 	@echo "make run       set up everything and serve http://127.0.0.1:$(PORT) with a worker"
@@ -21,6 +22,7 @@ help:
 	@echo "make lint      ruff check + format check + mypy"
 	@echo "make train     fine-tune on HAM10000 + the external sets, export to MODEL_OUT=$(MODEL_OUT)"
 	@echo "make evaluate  evaluate the installed model on the held-out test split"
+	@echo "make size      size in mm: coin/card/ruler scenes and real photos → reports/size.md, growth threshold (DATA_DIR=$(DATA_DIR))"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -108,6 +110,12 @@ evaluate: venv
 
 clean:
 	rm -rf var/broker var/test-skinsite.sqlite3 .pytest_cache
+
+# Size in millimetres (issue 22): synthetic photos of known size with a coin, card or ruler built from the
+# real photos in DATA_DIR, real photos without a reference, HAM10000 lesions photographed twice with a ruler
+# → reports/size.md and .json, and the long diameter's growth threshold in measurement/thresholds.json.
+size: venv
+	$(PY) -m evaluation.size_study --data $(DATA_DIR) --out reports
 
 # Latency, throughput, load time and memory of the served model (and TFLite, sklesion) → reports/bench.json.
 bench: venv

@@ -7,6 +7,7 @@ it lives with them (`lesions.api.export`, still under /api/account/export/).
 from typing import cast
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -79,9 +80,23 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    coin_diameter_mm = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The chosen coin's diameter in mm; null when none is chosen."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "birth_year", "sex", "date_joined"]
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "birth_year",
+            "sex",
+            "coin",
+            "coin_other_mm",
+            "coin_diameter_mm",
+            "date_joined",
+        ]
         read_only_fields = ["id", "email", "date_joined"]
         # The serializer only ever takes a PATCH (partial), so `required` only tells the schema
         # that an answer always holds these fields, as it did when they were read-only.
@@ -91,6 +106,13 @@ class AccountSerializer(serializers.ModelSerializer):
             # column's own bounds (0 to 32767) would only answer first with another message.
             "birth_year": {"required": True, "min_value": None, "max_value": None},
             "sex": {"required": True},
+            "coin": {
+                "required": True,
+                "help_text": "The coin you lay beside a lesion for its size in mm (photos uploaded with `coin` "
+                "`mine` take it): a key of the coin table (`eur_1`, `usd_25c`, `gbp_1`...), `other` with "
+                "`coin_other_mm`, or an empty string for none.",
+            },
+            "coin_other_mm": {"required": True, "help_text": "With `coin` `other`: its diameter in mm."},
         }
 
 
@@ -245,17 +267,28 @@ class AccountViewSet(viewsets.ViewSet):
     @extend_schema(
         request=AccountSerializer,
         responses={200: AccountSerializer},
-        summary="Change the display name, year of birth or sex",
+        summary="Change the display name, year of birth, sex or coin",
         description=(
             "Send only what changes. Year of birth and sex are optional extra inputs to the photo "
             "analysis; `null` clears the year and an empty string the sex. A year outside 1900 to "
-            "this year answers 400."
+            "this year answers 400. `coin` is the coin you lay beside a lesion for its size in mm."
         ),
     )
     def partial_update(self, request: Request) -> Response:
         serializer = AccountSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=api_user(request), **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        coin = {key: fields.pop(key) for key in ("coin", "coin_other_mm") if key in fields}
+        user = api_user(request)
+        with transaction.atomic():
+            if fields:
+                user = services.user_update(user=user, **fields)
+            if coin:
+                user = services.user_coin_set(
+                    user=user,
+                    coin=coin.get("coin", user.coin),
+                    coin_other_mm=coin.get("coin_other_mm", user.coin_other_mm),
+                )
         return Response(AccountSerializer(user).data)
 
     @extend_schema(

@@ -6,7 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from accounts import lockout, services, two_factor
-from accounts.models import BIRTH_YEAR_MIN, SEX_CHOICES, SecurityEvent, User, validate_birth_year
+from accounts.models import BIRTH_YEAR_MIN, COIN_OTHER, SEX_CHOICES, SecurityEvent, User, validate_birth_year
+from measurement.scale import COINS
 
 
 class LoginForm(AuthenticationForm):
@@ -86,6 +87,32 @@ class ProfileForm(forms.ModelForm):
     @property
     def analysis_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.ANALYSIS_FIELDS]
+
+
+class CoinForm(forms.Form):
+    """The coin the patient lays beside a lesion for its size in mm (accounts.services.user_coin_set)."""
+
+    coin = forms.ChoiceField(
+        label="Your coin",
+        required=False,
+        help_text="Its width in mm is shown beside its name.",
+    )
+    coin_other_mm = forms.FloatField(
+        label="Width of your coin in mm",
+        required=False,
+        help_text="Only for “another coin”: from edge to edge, through the middle.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        coin = self.fields["coin"]
+        assert isinstance(coin, forms.ChoiceField)
+        coin.choices = [
+            ("", "None chosen"),
+            *((key, f"{label} ({mm:g} mm)") for key, (label, mm) in COINS.items()),
+            (COIN_OTHER, "Another coin (give its width below)"),
+        ]
+        self.fields["coin_other_mm"].widget.attrs.update(step="0.01", inputmode="decimal")
 
 
 class TwoFactorCodeForm(forms.Form):

@@ -10,12 +10,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from measurement.scale import COINS
+
 if TYPE_CHECKING:
     from django_otp.models import Device
 
 BIRTH_YEAR_MIN = 1900
 # Past this, a computed age is a typo in the birth year rather than a patient's age.
 AGE_MAX = 120
+COIN_OTHER = "other"  # a coin not in the table: its diameter is in User.coin_other_mm
+# The smallest and largest coins in circulation are about 14 and 40 mm across; outside this, a typo.
+COIN_MIN_MM, COIN_MAX_MM = 10.0, 50.0
 SEX_CHOICES = [("female", "Female"), ("male", "Male")]
 _ANALYSIS_INPUT_HELP = (
     "Optional. An extra input to the analysis, shown with its results (also in reports you share); "
@@ -85,6 +90,11 @@ class User(AbstractUser):
         choices=SEX_CHOICES,
         help_text=_ANALYSIS_INPUT_HELP,
     )
+    # The coin the patient lays beside a lesion for its size in millimetres: a key of
+    # measurement.scale.COINS, or "other" with its diameter in `coin_other_mm`; "" for none chosen.
+    # No `choices` here: the coin table lives in measurement and grows without a migration.
+    coin = models.CharField("your coin", max_length=20, blank=True)
+    coin_other_mm = models.FloatField("your coin's diameter (mm)", null=True, blank=True)
     # Until the address is confirmed (a signed link sent at sign-up), Skinsite sends nothing on
     # the account's behalf: no shared reports, no analysis emails (accounts.selectors).
     email_confirmed = models.BooleanField(default=False, editable=False)
@@ -112,6 +122,13 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    @property
+    def coin_diameter_mm(self) -> float | None:
+        """The diameter of the patient's chosen coin, or None when none is chosen."""
+        if self.coin == COIN_OTHER:
+            return self.coin_other_mm
+        return COINS[self.coin][1] if self.coin in COINS else None
 
     def age_on(self, day: datetime.date) -> int | None:
         """Age in whole years on `day`, from the birth year alone (so it may be one too high).

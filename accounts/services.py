@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import tasks, tokens
-from accounts.models import SecurityEvent, User
+from accounts.models import COIN_MAX_MM, COIN_MIN_MM, COIN_OTHER, SecurityEvent, User
+from measurement.scale import COINS
 from skinsite.ratelimit import client_address, hashed, rate_exceeded
 
 
@@ -76,6 +77,39 @@ def user_update(*, user: User, **fields: object) -> User:
     user.full_clean(exclude=["password"])
     # Only what changed: a concurrent save of the notification settings is not undone.
     user.save(update_fields=list(fields))
+    return user
+
+
+UNKNOWN_COIN = "Choose a coin from the list, or “another coin” and its size in mm."
+COIN_SIZE_NEEDED = "Give the size of your coin in mm (from edge to edge, through the middle)."
+COIN_SIZE_RANGE = f"A coin is between {COIN_MIN_MM:.0f} and {COIN_MAX_MM:.0f} mm across. Check the number."
+
+
+def coin_diameter_check(value: object, *, field: str = "coin_other_mm") -> float:
+    """A coin's diameter in mm as a patient typed it, or ValidationError under `field`."""
+    try:
+        diameter = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError({field: COIN_SIZE_NEEDED}) from None
+    if not COIN_MIN_MM <= diameter <= COIN_MAX_MM:  # NaN fails this too
+        raise ValidationError({field: COIN_SIZE_RANGE})
+    return round(diameter, 2)
+
+
+def user_coin_set(*, user: User, coin: str, coin_other_mm: float | None = None) -> User:
+    """Choose the coin the patient lays beside a lesion for its size in mm: a key of
+    measurement.scale.COINS, "other" with its diameter in mm, or "" for none.
+
+    Photos uploaded later with "a coin is in the photo" take its diameter. Raises ValidationError by
+    field (`coin`, `coin_other_mm`).
+    """
+    if coin == COIN_OTHER:
+        user.coin, user.coin_other_mm = coin, coin_diameter_check(coin_other_mm)
+    elif coin == "" or coin in COINS:
+        user.coin, user.coin_other_mm = coin, None
+    else:
+        raise ValidationError({"coin": UNKNOWN_COIN})
+    user.save(update_fields=["coin", "coin_other_mm"])
     return user
 
 

@@ -5,6 +5,7 @@ from accounts import views
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("settings/", views.account_settings, name="account-settings"),
+    path("settings/coin/", views.account_coin, name="account-coin"),
     path("delete/", views.account_delete, name="account-delete"),
     path("devices/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
     path("login/", views.LoginView.as_view(), name="login"),

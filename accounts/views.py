@@ -22,6 +22,7 @@ from django_otp.models import Device
 from accounts import lockout, selectors, services, tokens, two_factor
 from accounts.confirmation import user_for_confirmation_token
 from accounts.forms import (
+    CoinForm,
     DeleteAccountForm,
     LoginForm,
     ProfileForm,
@@ -77,13 +78,24 @@ def signup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Saved.")
-        return redirect("account-settings")
+    user = request.user
+    coin_form = CoinForm(request.POST or None, initial={"coin": user.coin, "coin_other_mm": user.coin_other_mm})
+    if request.method == "POST" and form.is_valid() & coin_form.is_valid():  # both, so each shows its errors
+        try:
+            services.user_coin_set(
+                user=user, coin=coin_form.cleaned_data["coin"], coin_other_mm=coin_form.cleaned_data["coin_other_mm"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                coin_form.add_error(field if field in coin_form.fields else None, errors)
+        else:
+            form.save()
+            messages.success(request, "Saved.")
+            return redirect("account-settings")
     devices = tokens.tokens_for_user(user=request.user).order_by("-created_at")
     context = {
         "form": form,
+        "coin_form": coin_form,
         "devices": devices,
         "two_factor_enabled": two_factor.two_factor_enabled(request.user),
         "security_events": selectors.security_events_for_user(user=request.user, limit=30),
@@ -91,6 +103,29 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "model_uses_metadata": (card := installed_model_card()) is not None and metadata_used(card),
     }
     return render(request, "accounts/settings.html", context)
+
+
+@login_required
+@require_POST
+def account_coin(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The coin alone, laid beside a lesion for its size in mm (the settings page saves it with the profile)."""
+    form = CoinForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_coin_set(
+                user=request.user, coin=form.cleaned_data["coin"], coin_other_mm=form.cleaned_data["coin_other_mm"]
+            )
+        except ValidationError as exc:
+            for messages_of_field in exc.message_dict.values():
+                for message in messages_of_field:
+                    messages.error(request, message)
+        else:
+            messages.success(request, "Saved.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("account-settings")
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from education import selectors
 from education.models import Condition, ExampleImage, Guide
+from measurement.scale import COINS, ID1_CARD_MM
 from measurement.thresholds import load_thresholds
 
 # Pages show the visitor's own menu (and a CSRF token), so they may be kept by the browser only.
@@ -47,6 +48,13 @@ def condition_detail(request: HttpRequest, code: str) -> HttpResponse:
 def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     obj = selectors.guide_get(slug=slug, preview=selectors.can_preview(request.user, Guide))
     return render(request, "education/guide_detail.html", {"guide": obj})
+
+
+@require_GET
+@_fresh_page
+def size_guide(request: HttpRequest) -> HttpResponse:
+    """How to take a photo with a coin or a card beside the mole, so Skinsite can tell its size in mm."""
+    return render(request, "education/size_guide.html", {"coins": COINS, "card_mm": ID1_CARD_MM})
 
 
 @require_GET

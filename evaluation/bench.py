@@ -99,6 +99,29 @@ def _phone_photo(classifier: Classifier, data: bytes, rounds: int) -> dict:
     }
 
 
+def find_scale_times(photos: list[bytes], phone: bytes, rounds: int) -> dict:
+    """measurement.scale.find_scale (coin, card and ruler search, the 1 euro coin chosen) per decoded photo:
+    the committed 600 x 450 test photos and a 12 MP phone JPEG. Pure numpy and scikit-image, no model."""
+    from measurement.scale import COINS, find_scale
+
+    coin_mm = COINS["eur_1"][1]
+    decoded = [_decode(data) for data in photos]
+    large = _decode(phone)
+    find_scale(decoded[0], coin_diameter_mm=coin_mm)  # imports and first-call costs out of the timing
+    small = []
+    for _ in range(max(1, rounds // 2)):
+        for image in decoded:
+            started = time.perf_counter()
+            find_scale(image, coin_diameter_mm=coin_mm)
+            small.append(time.perf_counter() - started)
+    big = []
+    for _ in range(max(1, rounds // 2)):
+        started = time.perf_counter()
+        find_scale(large, coin_diameter_mm=coin_mm)
+        big.append(time.perf_counter() - started)
+    return {"test_photos": _summary(small), "phone_12mp": _summary(big)}
+
+
 def _latencies(run: Callable[[bytes], object], photos: list[bytes], rounds: int) -> list[float]:
     run(photos[0])  # warm-up: graph tracing and caches are not what a patient waits for
     times = []
@@ -194,7 +217,9 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
 
     heat = _latencies(lambda data: heatmap.overlay_jpeg(img := _decode(data), classifier.heatmap(img)), photos, rounds)
     checks = _latencies(lambda data: classifier.assessment(_decode(data)), photos, rounds)
-    phone = _phone_photo(classifier, _phone_jpeg(), rounds)
+    phone_jpeg = _phone_jpeg()
+    phone = _phone_photo(classifier, phone_jpeg, rounds)
+    scale_times = find_scale_times(photos, phone_jpeg, rounds)
     if keras and served != "keras":
         runtimes["keras"], reference = _runtime("keras", photos, rounds, batch_size)
         batch = classifier.inputs([_decode(data) for data in photos])
@@ -212,6 +237,7 @@ def run(rounds: int = 5, batch_size: int = 32, keras: bool = True, sklesion: boo
         "quality_checks": _summary(checks),
         "phone_jpeg_12mp": phone,
         "heatmap": _summary(heat),
+        "find_scale": scale_times,
         # A worker analyses one photo per task: its memory is the model plus single-photo runs. The
         # batched runs (32 photos x the views in one call) need far larger buffers than a worker does.
         "rss_mb": {
@@ -283,6 +309,14 @@ def table(report: dict) -> str:
             f"{report['heatmap']['p50_ms']} / {report['heatmap']['p95_ms']} ms",
         )
     )
+    if "find_scale" in report:
+        found = report["find_scale"]
+        rows.append(
+            (
+                "Size reference search (find_scale): 600 x 450 photo / 12 MP photo, p50",
+                f"{found['test_photos']['p50_ms']} / {found['phone_12mp']['p50_ms']} ms",
+            )
+        )
     if "sklesion" in report:
         s = report["sklesion"]
         if "single" in s:

@@ -312,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
             for pair in pairs:
                 writer.writerow([half, *("" if (value := pair[m]) is None else round(value, 5) for m in measures)])
     (args.out / "change_detection.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    # The size study (evaluation.size_study) owns the millimetre growth threshold in the same file: keep it.
+    if args.thresholds.exists():
+        previous = json.loads(args.thresholds.read_text(encoding="utf-8"))
+        thresholds.update({k: previous[k] for k in ("long_diameter_growth_mm", "size_provenance") if k in previous})
     args.thresholds.write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["false_alarms"], indent=2))
     return 0 if validation_rate <= args.target else 1

@@ -193,6 +193,17 @@ class Analysis(models.Model):
         return [key for key in ("age", "sex") if self.inputs.get(key) in (None, "")]
 
 
+class DeviceCalibration(Protocol):
+    """What inference reads of a phone dermatoscope's calibration (`lesions.Dermatoscope`)."""
+
+    @property
+    def mm_per_pixel(self) -> float: ...
+    @property
+    def relative_uncertainty(self) -> float: ...
+    @property
+    def calibrated_width(self) -> int: ...
+
+
 class AnalysedPhoto(Protocol):
     """What inference reads of a patient's photo: `lesions.Photo`, which lives in the app above.
 
@@ -208,6 +219,16 @@ class AnalysedPhoto(Protocol):
     image: Any
     lesion: Any
     analyses: Any
+    # The stored photo's full size, and the hints for its size in millimetres (inference.measuring.ScaleHints).
+    width: int
+    height: int
+
+    @property
+    def coin_diameter_mm(self) -> float | None: ...
+    @property
+    def manual_scale(self) -> Any: ...
+    @property
+    def device(self) -> DeviceCalibration | None: ...
 
 
 def photo_model() -> type[models.Model]:

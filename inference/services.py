@@ -257,6 +257,46 @@ def _load_photo(photo: AnalysedPhoto) -> Image.Image:
         raise ValueError(f"The stored photo could not be read ({exc}).") from None
 
 
+# A coin, card or ruler is found on the photo decoded at least this many pixels on its short side
+# (a 12 MP JPEG at a half, not the eighth the model needs): the reference's edge is its precision.
+SCALE_SIDE = 1024
+
+
+def _load_scale_image(photo: AnalysedPhoto) -> Image.Image:
+    """The photo decoded for finding its scale (SCALE_SIDE), upright as stored."""
+    from training.contract import open_image
+
+    try:
+        with photo.image.open("rb") as fh:
+            return open_image(fh, size=SCALE_SIDE)
+    except FileNotFoundError:
+        raise ValueError("The photo file is missing from storage.") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"The stored photo could not be read ({exc}).") from None
+
+
+def _size_of(photo: AnalysedPhoto, measures: dict | None) -> dict:
+    """`measuring.photo_size` of a stored photo with its current hints; never raises."""
+    try:
+        image = _load_scale_image(photo)
+    except ValueError:
+        return measuring.photo_size_refused(measuring.SIZE_ERROR)
+    return measuring.photo_size(image, measures, scale_hints(photo, image))
+
+
+def _measures_and_size(photo: AnalysedPhoto, image: Image.Image) -> dict:
+    """The outline and measures on `image` (the photo as the model saw it) and the size in mm, with the
+    photo's current scale hints; never raises (a file that cannot be read again gives no size)."""
+    try:
+        scale_image = _load_scale_image(photo)
+    except ValueError:
+        return measuring.photo_measures(image) | {"size": measuring.photo_size_refused(measuring.SIZE_ERROR)}
+    hints = scale_hints(photo, scale_image)
+    measures, found = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints, found=found)
+    return measures
+
+
 def _earlier_side(photo: AnalysedPhoto, model_version: str) -> measuring.MeasuredPhoto:
     """An earlier photo's measures, probability (same model version only) and keypoints."""
     done = photo.analyses.filter(status=Analysis.Status.DONE)
@@ -265,6 +305,8 @@ def _earlier_side(photo: AnalysedPhoto, model_version: str) -> measuring.Measure
     measures = prior.measures if prior is not None else None
     if measures is None:  # analysed before measuring existed: measure it now, for this comparison
         measures = measuring.photo_measures(image)
+    if "size" not in measures:  # analysed before sizes in mm: measure it now, for this comparison
+        measures = measures | {"size": _size_of(photo, measures)}
     # Probabilities of two model versions are not on one scale: compare only like with like.
     probability = prior.malignant_probability if prior is not None and prior.model_version == model_version else None
     return measuring.MeasuredPhoto(
@@ -326,9 +368,36 @@ def _lesion_change(analysis: Analysis, image: Image.Image) -> dict | None:
     }
 
 
+def scale_hints(photo: AnalysedPhoto, image: Image.Image) -> measuring.ScaleHints:
+    """What the photo's row says about its scale: the coin in it, the patient's marked points, the
+    dermatoscope it was taken through; and its full size (`image`'s for rows from before sizes were kept)."""
+    device = photo.device
+    width, height = (photo.width, photo.height) if photo.width and photo.height else image.size
+    manual = photo.manual_scale if isinstance(photo.manual_scale, dict) else None
+    return measuring.ScaleHints(
+        width=width,
+        height=height,
+        coin_diameter_mm=photo.coin_diameter_mm,
+        manual=manual,
+        device=None
+        if device is None
+        else measuring.DeviceHint(device.mm_per_pixel, device.relative_uncertainty, device.calibrated_width),
+    )
+
+
+def _fresh_photo(photo_id: int) -> AnalysedPhoto:
+    # Read again when measuring: the patient may have marked a scale or picked a coin since the claim.
+    return analysed_photo(photo_model()._default_manager.select_related("device").get(pk=photo_id))
+
+
 def _measure_and_advise(analysis: Analysis, image: Image.Image) -> None:
-    """Outline and measures, change against earlier photos, and advice; never fails the analysis."""
-    analysis.measures = measuring.photo_measures(image)
+    """Outline, measures and size in mm, change against earlier photos, and advice; never fails the analysis."""
+    analysis.measures = _measures_and_size(_fresh_photo(analysis.photo_id), image)
+    _change_and_advise(analysis, image)
+
+
+def _change_and_advise(analysis: Analysis, image: Image.Image) -> None:
+    """`change` against the earlier photos and the `advice` it raises, as the worker stores them."""
     try:
         analysis.change = _lesion_change(analysis, image)
     except Exception as exc:
@@ -341,6 +410,51 @@ def _measure_and_advise(analysis: Analysis, image: Image.Image) -> None:
         changed=changed,
         photo_type=advice.photo_type_of(analysis),  # as scored: the patient's, else the detected one
     )
+
+
+def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
+    """Measure the photo's size in mm again after its scale hints changed (a scale the patient marked,
+    a coin they picked), and re-run the change detection that used it; returns the analyses rewritten.
+
+    Runs in the web process (measuring is pure: no TensorFlow). Rewrites `measures` (the outline is
+    found again as the worker finds it, beside a coin if one is said to be in the photo, and the size),
+    `change` and `advice` of the photo's finished analyses, and `change` and `advice` of later photos' analyses
+    that were compared with it (their stored comparisons name it), exactly as the worker stores them.
+    An analysis still pending or running measures with the new hints itself. Raises ValueError when the
+    photo's file cannot be read.
+    """
+    image = _load_photo(photo)
+    scale_image = _load_scale_image(photo)
+    hints = scale_hints(photo, scale_image)
+    done = Analysis.objects.filter(status=Analysis.Status.DONE)
+    rewritten = []
+    # The outline too: with a coin said to be in the photo it is looked for apart from the coin.
+    measures, found = measuring.photo_measures_beside_reference(image, scale_image, hints)
+    measures["size"] = measuring.photo_size(scale_image, measures, hints, found=found)
+    for analysis in done.filter(photo_id=photo.pk).exclude(measures=None).select_related("photo"):
+        analysis.measures = dict(measures)
+        _change_and_advise(analysis, image)
+        analysis.save(update_fields=["measures", "change", "advice"])
+        rewritten.append(analysis)
+    later = (
+        done.filter(photo__lesion_id=photo.lesion_id)
+        .exclude(photo_id=photo.pk)
+        .exclude(change=None)
+        .select_related("photo")
+        .order_by("photo__taken_at", "photo_id")
+    )
+    for analysis in later:
+        compared = {c.get("photo_id") for c in (analysis.change or {}).get("comparisons") or []}
+        if photo.pk not in compared:
+            continue
+        try:
+            later_image = _load_photo(analysed_photo(analysis.photo))
+        except ValueError:
+            continue  # its own file is gone: its stored change stays as it was
+        _change_and_advise(analysis, later_image)
+        analysis.save(update_fields=["change", "advice"])
+        rewritten.append(analysis)
+    return rewritten
 
 
 def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis | None:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from lesions.models import Lesion, Photo
+from lesions.models import Dermatoscope, Lesion, Photo
 from skinsite.lib.admin import ReadOnlyAdmin
 
 
@@ -16,3 +16,8 @@ class LesionAdmin(ReadOnlyAdmin):
 class PhotoAdmin(ReadOnlyAdmin):
     list_display = ["id", "lesion", "taken_at", "uploaded_at", "width", "height"]
     exclude = ["image", "thumbnail"]
+
+
+@admin.register(Dermatoscope)
+class DermatoscopeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "owner", "name", "mm_per_pixel", "relative_uncertainty", "calibrated_at"]

@@ -1,10 +1,11 @@
-"""The numbers behind a lesion's probability chart (drawn by Chart.js in the browser, and as an SVG
-for the physician's report and PDF by sharing.pdf)."""
+"""The numbers behind a lesion's probability, measures and size charts (drawn by Chart.js in the browser,
+and as an SVG for the physician's report and PDF by sharing.pdf)."""
 
 from inference.advice import operating_bands
 from inference.models import Analysis
 from inference.services import installed_model_card
 from lesions.selectors import TimelineEntry
+from measurement.size import SIX_MM
 from training.contract import CLASS_LABELS, CLASSES
 
 
@@ -35,7 +36,27 @@ def timeline_chart_data(history: list[TimelineEntry]) -> dict:
             {"code": key, "label": label, "values": [_measure(analysis, key) for _, analysis in done]}
             for key, label in MEASURES
         ],
+        "size": size_chart_data([analysis for _, analysis in done]),
     }
+
+
+def size_chart_data(analyses: list[Analysis]) -> dict:
+    """The longest diameter in mm of each analysis (None where the photo had no scale: a gap), its
+    uncertainty (one standard deviation, drawn as an error bar) and the 6 mm line; `any` is False
+    when no photo has a size, and then no size chart is drawn."""
+    sizes = [_size(analysis) for analysis in analyses]
+    return {
+        "label": "Longest diameter (mm)",
+        "values": [round(float(s["long_mm"]), 2) if s else None for s in sizes],
+        "errors": [round(float(s.get("long_mm_error") or 0.0), 2) if s else None for s in sizes],
+        "six_mm": SIX_MM,
+        "any": any(sizes),
+    }
+
+
+def _size(analysis: Analysis) -> dict | None:
+    size = (analysis.measures or {}).get("size") if isinstance(analysis.measures, dict) else None
+    return size if isinstance(size, dict) and size.get("ok") and size.get("long_mm") is not None else None
 
 
 def advice_band_starts() -> dict[str, float] | None:

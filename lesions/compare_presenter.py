@@ -45,6 +45,7 @@ def comparison_data(result: comparison.Comparison, links: ComparisonLinks) -> di
             "image_url": links.photo(photo),
             "heatmap_url": links.heatmap(photo) if done and done.heatmap else None,
             "measures": measures,
+            "size": (measures or {}).get("size"),
             "advice": done.advice if done else None,
         }
 
@@ -56,6 +57,7 @@ def comparison_data(result: comparison.Comparison, links: ComparisonLinks) -> di
         "later": side(pair.later, pair.later_analysis, result.later_measures),
         "alignment": result.result["alignment"],
         "relative_area": result.result["relative_area"],
+        "growth_mm": result.result.get("growth_mm"),
         "changes": result.result["changes"],
         "sentences": result.result["sentences"],
         "aligned_later_url": links.aligned(pair, "photo") if aligned else None,

@@ -17,7 +17,9 @@ next one is refused (ComparisonBusy, a 429 with Retry-After) rather than queued 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -164,10 +166,21 @@ def _side(photo: Photo, analysis: Analysis | None, version: str | None) -> measu
     )
 
 
+def _size_key(analysis: Analysis | None) -> str:
+    size = (analysis.measures or {}).get("size") if analysis is not None else None
+    if not isinstance(size, dict):
+        return "-"
+    return hashlib.sha256(json.dumps(size, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def photo_pair_compare(pair: PhotoPair) -> Comparison:
     """Align, measure and compare the pair (cached by photo ids and analyses)."""
     a, b = pair.earlier_analysis, pair.later_analysis
-    key = f"compare:v1:{pair.earlier.pk}:{pair.later.pk}:{a.pk if a else 0}:{b.pk if b else 0}"
+    # The sizes in mm are in the key: a scale marked by hand later rewrites them in the same analyses.
+    key = (
+        f"compare:v2:{pair.earlier.pk}:{pair.later.pk}:{a.pk if a else 0}:{b.pk if b else 0}"
+        f":{_size_key(a)}:{_size_key(b)}"
+    )
     cached = cache.get(key)
     if cached is None:
         # Probabilities are compared only between analyses by one model version.

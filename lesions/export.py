@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from inference.models import Analysis
-from lesions.models import Lesion, Photo
+from lesions.models import Dermatoscope, Lesion, Photo
 from training.contract import CLASSES
 
 _README = """Skinsite export of {email}, made {exported_at}.
 
 account.json   your account
-lesions.json   your lesions, their photos and every analysis of each photo
+lesions.json   your lesions, their photos and every analysis of each photo (with the lesion's
+               size in mm where the photo had a coin, card, ruler or calibrated dermatoscope)
 photos/        the photos, named by the photo ids used in lesions.json
 
 Skinsite informs; it does not diagnose. The probabilities come from a computer model trained on
@@ -45,6 +46,8 @@ def _analysis(analysis: Analysis) -> dict[str, Any]:
         "predicted_class": analysis.predicted_class or None,
         "malignant_probability": analysis.malignant_probability,
         "error": analysis.error,
+        # The lesion's size in mm on this photo with its uncertainty and scale (null: not measured).
+        "size": (analysis.measures or {}).get("size"),
         "created_at": _iso(analysis.created_at),
         "finished_at": _iso(analysis.finished_at),
     }
@@ -59,6 +62,9 @@ def _photo(photo: Photo, image: str | None) -> dict[str, Any]:
         "height": photo.height,
         "sha256_of_upload": photo.sha256,
         "image": image,
+        "coin_diameter_mm": photo.coin_diameter_mm,
+        "dermatoscope": photo.device.name if photo.device else None,
+        "manual_scale": photo.manual_scale,
         "analyses": [_analysis(a) for a in photo.analyses.all()],
     }
 
@@ -80,7 +86,7 @@ def account_export(*, user: User, out: IO[bytes]) -> None:
         Lesion.objects.filter(owner=user)
         .order_by("created_at", "id")
         .prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("taken_at", "id")),
+            Prefetch("photos", queryset=Photo.objects.order_by("taken_at", "id").select_related("device")),
             Prefetch("photos__analyses", queryset=Analysis.objects.order_by("created_at", "id")),
         )
     )
@@ -105,6 +111,18 @@ def account_export(*, user: User, out: IO[bytes]) -> None:
             "display_name": user.display_name,
             "birth_year": user.birth_year,
             "sex": user.sex or None,
+            "coin": user.coin or None,
+            "coin_diameter_mm": user.coin_diameter_mm,
+            "dermatoscopes": [
+                {
+                    "name": d.name,
+                    "mm_per_pixel": d.mm_per_pixel,
+                    "relative_uncertainty": d.relative_uncertainty,
+                    "calibrated_width": d.calibrated_width,
+                    "calibrated_at": _iso(d.calibrated_at),
+                }
+                for d in Dermatoscope.objects.filter(owner=user).order_by("name", "id")
+            ],
             "date_joined": _iso(user.date_joined),
             "exported_at": _iso(exported_at),
             "classes": list(CLASSES),

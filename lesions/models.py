@@ -66,6 +66,31 @@ def _thumbnail_path(photo: "Photo", filename: str) -> str:
     return f"thumbnails/{uuid.uuid4().hex}.jpg"
 
 
+class Dermatoscope(models.Model):
+    """A patient's phone dermatoscope: its field of view is fixed, so one photo of a ruler through it
+    gives the millimetres per pixel of every later photo taken with it (lesions.services.dermatoscope_calibrate).
+
+    Per patient and device: calibrating it again overwrites the numbers (a new phone, a knock).
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dermatoscopes")
+    name = models.CharField(max_length=100, help_text='For example "DermLite on my phone".')
+    # In the calibration photo's own pixels, at its full width (`calibrated_width`): a later photo
+    # of another width is the same field resampled (measurement.scale.device_scale).
+    mm_per_pixel = models.FloatField()
+    relative_uncertainty = models.FloatField(help_text="One standard deviation, relative (0.03 = ±3 %).")
+    calibrated_width = models.PositiveIntegerField()
+    calibrated_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="one_dermatoscope_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Photo(models.Model):
     lesion = models.ForeignKey(Lesion, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to=_photo_path)
@@ -78,6 +103,13 @@ class Photo(models.Model):
     # What the patient said (at upload or as a correction); null: not said, the model detects it.
     # Null rather than "": the API and analysis.inputs say null for "not said" too.
     photo_type = models.CharField(max_length=20, choices=PHOTO_TYPES, null=True, blank=True)  # noqa: DJ001
+    # What the worker needs to give the lesion a size in millimetres (inference.measuring.photo_size):
+    # the coin lying in the photo (its diameter, from the patient's chosen coin at upload or a coin
+    # picked later), the phone dermatoscope it was taken through, and a scale the patient marked by
+    # hand ({"points": [[x, y], [x, y]] in fractions of the photo, "distance_mm": d}), which wins.
+    coin_diameter_mm = models.FloatField("coin diameter (mm)", null=True, blank=True)
+    device = models.ForeignKey(Dermatoscope, on_delete=models.SET_NULL, null=True, blank=True, related_name="photos")
+    manual_scale = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["taken_at", "id"]

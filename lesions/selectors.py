@@ -16,7 +16,7 @@ from inference import advice
 from inference.models import Analysis
 from inference.services import current_model_version, installed_model_card
 from lesions.bodymap import SITES, default_position
-from lesions.models import Lesion, Photo
+from lesions.models import Dermatoscope, Lesion, Photo
 from training.contract import CLASS_LABELS, MALIGNANT_CLASSES
 
 RISK_BANDS = ("low", "medium", "high")
@@ -212,3 +212,52 @@ def body_map_dots(
         band = bands.get(lesion.pk) if bands is not None else risk_band(analysis)
         dots.append(BodyMapDot(lesion=lesion, view=view, x=x, y=y, band=band, due=lesion.pk in due_ids))
     return dots
+
+
+def analysis_size(analysis: Analysis | None) -> dict[str, Any] | None:
+    """The lesion's size in mm on a finished analysis (inference.measuring.photo_size), or None when
+    none was measured (not finished, or made before sizes existed). `ok` False says why there is none."""
+    if analysis is None or analysis.status != Analysis.Status.DONE:
+        return None
+    size = (analysis.measures or {}).get("size")
+    return size if isinstance(size, dict) else None
+
+
+def lesion_size_history(lesion: Lesion, *, history: list[TimelineEntry] | None = None) -> list[dict[str, Any]]:
+    """The lesion's long diameter in mm over time, for its chart: one row per photo with a size, oldest
+    first: {"photo_id", "taken_on", "long_mm", "long_mm_error", "short_mm", "short_mm_error", "area_mm2",
+    "area_mm2_error", "wider_than_6mm", "source"}. `history` when the caller has it (`lesion_history`)."""
+    rows = []
+    for entry in history if history is not None else lesion_history(lesion=lesion):
+        size = analysis_size(entry.analysis)
+        if not size or not size.get("ok"):
+            continue
+        rows.append(
+            {
+                "photo_id": entry.photo.pk,
+                "taken_on": entry.photo.taken_at.date(),
+                **{key: size.get(key) for key in _SIZE_FIGURES},
+                "source": (size.get("scale") or {}).get("source"),
+            }
+        )
+    return rows
+
+
+_SIZE_FIGURES = (
+    "long_mm",
+    "long_mm_error",
+    "short_mm",
+    "short_mm_error",
+    "area_mm2",
+    "area_mm2_error",
+    "wider_than_6mm",
+)
+
+
+def dermatoscopes_for_user(*, user: User) -> QuerySet[Dermatoscope]:
+    """The user's calibrated dermatoscopes, by name."""
+    return Dermatoscope.objects.filter(owner=user).order_by("name", "id")
+
+
+def dermatoscope_get(*, user: User, dermatoscope_id: int) -> Dermatoscope:
+    return get_object_or_404(dermatoscopes_for_user(user=user), pk=dermatoscope_id)

@@ -13,12 +13,26 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from inference.services import current_model_version
 from lesions import reminders, selectors, services
 from lesions.charts import timeline_chart_data
 from lesions.compare_presenter import ComparisonLinks, compare_page_context, pair_query
 from lesions.files import private_file_response
-from lesions.forms import LesionForm, PhotoDateForm, PhotoTypeForm, PhotoUploadForm, RecheckForm
+from lesions.forms import (
+    DermatoscopeForm,
+    LesionForm,
+    PhotoCoinForm,
+    PhotoDateForm,
+    PhotoDeviceForm,
+    PhotoScaleForm,
+    PhotoSizeHintsForm,
+    PhotoTypeForm,
+    PhotoUploadForm,
+    RecheckForm,
+    user_coin_label,
+)
 from lesions.models import Lesion, Photo
+from lesions.size_words import size_summary
 from skinsite.throttles import UploadThrottle
 
 
@@ -26,6 +40,11 @@ def _add_errors(form: BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form, each message next to the field it names."""
     for field, errors in error.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def _names_hint(error: ValidationError) -> bool:
+    """Whether a service's error is about the coin or the dermatoscope (shown on the hints' fields)."""
+    return hasattr(error, "error_dict") and bool(set(error.error_dict) & {"coin", "coin_diameter_mm", "device"})
 
 
 def _timeline_context(lesion: Lesion) -> dict:
@@ -56,7 +75,27 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     bands = {lesion.pk: (assessment or {}).get("band") for lesion, _, assessment in rows}
     latest = [(lesion, analysis) for lesion, analysis, _ in rows]
     dots = selectors.body_map_dots(rows=latest, due_ids=set(due), bands=bands)
-    context = {"cards": rows, "rows": latest, "dots": dots, "form": LesionForm()}
+    # Each card's latest size in mm, from the photos lesions_for_user fetched already (no query more).
+    version = current_model_version()
+    cards = [
+        (
+            lesion,
+            analysis,
+            assessment,
+            size_summary(
+                selectors.TimelineEntry(photo=p, analysis=selectors.current_analysis(p, version))
+                for p in getattr(lesion, "photos_in_order", [])
+            ),
+        )
+        for lesion, analysis, assessment in rows
+    ]
+    context = {
+        "cards": cards,
+        "rows": latest,
+        "dots": dots,
+        "form": LesionForm(),
+        "hints_form": PhotoSizeHintsForm(user=request.user, auto_id="capture-%s"),
+    }
     return render(request, "lesions/dashboard.html", context)
 
 
@@ -86,6 +125,7 @@ def capture(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "rows": [(lesion, None) for lesion in lesions],
         "form": LesionForm(),
+        "hints_form": PhotoSizeHintsForm(user=request.user, auto_id="capture-%s"),
         "selected_lesion": int(selected) if selected.isdigit() else None,
     }
     return render(request, "lesions/capture.html", context)
@@ -114,6 +154,7 @@ def lesion_detail(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResp
     # Asked on every upload, answered in advance as last time: a patient keeps one way of taking photos.
     last_type = next((e.photo.photo_type for e in reversed(context["history"]) if e.photo.photo_type), "")
     context["upload_form"] = PhotoUploadForm(initial={"photo_type": last_type})
+    context["hints_form"] = PhotoSizeHintsForm(user=request.user)
     return render(request, "lesions/lesion_detail.html", context)
 
 
@@ -158,29 +199,31 @@ def lesion_delete(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResp
 def photo_upload(request: AuthenticatedHttpRequest, lesion_id: int) -> HttpResponse:
     lesion = selectors.lesion_get(user=request.user, lesion_id=lesion_id)
     form = PhotoUploadForm(request.POST, request.FILES)
+    hints_form = PhotoSizeHintsForm(request.POST, user=request.user)
     # The API's upload rate and counter (API_THROTTLE_UPLOAD), so the web is no way round it.
     throttle = UploadThrottle()
     if not throttle.allow_request(request, None):
         wait = int(throttle.wait() or 60)
         form.add_error(None, f"Too many uploads. Please try again in {max(1, round(wait / 60))} minutes.")
-        context = _timeline_context(lesion) | {"upload_form": form}
+        context = _timeline_context(lesion) | {"upload_form": form, "hints_form": hints_form}
         response = render(request, "lesions/lesion_detail.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
-    if form.is_valid():
+    if form.is_valid() & hints_form.is_valid():  # both, so each shows its errors
         try:
             services.photo_create(
                 lesion=lesion,
                 upload=form.cleaned_data["image"],
                 taken_at=form.cleaned_data["taken_at"],
                 photo_type=form.cleaned_data["photo_type"] or None,
+                **hints_form.hints(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            _add_errors(hints_form if _names_hint(exc) else form, exc)
         else:
             messages.success(request, "Photo saved. Its analysis will appear here in a few seconds.")
             return redirect(lesion)
-    context = _timeline_context(lesion) | {"upload_form": form}
+    context = _timeline_context(lesion) | {"upload_form": form, "hints_form": hints_form}
     return render(request, "lesions/lesion_detail.html", context, status=400)
 
 
@@ -206,9 +249,13 @@ def _photo_page(
     *,
     form: PhotoDateForm | None = None,
     type_form: PhotoTypeForm | None = None,
+    scale_form: PhotoScaleForm | None = None,
+    coin_form: PhotoCoinForm | None = None,
+    device_form: PhotoDeviceForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     analysis = selectors.current_analysis(photo)
+    coin_label = user_coin_label(request.user)
     # Not said yet: start from what the model detected, so a patient who agrees has nothing to change.
     detected = analysis.inputs.get("photo_type") if analysis and isinstance(analysis.inputs, dict) else None
     context = {
@@ -218,8 +265,124 @@ def _photo_page(
         "assessment": selectors.lesion_assessment(lesion=photo.lesion),
         "form": form or PhotoDateForm(initial={"taken_at": photo.taken_at}),
         "type_form": type_form or PhotoTypeForm(initial={"photo_type": photo.photo_type or detected}),
+        "scale_form": scale_form or PhotoScaleForm(initial=_marked_initial(photo), user_coin_label=coin_label),
+        "coin_form": coin_form or PhotoCoinForm(user_coin_label=coin_label),
+        "device_form": device_form or PhotoDeviceForm(initial={"device": photo.device_id}, user=request.user),
     }
     return render(request, "lesions/photo_detail.html", context, status=status)
+
+
+def _marked_initial(photo: Photo) -> dict:
+    """The points marked earlier, as the form shows them (percentages), so marking again starts there."""
+    marked = photo.manual_scale or {}
+    points = marked.get("points") or []
+    if len(points) != 2:
+        return {"length": "other"}
+    (x1, y1), (x2, y2) = points
+    return {
+        "x1": round(100 * x1, 1),
+        "y1": round(100 * y1, 1),
+        "x2": round(100 * x2, 1),
+        "y2": round(100 * y2, 1),
+        "length": "other",
+        "distance_mm": marked.get("distance_mm"),
+    }
+
+
+@login_required
+@require_POST
+def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Two points marked on the photo and the length between them: the lesion is measured again in mm."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoScaleForm(request.POST, user_coin_label=user_coin_label(request.user))
+    if form.is_valid():
+        distance = form.distance(request.user.coin_diameter_mm)
+        if distance is None:
+            form.add_error("distance_mm", "Type the length between the two points in mm.")
+        else:
+            try:
+                services.photo_scale_set(photo=photo, user=request.user, points=form.points(), distance_mm=distance)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Thank you. The size was measured again from your two points.")
+                return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+    return _photo_page(request, photo, scale_form=form, status=400)
+
+
+@login_required
+@require_POST
+def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """The coin in the photo, picked from the table: Skinsite looks for it and measures the lesion again."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoCoinForm(request.POST, user_coin_label=user_coin_label(request.user))
+    if form.is_valid():
+        try:
+            services.photo_coin_set(photo=photo, user=request.user, coin=form.cleaned_data["coin"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Thank you. Skinsite looked for that coin and measured the size again.")
+            return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+    return _photo_page(request, photo, coin_form=form, status=400)
+
+
+@login_required
+@require_POST
+def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Which dermatoscope took the photo: its set-up then gives the size (unless a coin or marked points do)."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    form = PhotoDeviceForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.photo_device_set(photo=photo, user=request.user, device=form.cleaned_data["device"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Saved. The size was measured again.")
+            return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+    return _photo_page(request, photo, device_form=form, status=400)
+
+
+@login_required
+@require_POST
+def photo_scale_clear(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Forget the two points marked by hand: the coin, card, ruler or dermatoscope gives the size again."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    services.photo_scale_clear(photo=photo, user=request.user)
+    messages.success(request, "Your two points were removed. The size comes from the photo again.")
+    return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dermatoscopes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The patient's phone dermatoscopes, and setting one up (again) from a photo of a ruler through it."""
+    again = request.GET.get("again", "")
+    devices = list(selectors.dermatoscopes_for_user(user=request.user))
+    chosen = next((d for d in devices if str(d.pk) == again), None)
+    form = DermatoscopeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"name": chosen.name if chosen else ""},
+        user=request.user,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.dermatoscope_calibrate(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                photo=form.photo(),
+                points=form.points(),
+                distance_mm=form.cleaned_data["distance_mm"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"“{device.name}” is set up. Photos you take through it now get a size in mm.")
+            return redirect("lesions:dermatoscopes")
+    context = {"devices": devices, "form": form, "again": chosen}
+    return render(request, "lesions/dermatoscopes.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from measurement.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, Change
+from measurement.thresholds import AREA, ASYMMETRY, BORDER, COLOURS, MALIGNANT, SIZE, Change
 
 
 def _since(earlier_date: date | None) -> str:
@@ -25,6 +25,10 @@ def describe_change(changes: list[Change], *, earlier_date: date | None = None) 
             percent = round(abs(change.later - 1.0) * 100 / 5) * 5 or 5
             size = "larger" if change.later > 1.0 else "smaller"
             sentences.append(f"The lesion is about {percent}% {size} than {since}.")
+        elif change.measure == SIZE:
+            sentences.append(
+                f"The spot is {change.later:.1f} mm across, {change.later - change.earlier:.1f} mm wider than {since}."
+            )
         elif change.measure == BORDER:
             sentences.append(f"The outline is more irregular than {since}.")
         elif change.measure == ASYMMETRY:

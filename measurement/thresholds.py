@@ -9,7 +9,10 @@ A change is called when, from the earlier photo to the later one:
 - border irregularity rises by more than `border_irregularity`;
 - `new_colours` or more ABCD colours appear;
 - the area grows by more than the factor `area_ratio`, or shrinks below its inverse;
-- the malignant probability rises by more than `malignant_probability` (when set).
+- the malignant probability rises by more than `malignant_probability` (when set);
+- the long diameter grows by more than `long_diameter_growth_mm` millimetres, when both photos have a
+  size in mm (measurement.size; the threshold is the repeat-photo noise measured by
+  `python -m evaluation.size_study`, reports/size.md).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from measurement.measures import LesionMeasures
+from measurement.size import size_growth
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.json"
 
@@ -29,7 +33,8 @@ BORDER = "border_irregularity"
 COLOURS = "colours"
 AREA = "area"
 MALIGNANT = "malignant_probability"
-MEASURES = (ASYMMETRY, BORDER, COLOURS, AREA, MALIGNANT)
+SIZE = "long_diameter_mm"
+MEASURES = (ASYMMETRY, BORDER, COLOURS, AREA, SIZE, MALIGNANT)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class ChangeThresholds:
     area_ratio: float  # > 1
     malignant_probability: float | None = None  # None: not calibrated, never called a change
     provenance: dict[str, Any] = field(default_factory=dict)  # data, n pairs, false-alarm rates
+    long_diameter_growth_mm: float | None = None  # None: not measured, never called a change
+    size_provenance: dict[str, Any] = field(default_factory=dict)  # the size study's scenes and pairs
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +64,10 @@ def load_thresholds(path: Path | str | None = None) -> ChangeThresholds:
         if data.get("malignant_probability") is None
         else float(data["malignant_probability"]),
         provenance=dict(data.get("provenance", {})),
+        long_diameter_growth_mm=None
+        if data.get("long_diameter_growth_mm") is None
+        else float(data["long_diameter_growth_mm"]),
+        size_provenance=dict(data.get("size_provenance", {})),
     )
 
 
@@ -90,12 +101,16 @@ def detect_changes(
     relative_area: float | None = None,
     earlier_probability: float | None = None,
     later_probability: float | None = None,
+    earlier_size: dict[str, Any] | None = None,
+    later_size: dict[str, Any] | None = None,
 ) -> list[Change]:
     """The measures that changed beyond their thresholds, in MEASURES order.
 
     Pass None for what is unknown (an outline or an alignment that failed, a missing analysis):
     what cannot be measured is never called a change. `relative_area` is the later area over the
-    earlier one on aligned photos (measures.relative_area).
+    earlier one on aligned photos (measures.relative_area). `earlier_size` and `later_size` are the
+    photos' Analysis.measures["size"] dicts (measurement.size.lesion_size): growth of the long diameter
+    is a change only when both are ok.
     """
     changes: list[Change] = []
     if earlier is not None and later is not None:
@@ -108,6 +123,11 @@ def detect_changes(
             changes.append(Change(COLOURS, earlier.colour_count, later.colour_count, colours_added=added))
     if relative_area is not None and not 1.0 / thresholds.area_ratio <= relative_area <= thresholds.area_ratio:
         changes.append(Change(AREA, 1.0, relative_area))
+    growth = size_growth(earlier_size, later_size)
+    growth_limit = thresholds.long_diameter_growth_mm
+    if growth is not None and growth_limit is not None and growth > growth_limit:
+        earlier_mm = float((earlier_size or {})["long_mm"])
+        changes.append(Change(SIZE, earlier_mm, earlier_mm + growth))
     limit = thresholds.malignant_probability
     known = limit is not None and earlier_probability is not None and later_probability is not None
     if known and later_probability - earlier_probability > limit:  # type: ignore[operator]

@@ -1,4 +1,4 @@
-"""The shared report as a PDF, and the probability chart drawn once for the PDF and the HTML report.
+"""The shared report as a PDF, and the probability and size charts drawn once for the PDF and the HTML report.
 
 Pure Python (ReportLab): no browser, no system libraries, so the web process builds a PDF in
 well under a second for a typical report. The chart is a ReportLab drawing: embedded as vector
@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.legends import LineLegend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -42,6 +42,7 @@ from reportlab.platypus import (
 from inference.models import Analysis
 from lesions.imaging import THUMBNAIL_SIZE
 from lesions.models import Photo
+from lesions.size_words import size_summary, size_words
 from sharing.selectors import ReportSection
 from training.contract import CLASS_LABELS, CLASSES
 
@@ -191,13 +192,84 @@ def _draw_bands(drawing: Drawing, plot: LinePlot, bands: dict[str, float] | None
         )
 
 
-def chart_svg_data_uri(chart: dict) -> str:
-    """The chart as an SVG data URI for an <img> (no script runs in an image), or "" if empty."""
-    drawing = chart_drawing(chart)
+def size_chart_drawing(chart: dict, *, width: float = 17 * cm, height: float = 6 * cm) -> Drawing | None:
+    """The longest diameter in mm at each photo's date, with error bars (one standard deviation) and
+    the 6 mm line, from `timeline_chart_data`'s "size"; None when no photo has a size."""
+    size = chart.get("size") or {}
+    if not chart["labels"] or not size.get("any"):
+        return None
+    days = [date.fromisoformat(label).toordinal() for label in chart["labels"]]
+    measured = [
+        (day, value, error or 0.0)
+        for day, value, error in zip(days, size["values"], size["errors"], strict=True)
+        if value is not None
+    ]
+    drawing = Drawing(width, height)
+    plot = LinePlot()
+    plot.x, plot.y = 1.3 * cm, 0.9 * cm
+    plot.width, plot.height = width - 1.8 * cm, height - 1.7 * cm
+    plot.data = [[(day, value) for day, value, _ in measured]]
+    plot.lines[0].strokeColor = colors.HexColor("#374151")
+    plot.lines[0].strokeWidth = 1.4
+    plot.lines[0].symbol = makeMarker("FilledCircle", size=3.5, fillColor=colors.HexColor("#374151"))
+    first, last = min(days), max(days)
+    span = max(last - first, 1)
+    x_min, x_max = first - max(span // 20, 3), last + max(span // 20, 3)
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = x_min, x_max
+    distinct = sorted({day for day, _, _ in measured})
+    if len(distinct) <= 6:
+        plot.xValueAxis.valueSteps = distinct
+    plot.xValueAxis.labelTextFormat = lambda value: date.fromordinal(round(value)).strftime("%d %b %Y")
+    plot.xValueAxis.labels.fontSize = 7
+    six = float(size["six_mm"])
+    top = max([six + 1] + [value + error for _, value, error in measured])
+    y_max = float(int(top) + 1)
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, y_max
+    plot.yValueAxis.valueStep = 1 if y_max <= 10 else 2 if y_max <= 20 else 5
+    plot.yValueAxis.labelTextFormat = lambda value: f"{value:g}"
+    plot.yValueAxis.labels.fontSize = 7
+    plot.yValueAxis.labels.dx = -3
+    plot.yValueAxis.visibleGrid = True
+    plot.yValueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    drawing.add(plot)
+
+    def to_x(day: float) -> float:
+        return plot.x + (day - x_min) / (x_max - x_min) * plot.width
+
+    def to_y(mm: float) -> float:
+        return plot.y + max(0.0, min(mm, y_max)) / y_max * plot.height
+
+    red = colors.HexColor("#c9302c")
+    drawing.add(Line(plot.x, to_y(six), plot.x + plot.width, to_y(six), strokeColor=red, strokeDashArray=[4, 3]))
+    drawing.add(String(plot.x + 3, to_y(six) + 2, f"{six:g} mm", fontSize=6.5, fillColor=red))
+    dark = colors.HexColor("#1f2937")
+    for day, value, error in measured:
+        if not error:
+            continue
+        x, low, high = to_x(day), to_y(value - error), to_y(value + error)
+        for x1, y1, x2, y2 in ((x, low, x, high), (x - 3, low, x + 3, low), (x - 3, high, x + 3, high)):
+            drawing.add(Line(x1, y1, x2, y2, strokeColor=dark, strokeWidth=0.8))
+    drawing.add(
+        String(1.3 * cm, height - 0.35 * cm, "Longest diameter in mm (bars: ± one standard deviation)", fontSize=8)
+    )
+    return drawing
+
+
+def _svg_data_uri(drawing: Drawing | None) -> str:
     if drawing is None:
         return ""
     svg = renderSVG.drawToString(drawing)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def chart_svg_data_uri(chart: dict) -> str:
+    """The chart as an SVG data URI for an <img> (no script runs in an image), or "" if empty."""
+    return _svg_data_uri(chart_drawing(chart))
+
+
+def size_chart_svg_data_uri(chart: dict) -> str:
+    """The size chart as an SVG data URI, or "" when no photo has a size."""
+    return _svg_data_uri(size_chart_drawing(chart))
 
 
 # --- The PDF ---------------------------------------------------------------------------------
@@ -289,7 +361,22 @@ def _measure_lines(analysis: Analysis) -> list[str]:
     return lines
 
 
-def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
+def _size_lines(analysis: Analysis, photo: Photo) -> list[str]:
+    """The size in mm as the report page says it (lesions.size_words); nothing for an older analysis."""
+    device = photo.device if photo.device_id else None
+    words = size_words(
+        (analysis.measures or {}).get("size"),
+        coin_diameter_mm=photo.coin_diameter_mm,
+        device_name=device.name if device else "",
+    )
+    if words is None:
+        return []
+    if not words.ok:
+        return [f"No size in mm: {words.reason}"]
+    return [f"Size: {words.across}. {words.flag_text}", words.details]
+
+
+def _analysis_cells(analysis: Analysis | None, styles: dict, photo: Photo | None = None) -> list:
     if analysis is None:
         return [_p("Not analysed yet.", styles["small"])]
     if analysis.status == Analysis.Status.FAILED:
@@ -308,6 +395,8 @@ def _analysis_cells(analysis: Analysis | None, styles: dict) -> list:
     if analysis.photo_type_sentence_for_physician:
         lines.append(f"{analysis.photo_type_sentence_for_physician}.")
     lines += _measure_lines(analysis)
+    if photo is not None:
+        lines += _size_lines(analysis, photo)
     lines.append(f"Model {analysis.model_version}")
     return [_p(line, styles["small" if i else "body"]) for i, line in enumerate(lines)]
 
@@ -333,9 +422,15 @@ def _section_flowables(section: ReportSection, styles: dict) -> list:
             malignant = answer["most_likely_malignant"]
             lead += f" Most likely malignant type: {malignant['label']} ({malignant['probability']:.0%})."
         flow += [_p(lead, styles["body"]), Spacer(1, 6)]
+    summary = size_summary(section.history)
+    if summary is not None:
+        flow += [_p(summary.sentence, styles["small"]), Spacer(1, 6)]
     drawing = chart_drawing(section.chart)
     if drawing is not None:
         flow.append(drawing)
+        size_drawing = size_chart_drawing(section.chart)
+        if size_drawing is not None:
+            flow += [Spacer(1, 4), size_drawing]
     elif section.history:
         flow.append(_p("The chart appears once the first analysis is done.", styles["small"]))
     if not section.history:
@@ -348,7 +443,7 @@ def _section_flowables(section: ReportSection, styles: dict) -> list:
             _heatmap(entry.analysis, styles),
             [
                 _p(f"{timezone.localtime(entry.photo.taken_at):%d %b %Y}", styles["date"]),
-                *_analysis_cells(entry.analysis, styles),
+                *_analysis_cells(entry.analysis, styles, entry.photo),
             ],
         ]
         for entry in section.history

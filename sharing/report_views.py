@@ -33,7 +33,7 @@ from lesions.files import private_file_response
 from sharing import selectors, services
 from sharing.forms import NoteForm
 from sharing.models import ShareAccess, ShareLink
-from sharing.pdf import chart_svg_data_uri, report_pdf_build
+from sharing.pdf import chart_svg_data_uri, report_pdf_build, size_chart_svg_data_uri
 from skinsite.ratelimit import client_address
 
 _WINDOW_SECONDS = 60
@@ -158,6 +158,7 @@ def _report_context(share: ShareLink, note_forms: dict | None = None) -> dict:
             {
                 "section": section,
                 "chart_svg": chart_svg_data_uri(section.chart),
+                "size_chart_svg": size_chart_svg_data_uri(section.chart),
                 "notes": selectors.notes_for_lesion(lesion=section.lesion, share=share),
                 "note_form": note_forms.get(section.lesion.pk) or NoteForm(auto_id=f"note-{section.lesion.pk}-%s"),
             }

@@ -6,7 +6,7 @@ with `hmac.compare_digest`, which leaves no timing signal about how close a gues
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,13 @@ from accounts.models import User
 from inference.models import Analysis
 from lesions.charts import timeline_chart_data
 from lesions.models import Lesion, Photo
-from lesions.selectors import TimelineEntry, assessable_photos, lesion_assessment, lesion_history
+from lesions.selectors import (
+    TimelineEntry,
+    assessable_photos,
+    lesion_assessment,
+    lesion_history,
+    lesion_size_history,
+)
 from sharing.models import PhysicianNote, ShareLink
 from skinsite.lib.urls import absolute_url
 
@@ -135,13 +141,20 @@ def share_links_to_notify(*, lesion: Lesion) -> list[ShareLink]:
 
 @dataclass(frozen=True)
 class ReportSection:
-    """One lesion of a report: its assessable photos in order, their analyses, the chart's numbers and
-    the lesion's answer (`lesions.selectors.lesion_assessment`, None before any result)."""
+    """One lesion of a report: its assessable photos in order, their analyses, the chart's numbers,
+    the lesion's answer (`lesions.selectors.lesion_assessment`, None before any result) and its size
+    in mm over time (`lesions.selectors.lesion_size_history`: only photos with a scale)."""
 
     lesion: Lesion
     history: list[TimelineEntry]
     chart: dict
     assessment: dict[str, Any] | None
+    sizes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def latest_size(self) -> dict[str, Any] | None:
+        """The most recent size in mm, for the report's summary; None when no photo has one."""
+        return self.sizes[-1] if self.sizes else None
 
     @property
     def followed_since(self) -> datetime | None:
@@ -168,6 +181,7 @@ def report_sections(
                 history=history if with_not_assessable else assessable,
                 chart=timeline_chart_data(assessable),
                 assessment=lesion_assessment(lesion=lesion, history=assessable),
+                sizes=lesion_size_history(lesion, history=assessable),
             )
         )
     return sections

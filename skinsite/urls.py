@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from education import api as education_api
+from lesions.api import dermatoscopes as dermatoscopes_api
 from lesions.api import export as export_api
 from lesions.api import lesions as lesions_api
 from lesions.api import photos as photos_api
@@ -22,6 +23,7 @@ from skinsite.routers import ApiRouter
 router = ApiRouter()
 router.register("lesions", lesions_api.LesionViewSet, basename="api-lesion")
 router.register("photos", photos_api.PhotoViewSet, basename="api-photo")
+router.register("dermatoscopes", dermatoscopes_api.DermatoscopeViewSet, basename="api-dermatoscope")
 router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="api-device-token")
 router.register("auth/register", accounts_api.RegisterViewSet, basename="api-register")
 router.register("auth/token", accounts_api.TokenViewSet, basename="api-token")

@@ -24,7 +24,17 @@ def _zip(response) -> zipfile.ZipFile:
 def test_the_account_shows_who_is_logged_in(api_alice):
     body = api_alice.get("/api/account/").json()
     assert body["email"] == "alice@example.com"
-    assert set(body) == {"id", "email", "display_name", "birth_year", "sex", "date_joined"}
+    assert set(body) == {
+        "id",
+        "email",
+        "display_name",
+        "birth_year",
+        "sex",
+        "coin",
+        "coin_other_mm",
+        "coin_diameter_mm",
+        "date_joined",
+    }
     assert (body["birth_year"], body["sex"]) == (None, "")
 
 

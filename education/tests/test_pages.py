@@ -143,7 +143,7 @@ def test_general_links_are_listed_on_the_index(client, shipped):
 
 
 def test_pages_ask_the_browser_to_revalidate(client, shipped):
-    for url in ("/learn/", "/learn/nv/", "/learn/guides/abcde/"):
+    for url in ("/learn/", "/learn/nv/", "/learn/guides/abcde/", "/learn/size/"):
         cache_control = client.get(url)["Cache-Control"]
         assert "no-cache" in cache_control and "private" in cache_control
 
@@ -160,7 +160,9 @@ def test_each_learn_page_says_not_a_diagnosis_once(client, shipped):
     """In the notice at the top, not again in the footer."""
     from education.models import Guide
 
-    urls = ["/learn/", "/learn/mel/", "/learn/model/"] + [g.get_absolute_url() for g in Guide.objects.all()[:1]]
+    urls = ["/learn/", "/learn/mel/", "/learn/model/", "/learn/size/"] + [
+        g.get_absolute_url() for g in Guide.objects.all()[:1]
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url

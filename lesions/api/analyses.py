@@ -62,6 +62,59 @@ class AnalysisInputsSerializer(serializers.Serializer):
     )
 
 
+class ScaleSerializer(serializers.Serializer):
+    """How many millimetres a pixel of the photo covers, and what that came from."""
+
+    ok = serializers.BooleanField(help_text="False: no scale; `reason` says why.")
+    # A declared field, popped off the class by DRF's metaclass: it never shadows Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["coin", "card", "ruler", "device", "manual"],
+        allow_null=True,
+        help_text="A coin, an ID-1 card or a ruler found in the photo, the calibrated dermatoscope, or two "
+        "points the patient marked.",
+    )
+    mm_per_pixel = serializers.FloatField(allow_null=True, help_text="In the pixels of the photo as stored.")
+    relative_uncertainty = serializers.FloatField(
+        allow_null=True, help_text="One standard deviation, relative (0.03 = ±3 %)."
+    )
+    reason = serializers.CharField(allow_null=True, help_text="A code when not ok (or a warning when ok).")
+    reason_text = serializers.CharField(allow_blank=True, help_text="The reason in plain words.")
+    reference = JSONObjectField(
+        help_text="Where the reference is, in fractions of the photo's width and height, for drawing it: "
+        '`{"kind": "coin", "centre": [x, y], "radius_x": r}`, `{"kind": "card", "corners": [...]}`, '
+        '`{"kind": "ruler", "line": [[x, y], [x, y]]}`, `{"kind": "manual", "points": [[x, y], [x, y]]}`.'
+    )
+
+
+class SizeSerializer(serializers.Serializer):
+    """The lesion's size in millimetres on one photo, each figure ± one standard deviation."""
+
+    ok = serializers.BooleanField(help_text="False: no size; `reason` and `reason_text` say why.")
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why there is no size (`no_reference`, `two_coins`, `coin_over_lesion`, `reference_too_small`, "
+        "`bad_manual_points`, `no_outline`, `error`), or a warning on a size that was measured "
+        "(`disagrees_with_device`: the coin or ruler found does not match the dermatoscope's calibration; "
+        "the one found is used).",
+    )
+    reason_text = serializers.CharField(allow_blank=True, help_text="The reason in plain words.")
+    scale = ScaleSerializer(help_text="The scale the size rests on.")
+    long_mm = serializers.FloatField(allow_null=True, help_text="The longest diameter across the outline.")
+    long_mm_error = serializers.FloatField(allow_null=True, help_text="Its uncertainty, one standard deviation.")
+    short_mm = serializers.FloatField(allow_null=True, help_text="The width across the longest diameter.")
+    short_mm_error = serializers.FloatField(allow_null=True)
+    area_mm2 = serializers.FloatField(allow_null=True, help_text="The area inside the outline, in mm².")
+    area_mm2_error = serializers.FloatField(allow_null=True)
+    wider_than_6mm = serializers.BooleanField(
+        allow_null=True, help_text="True or false when 6 mm lies outside ±2 standard deviations; null: cannot tell."
+    )
+
+
+def size_data(size: dict | None) -> dict | None:
+    """A stored size dict (Analysis.measures["size"]) as the API shows it; None as it is."""
+    return SizeSerializer(size).data if isinstance(size, dict) else None
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     probabilities = ProbabilitiesSerializer(
         read_only=True, allow_null=True, help_text="Null until the status is `done`."
@@ -94,12 +147,18 @@ class AnalysisSerializer(serializers.ModelSerializer):
         "null when not ok) and `outline` ([[x, y], ...] in fractions of the photo's width and height). Null until "
         "done and for analyses made before measuring existed.",
     )
+    size = serializers.SerializerMethodField(
+        help_text="The lesion's size in millimetres with its uncertainty, from the outline and the photo's scale "
+        "(a coin, card or ruler in the photo, the calibrated dermatoscope, or two points marked by hand); `ok` "
+        "false with the reason when there is none. Null until done and for analyses made before sizes existed."
+    )
     change = JSONObjectField(
         read_only=True,
         allow_null=True,
         help_text="What changed against the previous and the first photo of the lesion: `changed`, `sentences` (in "
         "words) and `comparisons` (per earlier photo: photo_id, taken_on, alignment, relative_area, changes, "
-        "sentences). Null for a lesion's first photo.",
+        "sentences; `growth_mm`: the long diameter's growth when both photos have a size in mm, which then decides "
+        "whether the size changed instead of the area ratio). Null for a lesion's first photo.",
     )
     advice = JSONObjectField(
         read_only=True,
@@ -123,6 +182,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "inputs",
             "heatmap_url",
             "measures",
+            "size",
             "change",
             "advice",
         ]
@@ -141,3 +201,9 @@ class AnalysisSerializer(serializers.ModelSerializer):
         if analysis.status != Analysis.Status.DONE or not analysis.heatmap:
             return None
         return absolute_url(reverse("api-photo-heatmap", args=[analysis.photo_id]), self.context.get("request"))
+
+    @extend_schema_field(SizeSerializer(allow_null=True))
+    def get_size(self, analysis: Analysis) -> dict | None:
+        if analysis.status != Analysis.Status.DONE:
+            return None
+        return size_data((analysis.measures or {}).get("size"))

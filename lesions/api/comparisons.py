@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from lesions.api.analyses import JSONObjectField
+from lesions.api.analyses import JSONObjectField, SizeSerializer
 from lesions.compare_presenter import ComparisonLinks, pair_query
 from skinsite.lib.urls import absolute_url
 
@@ -20,6 +20,7 @@ class ComparedPhotoSerializer(serializers.Serializer):
     image_url = serializers.URLField(help_text="The photo's JPEG, as taken (for the owner's credentials only).")
     heatmap_url = serializers.URLField(allow_null=True, help_text="Its heatmap JPEG; null when there is none.")
     measures = JSONObjectField(allow_null=True, help_text="As `analysis.measures`.")
+    size = SizeSerializer(allow_null=True, help_text="As `analysis.size`: the lesion in mm on this photo.")
     advice = JSONObjectField(allow_null=True, help_text="As `analysis.advice`; null without a done analysis.")
 
 
@@ -35,6 +36,10 @@ class ComparisonSerializer(serializers.Serializer):
     )
     relative_area = serializers.FloatField(
         allow_null=True, help_text="Later lesion area over the earlier, on aligned photos; null otherwise."
+    )
+    growth_mm = serializers.FloatField(
+        allow_null=True,
+        help_text="The long diameter's growth in mm, later minus earlier, when both photos have a size; else null.",
     )
     changes = serializers.ListField(
         child=serializers.DictField(), help_text="The measures that changed beyond their thresholds."

@@ -170,7 +170,9 @@ class LesionViewSet(viewsets.ModelViewSet):
         description=(
             "Answers 202 with the stored photo and its analysis `pending`; poll `GET /api/photos/{id}/` "
             "until the status is `done`, `failed` or `not_assessable`. A file that is not a usable JPEG, PNG or HEIC "
-            "photo answers 400 with a message under `image`."
+            "photo answers 400 with a message under `image`. With a coin beside the lesion (`coin`) or taken "
+            "through a calibrated dermatoscope (`device`), the analysis also gives the lesion's size in mm "
+            "(`analysis.size`); `coin` `mine` before a coin is chosen on the account answers 400 under `coin`."
         ),
     )
     @action(
@@ -187,7 +189,7 @@ class LesionViewSet(viewsets.ModelViewSet):
             photos = with_analyses(lesion.photos.order_by("taken_at", "id"))
             page = self.paginate_queryset(photos)
             return self.get_paginated_response(PhotoSerializer(page, many=True, context={"request": request}).data)
-        upload = PhotoUploadSerializer(data=request.data)
+        upload = PhotoUploadSerializer(data=request.data, context={"request": request})
         upload.is_valid(raise_exception=True)
         # The answer is read before the commit: a database that fails after the photo was committed
         # would otherwise answer 500 for a saved photo, and the app would upload it a second time.
@@ -198,6 +200,9 @@ class LesionViewSet(viewsets.ModelViewSet):
                 upload=upload.validated_data["image"],
                 taken_at=upload.validated_data.get("taken_at"),
                 photo_type=upload.validated_data.get("photo_type"),
+                coin=upload.validated_data.get("coin"),
+                coin_diameter_mm=upload.validated_data.get("coin_diameter_mm"),
+                device=upload.validated_data.get("device"),
             )
             photo = with_analyses(Photo.objects.filter(pk=photo.pk)).get()
             data = PhotoSerializer(photo, context={"request": request}).data

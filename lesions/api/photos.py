@@ -21,14 +21,17 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts.api import api_user
 from inference.models import Analysis
 from inference.services import current_model_version
 from lesions import selectors, services
-from lesions.api.analyses import AnalysisSerializer
+from lesions.api.analyses import AnalysisSerializer, JSONObjectField, SizeSerializer, size_data
 from lesions.files import private_file_response
-from lesions.models import PHOTO_TYPES, Photo
+from lesions.models import PHOTO_TYPES, Dermatoscope, Photo
+from lesions.services import COIN_MINE
+from measurement.scale import COINS
 from skinsite.api import FileContentNegotiation
 from skinsite.lib.urls import absolute_url
 
@@ -37,6 +40,9 @@ class PhotoSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField(help_text="The JPEG, for its owner's credentials only.")
     thumbnail_url = serializers.SerializerMethodField(help_text="A small JPEG, for its owner's credentials only.")
     analysis = serializers.SerializerMethodField(help_text="The current analysis; null if none was requested.")
+    size = serializers.SerializerMethodField(
+        help_text="The lesion's size in mm on this photo (the current analysis's `size`); null until measured."
+    )
 
     class Meta:
         model = Photo
@@ -50,15 +56,24 @@ class PhotoSerializer(serializers.ModelSerializer):
             "image_url",
             "thumbnail_url",
             "photo_type",
+            "coin_diameter_mm",
+            "device",
+            "manual_scale",
+            "size",
             "analysis",
         ]
-        read_only_fields = ["id", "lesion", "uploaded_at", "width", "height"]
+        read_only_fields = ["id", "lesion", "uploaded_at", "width", "height", "coin_diameter_mm", "device"]
         extra_kwargs = {
             "photo_type": {
                 "help_text": "How it was taken, as the patient said: `dermoscopy` (through a dermatoscope) or "
                 "`clinical` (plain camera); null when not said (the model detects it, see "
                 "`analysis.inputs.photo_type`). Setting it with PATCH analyses the photo again with that type."
-            }
+            },
+            "coin_diameter_mm": {
+                "help_text": "The diameter of the coin lying in the photo, when the patient said there is one (at "
+                "upload, or `POST /api/photos/{id}/scale/`); null: no coin."
+            },
+            "device": {"help_text": "The calibrated dermatoscope it was taken through (`/api/dermatoscopes/`)."},
         }
 
     def _absolute(self, name: str, photo: Photo) -> str:
@@ -71,6 +86,17 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, photo: Photo) -> str:
         return self._absolute("api-photo-thumbnail", photo)
+
+    manual_scale = JSONObjectField(
+        read_only=True,
+        allow_null=True,
+        help_text='The scale the patient marked: `{"points": [[x, y], [x, y]], "distance_mm": d}` in fractions of '
+        "the photo; it wins over a reference found in the photo. Null: none marked.",
+    )
+
+    @extend_schema_field(SizeSerializer(allow_null=True))
+    def get_size(self, photo: Photo) -> dict | None:
+        return size_data(selectors.analysis_size(selectors.current_analysis(photo)))
 
     @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_analysis(self, photo: Photo) -> dict | None:
@@ -90,6 +116,77 @@ class PhotoUploadSerializer(serializers.Serializer):
         help_text="`dermoscopy` (through a dermatoscope attachment) or `clinical` (plain camera); "
         "leave it out and the model detects it.",
     )
+    coin = serializers.ChoiceField(
+        choices=[COIN_MINE, *COINS, "other"],
+        required=False,
+        allow_null=True,
+        help_text="A coin lies beside the lesion, for its size in mm: `mine` (the coin chosen on the account, "
+        "`coin`), a coin's key (`eur_1`, `usd_25c`... see the account's `coin`), or `other` with "
+        "`coin_diameter_mm`. Leave it out when there is no coin.",
+    )
+    coin_diameter_mm = serializers.FloatField(
+        required=False, allow_null=True, help_text="With `coin` `other`: the coin's diameter in mm."
+    )
+    device = serializers.PrimaryKeyRelatedField(
+        queryset=Dermatoscope.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The id of the calibrated dermatoscope it was taken through (`/api/dermatoscopes/`).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # only the caller's own dermatoscopes are a choice
+            device = cast(serializers.PrimaryKeyRelatedField, self.fields["device"])
+            device.queryset = selectors.dermatoscopes_for_user(user=api_user(request))
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "minItems": 2,
+        "maxItems": 2,
+    }
+)
+class PointsField(serializers.Field):
+    """Two points `[[x, y], [x, y]]` in fractions of a photo; one flat message when they are not."""
+
+    default_error_messages = {"invalid": services.BAD_POINTS}
+
+    def to_internal_value(self, data: object) -> list[list[float]]:
+        pairs = data if isinstance(data, list) and len(data) == 2 else None
+        if pairs is None or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            self.fail("invalid")
+        values = [v for point in pairs for v in point]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1 for v in values):
+            self.fail("invalid")
+        return [[float(x), float(y)] for x, y in pairs]
+
+    def to_representation(self, value: list[list[float]]) -> list[list[float]]:
+        return value
+
+
+class PhotoScaleSerializer(serializers.Serializer):
+    """Two points marked on the photo and their real distance, or the coin lying in it."""
+
+    points = PointsField(
+        required=False,
+        help_text="Two points on the reference, `[[x, y], [x, y]]` in fractions of the photo's width and height.",
+    )
+    distance_mm = serializers.FloatField(required=False, help_text="Their real distance in mm.")
+    coin = serializers.ChoiceField(
+        choices=[COIN_MINE, *COINS, "other"],
+        required=False,
+        help_text="Or: the coin lying in the photo (`mine`, a coin's key, or `other` with `coin_diameter_mm`).",
+    )
+    coin_diameter_mm = serializers.FloatField(required=False, help_text="With `coin` `other`: its diameter in mm.")
 
 
 def with_analyses(qs: QuerySet[Photo]) -> QuerySet[Photo]:
@@ -176,7 +273,7 @@ class PhotoViewSet(
 
     queryset = Photo.objects.none()  # for the schema generator, as on LesionViewSet
     serializer_class = PhotoSerializer
-    http_method_names = ["get", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # post: the scale only
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = PhotoFilter
     ordering_fields = ["taken_at", "uploaded_at"]
@@ -198,6 +295,36 @@ class PhotoViewSet(
 
     def perform_destroy(self, instance: Photo) -> None:
         services.photo_delete(photo=instance)
+
+    @extend_schema(
+        methods=["POST"],
+        request=PhotoScaleSerializer,
+        responses={200: PhotoSerializer},
+        summary="Give the photo a scale: two marked points and their distance, or its coin",
+        description="Measures the lesion in mm again at once (the `size` of the photo and its analysis) and "
+        "the changes of the lesion's later photos against it. Two points win over a coin, card or ruler found "
+        "in the photo; a coin drops the points marked before and is looked for. A scale that cannot be used "
+        "(points too close together) answers 400 with the reason.",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={200: PhotoSerializer},
+        summary="Forget the scale marked by hand",
+        description="The coin, card, ruler or dermatoscope gives the size again.",
+    )
+    @action(detail=True, methods=["post", "delete"], url_path="scale", url_name="scale", filter_backends=[])
+    def scale(self, request: Request, pk: str) -> Response:
+        photo = self.get_object()
+        user = api_user(request)
+        if request.method == "DELETE":
+            services.photo_scale_clear(photo=photo, user=user)
+        else:
+            body = PhotoScaleSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            services.photo_scale_set(photo=photo, user=user, **body.validated_data)
+        photo = with_analyses(Photo.objects.filter(pk=photo.pk).select_related("lesion")).get()
+        return Response(PhotoSerializer(photo, context={"request": request}).data)
 
     @extend_schema(responses=_PHOTO_BYTES, summary="The photo's JPEG")
     @action(

@@ -151,7 +151,7 @@ def assessed(lesion, real_image_bytes):
 def _patient_pages(client, lesion, photos) -> dict[str, str]:
     urls = ["/lesions/", f"/lesions/{lesion.pk}/", *(f"/lesions/photos/{photo.pk}/" for photo in photos)]
     urls += ["/lesions/capture/", "/lesions/new/", "/accounts/settings/", "/accounts/two-factor/"]
-    urls += [f"/lesions/{lesion.pk}/share/", "/lesions/shares/", "/lesions/shares/new/"]
+    urls += [f"/lesions/{lesion.pk}/share/", "/lesions/shares/", "/lesions/shares/new/", "/lesions/dermatoscopes/"]
     return {url: client.get(url).content.decode() for url in urls}
 
 
@@ -167,6 +167,7 @@ def test_the_guide_is_plain(client):
 
     urls = ["/learn/"] + [f"/learn/{c.code}/" for c in Condition.objects.filter(published=True)]
     urls += [f"/learn/guides/{g.slug}/" for g in Guide.objects.filter(published=True)]
+    urls += ["/learn/size/"]
     pages = {url: client.get(url) for url in urls}
     assert all(response.status_code == 200 for response in pages.values())
     # A condition's medical name ("actinic keratosis / intraepithelial carcinoma") and a publisher's ("American

@@ -25,6 +25,10 @@
   const result = $("capture-result");
   const details = $("capture-details");
   const reason = $("capture-reason");
+  const sizeBox = $("capture-size");
+  const sizeAcross = $("capture-size-across");
+  const sizeWords = $("capture-size-words");
+  const sizeDetails = $("capture-size-details");
   const headline = $("capture-headline");
   const headlineTitle = $("capture-advice");
   const notice = $("capture-notice"); // absent where the page says it once elsewhere (the dashboard)
@@ -164,6 +168,56 @@
     return data.id;
   }
 
+  // What lets the worker give the lesion a size in mm (lesions/_size_hints.html, ids "capture-<field>"):
+  // the API's `coin` (mine, a coin's key or other with `coin_diameter_mm`) and `device`.
+  function sizeHints() {
+    const hints = {};
+    const inPhoto = $("capture-reference_in_photo");
+    const coin = $("capture-coin");
+    const device = $("capture-device");
+    if (inPhoto && inPhoto.checked && coin && coin.value !== "card") {
+      hints.coin = coin.value || "mine";
+      if (coin.value === "other") hints.coin_diameter_mm = $("capture-coin_diameter_mm").value;
+    }
+    if (device && device.value) hints.device = device.value;
+    return hints;
+  }
+
+  // The size in mm on this photo (its analysis's `size`), in the words of the lesion's pages
+  // (lesions/size_words.py): the width and the 6 mm flag, or why there is none and how to add one.
+  function across(value, error) {
+    return value.toFixed(1) + " mm across" + (error === null || error === undefined ? "" : " (± " + error.toFixed(1) + " mm)");
+  }
+  function showSize(photo, analysis) {
+    const size = analysis.size;
+    show(sizeBox, Boolean(size));
+    show(sizeDetails, false);
+    if (!size) return;
+    sizeWords.replaceChildren();
+    if (size.ok && size.long_mm !== null) {
+      const flag = size.wider_than_6mm === true ? "wider" : size.wider_than_6mm === false ? "narrower" : "unsure";
+      sizeBox.dataset.sizeFlag = flag;
+      sizeAcross.textContent = "Size: " + across(size.long_mm, size.long_mm_error);
+      sizeWords.textContent = root.dataset["size" + flag.charAt(0).toUpperCase() + flag.slice(1)];
+      // Under Details, as on the photo page: the width the other way and the area.
+      const parts = [];
+      if (size.short_mm !== null) parts.push("The other way: " + across(size.short_mm, size.short_mm_error).replace(" across", "") + ".");
+      if (size.area_mm2 !== null) {
+        const digits = size.area_mm2 < 10 ? 1 : 0;
+        parts.push("Area: " + size.area_mm2.toFixed(digits) + " mm²" + (size.area_mm2_error === null ? "" : " (± " + size.area_mm2_error.toFixed(digits) + " mm²)") + ".");
+      }
+      sizeDetails.firstElementChild.textContent = parts.join(" ");
+      show(sizeDetails, parts.length > 0);
+    } else {
+      sizeBox.dataset.sizeFlag = "none";
+      sizeAcross.textContent = "No size in mm.";
+      const link = document.createElement("a");
+      link.href = url(root.dataset.photoPageUrl, photo.id) + "#size";
+      link.textContent = "Mark a known length on this photo";
+      sizeWords.append((size.reason_text || "We could not tell its size in mm.") + " ", link, ".");
+    }
+  }
+
   // XMLHttpRequest, not fetch: only it reports upload progress.
   function upload(lesionId) {
     return new Promise((resolve, reject) => {
@@ -172,6 +226,7 @@
       data.append("image", file, file.name || "photo.jpg");
       const photoType = chosenType();
       if (photoType) data.append("photo_type", photoType);
+      for (const [name, value] of Object.entries(sizeHints())) data.append(name, value);
       xhr.open("POST", url(root.dataset.uploadUrl, lesionId));
       xhr.setRequestHeader("X-CSRFToken", csrf);
       xhr.setRequestHeader("Accept", "application/json");
@@ -207,7 +262,9 @@
     show(details, false);
     show(reason, false);
     show(notice, false);
+    show(sizeBox, false);
     if (analysis.status === "done") {
+      showSize(photo, analysis);
       state.textContent = "Analysis done.";
       const malignant = Math.round(analysis.malignant_probability * 100);
       // This photo's own numbers, under Details: the lesion's headline (showHeadline) says what to do.

@@ -1,4 +1,4 @@
-// Draws the lesion's probability chart and, while analyses are running, refreshes the
+// Draws the lesion's probability chart (and its measures and size in mm) and, while analyses are running, refreshes the
 // timeline in place every few seconds so results appear without a page reload. Also the
 // timeline's "Show outlines" switch.
 (function () {
@@ -11,6 +11,7 @@
   };
   let chart = null;
   let measuresChart = null;
+  let sizeChart = null;
   const measureColours = { asymmetry: "#2980b9", border_irregularity: "#c0392b", colour_count: "#16a085" };
 
   // A real time axis: each photo at its date, so three photos a week apart and one a year later do
@@ -87,6 +88,73 @@
     });
   }
 
+  // The size in mm: each point with an error bar of its uncertainty (one standard deviation, as the
+  // page says "± 0.3 mm") and the 6 mm line a doctor goes by, dashed, across the plot.
+  function sizeMarks(size) {
+    return {
+      id: "sizeMarks",
+      afterDatasetsDraw(chart) {
+        const { ctx, chartArea: area, scales } = chart;
+        const meta = chart.getDatasetMeta(0);
+        ctx.save();
+        ctx.strokeStyle = "#1f2937";
+        ctx.lineWidth = 1.5;
+        meta.data.forEach((point, i) => {
+          const value = size.values[i];
+          const error = size.errors[i];
+          if (value === null || !error) return;
+          const top = scales.y.getPixelForValue(value + error);
+          const bottom = scales.y.getPixelForValue(Math.max(0, value - error));
+          ctx.beginPath();
+          ctx.moveTo(point.x, top); ctx.lineTo(point.x, bottom);
+          ctx.moveTo(point.x - 5, top); ctx.lineTo(point.x + 5, top);
+          ctx.moveTo(point.x - 5, bottom); ctx.lineTo(point.x + 5, bottom);
+          ctx.stroke();
+        });
+        const six = scales.y.getPixelForValue(size.six_mm);
+        ctx.strokeStyle = "#c9302c";
+        ctx.setLineDash([6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(area.left, six); ctx.lineTo(area.right, six);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = "#9f1d1a";
+        ctx.font = "11px sans-serif";
+        ctx.textBaseline = "bottom";
+        ctx.fillText(size.six_mm + " mm", area.left + 4, six - 2);
+        ctx.restore();
+      },
+    };
+  }
+
+  function drawSize(data, xs) {
+    const canvas = document.getElementById("size-chart");
+    if (sizeChart) { sizeChart.destroy(); sizeChart = null; }
+    if (!canvas || !data.size || !data.size.any) return;
+    const size = data.size;
+    const top = Math.max(size.six_mm + 1, ...size.values.map((v, i) => (v === null ? 0 : v + (size.errors[i] || 0))));
+    sizeChart = new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: [{
+          label: size.label, data: points(xs, size.values), borderColor: "#374151", backgroundColor: "#374151",
+          tension: 0, borderWidth: 2, pointRadius: 4, spanGaps: false,
+        }],
+      },
+      options: {
+        maintainAspectRatio: false, animation: false,
+        scales: { x: timeAxis(xs), y: { min: 0, suggestedMax: Math.ceil(top + 0.5), title: { display: true, text: "mm" } } },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: Object.assign({
+            label: (ctx) => ctx.parsed.y.toFixed(1) + " mm across (± " + (size.errors[ctx.dataIndex] || 0).toFixed(1) + " mm)",
+          }, dateTitle) },
+        },
+      },
+      plugins: [sizeMarks(size)],
+    });
+  }
+
   function draw() {
     const dataNode = document.getElementById("chart-data");
     const canvas = document.getElementById("chart");
@@ -116,6 +184,7 @@
       plugins: [bandsPlugin(data.bands)],
     });
     drawMeasures(data, xs);
+    drawSize(data, xs);
   }
 
   // "Show outlines": one switch for every photo card. The choice lives on the container, which

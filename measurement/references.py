@@ -1,0 +1,788 @@
+"""Finding a reference of known size in a photo: a coin, an ID-1 card, a ruler with millimetre ticks.
+
+Each finder works on a downscaled copy (`WORK_SIZE` on the long side) and returns candidates whose
+sizes are in ORIGINAL pixels, each with its fit's relative uncertainty; `measurement.scale.find_scale`
+chooses among them. How each is found:
+
+- coin: a circle voted for along the gradient at every edge pixel (a Hough transform with one vote per
+  edge pixel and radius), its radius from the edge pixels' distances to the best centres, then an
+  ellipse fitted to the edge pixels near that circle (a tilted coin is an ellipse). A coin is a crisp,
+  closed ellipse (edge pixels all round it, little residual) that is not the dark, soft-edged lesion.
+  Its scale is the geometric mean of the two axes (the lesion in the same tilted plane is foreshortened
+  alike on average); half the difference of the axes counts as uncertainty.
+- card: closed edge loops filled into blobs; a blob that is a quadrilateral (four straight sides
+  fitted to its outline, rounded corners cut off, corners where the sides meet) with sides in the
+  ratio 85.60:53.98 (within perspective) is a card.
+- ruler: the photo cut into overlapping patches; a patch across a ruler's ticks has one sharp peak in
+  its Fourier spectrum (the tick period, along the ruler). Patches with the same peak that line up are a
+  ruler; the tick positions along it, sampled in the original photo, give the period by a straight-line
+  fit (position = offset + period x index), and its standard error is the uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from skimage import color, feature, measure, morphology
+
+WORK_SIZE = 800  # long side of the working copy, pixels
+
+# Coin
+COIN_MIN_RADIUS_WORK = 5.0  # smaller circles are not looked for at all
+COIN_MAX_RADIUS_FRACTION = 0.45  # of the working copy's short side
+COIN_MIN_COVERAGE = 0.8  # share of the ellipse's angle with a fitted edge pixel
+COIN_MAX_RESIDUAL = 0.025  # RMS distance of the edge pixels to the ellipse, over the radius
+COIN_MIN_AXIS_RATIO = 0.85  # minor/major: tilted by ~30 degrees at most
+COIN_MIN_CONTRAST = 6.0  # CIELAB distance between the disc and the ring round it
+
+# Card
+CARD_ASPECT = 85.60 / 53.98
+CARD_EDGE_SIGMA = 2.5
+CARD_MIN_LONG_WORK = 40.0
+CARD_ASPECT_TOLERANCE = 0.2  # |log(aspect / CARD_ASPECT)| at most (perspective up to ~20 degrees)
+CARD_MIN_FILL = 0.94  # blob area / quadrilateral area
+CARD_MAX_RESIDUAL = 0.012  # RMS distance of the outline to its four sides, over the long side
+
+# Ruler
+RULER_PATCH = 64
+RULER_STRIDE = 24
+RULER_MIN_PERIOD_WORK = 3.0
+RULER_MAX_PERIOD_WORK = 21.0
+RULER_MIN_PEAK_SHARE = 2.3  # the spectrum's peak over its fall-off with frequency (log: ~10x)
+RULER_MIN_PATCHES = 3
+RULER_MIN_TICKS = 10
+RULER_MIN_CONTRAST = 0.02  # standard deviation of a patch's high-passed grey (0-1): ticks are printed dark
+RULER_MIN_AMPLITUDE = 0.015  # the ticks' fundamental in the profile (grey 0-1): not a JPEG block grid
+RULER_MAX_GROUPS = 6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reference found: its size in original pixels, the fit's relative uncertainty, the geometry.
+
+    `pixels` is the length in original pixels that corresponds to `millimetres` (coin: its diameter;
+    card: its long side; ruler: one tick period = 1 mm). `reference` is in fractions of width/height.
+    """
+
+    kind: str  # "coin" | "card" | "ruler"
+    pixels: float
+    millimetres: float
+    relative_uncertainty: float
+    reference: dict[str, Any]
+    score: float = 0.0
+    size_px: float = 0.0  # the reference's extent in original pixels (coin diameter, card long side, ruler length)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mm_per_pixel(self) -> float:
+        return self.millimetres / self.pixels
+
+
+@dataclass(frozen=True)
+class Working:
+    rgb: np.ndarray  # float RGB 0-1 at working size
+    grey: np.ndarray  # float 0-1 at working size
+    factor: float  # original pixels per working pixel
+    original_grey: np.ndarray  # float32 0-1 at the original size (for the ruler's fine profile)
+    width: int  # original
+    height: int
+
+
+def working_copy(image: Image.Image | np.ndarray, size: int = WORK_SIZE) -> Working:
+    """The photo at most `size` pixels on the long side (Pillow's box reduction, fast on 12 MP photos)."""
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(_uint8(np.asarray(image)))
+    picture = picture.convert("RGB")
+    width, height = picture.size
+    original_grey = np.asarray(picture.convert("L"), dtype=np.float32) / 255.0
+    factor = max(width, height) / size
+    if factor > 1.0:
+        small = picture.resize(
+            (max(1, round(width / factor)), max(1, round(height / factor))), Image.Resampling.BOX, reducing_gap=None
+        )
+    else:
+        small, factor = picture, 1.0
+    rgb = np.asarray(small, dtype=np.float64) / 255.0
+    factor = width / rgb.shape[1]
+    grey = rgb @ np.array([0.299, 0.587, 0.114])
+    return Working(rgb=rgb, grey=grey, factor=factor, original_grey=original_grey, width=width, height=height)
+
+
+def _uint8(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=-1)
+    if array.shape[-1] == 4:
+        array = array[..., :3]
+    if array.dtype != np.uint8:
+        array = np.clip(array * 255 if array.max() <= 1.0 else array, 0, 255).astype(np.uint8)
+    return array
+
+
+# ---------------------------------------------------------------- coin
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Edge pixels (Canny on lightness and on the colour's distance from the skin: silver on pink skin has
+    little lightness contrast but much colour contrast) and, per pixel, the gradient of the stronger."""
+
+    mask: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+
+
+def find_edges(lab: np.ndarray, sigma: float = 1.5) -> Edges:
+    # lightness, and the colour distance to the photo's median colour (mostly skin)
+    skin = np.median(lab.reshape(-1, 3)[:: max(1, lab.shape[0] * lab.shape[1] // 20000)], axis=0)
+    distance = np.sqrt(np.sum((lab[..., 1:] - skin[1:]) ** 2, axis=-1))
+    channels = [lab[..., 0] / 100.0, distance / 100.0]
+    mask = np.zeros(lab.shape[:2], dtype=bool)
+    best = np.zeros(lab.shape[:2])
+    gx = np.zeros(lab.shape[:2])
+    gy = np.zeros(lab.shape[:2])
+    for channel in channels:
+        mask |= np.asarray(feature.canny(channel, sigma=sigma, low_threshold=0.02, high_threshold=0.05), dtype=bool)
+        smooth = ndimage.gaussian_filter(channel, sigma)
+        cx, cy = ndimage.sobel(smooth, axis=1), ndimage.sobel(smooth, axis=0)
+        magnitude = np.hypot(cx, cy)
+        stronger = magnitude > best
+        best = np.where(stronger, magnitude, best)
+        gx = np.where(stronger, cx, gx)
+        gy = np.where(stronger, cy, gy)
+    return Edges(mask=mask, gx=gx, gy=gy)
+
+
+def find_coins(work: Working, coin_mm: float, lab: np.ndarray, edges: Edges) -> list[Candidate]:
+    """Credible coins (crisp closed ellipses), best first."""
+    grey = work.grey
+    height, width = grey.shape
+    gx, gy = edges.gx, edges.gy
+    ys, xs = np.nonzero(edges.mask)
+    if len(xs) < 20:
+        return []
+    magnitude = np.hypot(gx[ys, xs], gy[ys, xs]) + 1e-12
+    ux, uy = gx[ys, xs] / magnitude, gy[ys, xs] / magnitude
+    r_max = COIN_MAX_RADIUS_FRACTION * min(height, width)
+    if r_max <= COIN_MIN_RADIUS_WORK:
+        return []
+    radii = np.geomspace(COIN_MIN_RADIUS_WORK, r_max, 48)
+    accumulator = np.zeros(height * width, dtype=np.float64)
+    for sign in (1.0, -1.0):
+        cx = np.rint(xs[:, None] + sign * ux[:, None] * radii[None, :]).astype(np.int64)
+        cy = np.rint(ys[:, None] + sign * uy[:, None] * radii[None, :]).astype(np.int64)
+        inside = (cx >= 0) & (cx < width) & (cy >= 0) & (cy < height)
+        # a circle of radius r gets ~2 pi r votes: weigh each vote by 1/sqrt(r) so that small clutter (hair,
+        # the lesion's border) does not outvote a large coin, nor a large coin a small one by much
+        weights = np.broadcast_to(1.0 / np.sqrt(radii[None, :]), cx.shape)[inside]
+        accumulator += np.bincount((cy * width + cx)[inside], weights=weights, minlength=height * width)
+    votes = ndimage.gaussian_filter(accumulator.reshape(height, width), 1.0)
+    peaks = feature.peak_local_max(votes, min_distance=8, num_peaks=40, threshold_abs=float(votes.max()) * 0.1)
+    found: list[Candidate] = []
+    for py, px in peaks:
+        candidate = _verify_coin(float(px), float(py), xs, ys, ux, uy, magnitude, radii, work, coin_mm, lab)
+        if candidate is not None and not any(_same_coin(candidate, other) for other in found):
+            found.append(candidate)
+    found.sort(key=lambda c: -c.score)
+    return found
+
+
+def _ellipse_residuals(model: Any, points: np.ndarray) -> np.ndarray:
+    """Distance of each point to the ellipse along its ray from the centre (near-circles: close to the
+    geometric distance, and fast; skimage's exact residuals solve one least-squares problem per point)."""
+    (cx, cy), (a, b), theta = model.center, model.axis_lengths, float(model.theta)
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    cos, sin = math.cos(theta), math.sin(theta)
+    u, v = dx * cos + dy * sin, -dx * sin + dy * cos
+    r = np.hypot(u, v) + 1e-12
+    r_ellipse = a * b / np.sqrt((b * u / r) ** 2 + (a * v / r) ** 2)
+    return np.asarray(np.abs(r - r_ellipse))
+
+
+def _same_coin(a: Candidate, b: Candidate) -> bool:
+    (ax, ay), (bx, by) = a.extra["centre_px"], b.extra["centre_px"]
+    return math.hypot(ax - bx, ay - by) < 0.8 * max(a.extra["radius_px"], b.extra["radius_px"])
+
+
+def _verify_coin(
+    px: float,
+    py: float,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ux: np.ndarray,
+    uy: np.ndarray,
+    magnitude: np.ndarray,
+    radii: np.ndarray,
+    work: Working,
+    coin_mm: float,
+    lab: np.ndarray,
+) -> Candidate | None:
+    dx, dy = xs - px, ys - py
+    distance = np.hypot(dx, dy) + 1e-9
+    radial = np.abs((dx * ux + dy * uy) / distance) > 0.85
+    near = radial & (distance <= radii[-1] * 1.15) & (distance >= radii[0] * 0.85)
+    if near.sum() < 12:
+        return None
+    # the radius: the most edge pixels per unit of circumference in a 4% band; a coin's rim and relief
+    # draw inner circles too, so the outermost strong circle (its edge against the skin) is the coin
+    d_near = distance[near]
+    densities = np.array(
+        [np.count_nonzero(np.abs(d_near - r) <= max(0.8, 0.04 * r)) / (2 * math.pi * r) for r in radii]
+    )
+    # a circle is a peak of that density over the radii beside it (textured skin is dense at every radius)
+    beside = np.array(
+        [
+            np.median(np.concatenate([densities[max(0, i - 4) : max(0, i - 1)], densities[i + 2 : i + 5]]))
+            if 0 < i < len(radii) - 2
+            else densities[i]
+            for i in range(len(radii))
+        ]
+    )
+    peaks = densities - beside
+    best = int(np.argmax(peaks))
+    best_density = float(peaks[best])
+    if best_density < 0.35:
+        return None
+    outer = [i for i in range(best, len(radii)) if radii[i] <= 1.3 * radii[best] and peaks[i] >= 0.6 * best_density]
+    # the local maximum of density at the outermost strong radius
+    i = outer[-1]
+    while i + 1 < len(radii) and peaks[i + 1] >= peaks[i]:
+        i += 1
+    while i - 1 > best and peaks[i - 1] > peaks[i]:
+        i -= 1
+    best_r = float(radii[i])
+    band = near & (np.abs(distance - best_r) <= max(1.5, 0.07 * best_r))
+    # one edge pixel per direction from the centre, the strongest: the coin's own edge, not its shadow's
+    chosen = np.nonzero(band)[0]
+    if len(chosen) < 12:
+        return None
+    sector = np.floor((np.arctan2(dy[chosen], dx[chosen]) + math.pi) / (2 * math.pi) * 720).astype(int)
+    order = np.lexsort((-magnitude[chosen], sector))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sector[order][1:] != sector[order][:-1]
+    chosen = chosen[order[first]]
+    points = np.column_stack([xs[chosen], ys[chosen]]).astype(np.float64)
+    if len(points) < 12:
+        return None
+    model = None
+    for _ in range(3):  # fit, drop the far edge pixels (text, rim, highlights), refit
+        model = measure.EllipseModel.from_estimate(points)
+        if not model:
+            return None
+        residuals = _ellipse_residuals(model, points)
+        keep = residuals <= max(1.0, 2.5 * float(np.median(residuals)) + 0.3)
+        if keep.all() or keep.sum() < 12:
+            break
+        points = points[keep]
+    assert model is not None
+    (cx, cy), (a, b), theta = model.center, model.axis_lengths, float(model.theta)
+    major, minor = float(max(a, b)), float(min(a, b))
+    if not (minor > 0 and math.isfinite(major)) or minor / major < COIN_MIN_AXIS_RATIO:
+        return None
+    residuals = _ellipse_residuals(model, points)
+    rms = 1.4826 * float(np.median(residuals))  # robust: relief and shadow edges near the rim are outliers
+    # coverage from every edge pixel of the band near the fitted ellipse (texture may outshine a few)
+    band_points = np.column_stack([xs[band], ys[band]]).astype(np.float64)
+    inliers = band_points[_ellipse_residuals(model, band_points) <= max(1.0, 0.03 * major)]
+    angles = np.arctan2(inliers[:, 1] - cy, inliers[:, 0] - cx)
+    coverage = len(np.unique(np.floor((angles + math.pi) / (2 * math.pi) * 72).astype(int))) / 72.0
+    height, width = work.grey.shape
+    if rms / major > COIN_MAX_RESIDUAL or coverage < COIN_MIN_COVERAGE:
+        return None
+    if cx - major < 0 or cy - major < 0 or cx + major >= width or cy + major >= height:
+        return None  # cut by the photo's edge: not measurable
+    # Appearance: the disc against the ring round it; a coin is not the dark, low-lightness lesion.
+    yy, xx = np.ogrid[:height, :width]
+    rr = np.hypot(xx - cx, yy - cy)
+    mean_r = math.sqrt(major * minor)
+    disc = rr <= 0.8 * mean_r
+    ring = (rr >= 1.2 * mean_r) & (rr <= 1.5 * mean_r)
+    if disc.sum() < 10 or ring.sum() < 10:
+        return None
+    disc_lab, ring_lab = np.median(lab[disc], axis=0), np.median(lab[ring], axis=0)
+    contrast = float(np.linalg.norm(disc_lab - ring_lab))
+    if contrast < COIN_MIN_CONTRAST:
+        return None
+    factor = work.factor
+    diameter_px = 2.0 * mean_r * factor
+    # Uncertainty: the fit's error on the mean radius (rms / sqrt(n) per axis) and the tilt's ambiguity
+    fit = rms / math.sqrt(max(len(inliers), 1)) / mean_r
+    tilt = (major - minor) / (major + minor) / math.sqrt(3.0)
+    quantisation = 0.5 / (2.0 * mean_r)  # half a working pixel over the diameter
+    relative = math.sqrt(fit**2 + tilt**2 + quantisation**2)
+    score = coverage * min(1.0, best_density) * (1.0 - rms / major / COIN_MAX_RESIDUAL * 0.5)
+    return Candidate(
+        kind="coin",
+        pixels=diameter_px,
+        millimetres=coin_mm,
+        relative_uncertainty=relative,
+        reference={
+            "kind": "coin",
+            "centre": [round(cx / width, 5), round(cy / height, 5)],
+            "radius_x": round(mean_r / width, 5),
+            "radius_y": round(mean_r / height, 5),
+            "axes": [round(float(a) / width, 5), round(float(b) / height, 5)],
+            "angle": round(theta, 4),
+        },
+        score=score,
+        size_px=diameter_px,
+        extra={
+            "centre_px": (cx, cy),
+            "radius_px": mean_r,
+            "coverage": coverage,
+            "rms": rms / major,
+            "contrast": contrast,
+            "disc_lightness": float(disc_lab[0]),
+            "axis_ratio": minor / major,
+        },
+    )
+
+
+def disc_mask(candidate: Candidate, shape: tuple[int, int]) -> np.ndarray:
+    """The coin's disc at `shape` (working size)."""
+    height, width = shape
+    cx, cy = candidate.reference["centre"]
+    r = candidate.reference["radius_x"] * width
+    yy, xx = np.ogrid[:height, :width]
+    return np.asarray(np.hypot(xx - cx * width, yy - cy * height) <= r)
+
+
+# ---------------------------------------------------------------- card
+
+
+def _line_fit(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(point on the line, unit direction, RMS distance) by total least squares."""
+    centre = points.mean(axis=0)
+    _u, _s, vt = np.linalg.svd(points - centre, full_matrices=False)
+    direction = vt[0]
+    normal = np.array([-direction[1], direction[0]])
+    rms = float(np.sqrt(np.mean(((points - centre) @ normal) ** 2)))
+    return centre, direction, rms
+
+
+def _intersect(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray) -> np.ndarray | None:
+    matrix = np.column_stack([d1, -d2])
+    if abs(np.linalg.det(matrix)) < 1e-6:
+        return None
+    t = np.linalg.solve(matrix, p2 - p1)
+    return np.asarray(p1 + t[0] * d1)
+
+
+def find_cards(work: Working, lab: np.ndarray) -> list[Candidate]:
+    """Quadrilateral blobs with an ID-1 card's proportions, best first.
+
+    Edges at a coarser blur than the coin's (CARD_EDGE_SIGMA): skin texture and pores then leave no
+    closed loops, while a card's long straight sides stay."""
+    height, width = work.grey.shape
+    edges = find_edges(lab, sigma=CARD_EDGE_SIGMA)
+    closed = ndimage.binary_closing(edges.mask, morphology.disk(2))
+    filled = ndimage.binary_fill_holes(closed)
+    blobs = ndimage.binary_opening(filled, morphology.disk(3))
+    found: list[Candidate] = []
+    # two views of the same loops: the filled blobs, and the regions inside the edges (with their holes
+    # filled: print, chip), which stay apart from a neighbouring blob the card touches
+    interior = measure.label(~closed, connectivity=1)
+    for labels, grow in ((measure.label(blobs), 0), (interior, 1)):
+        for region in measure.regionprops(labels):
+            if region.area < CARD_MIN_LONG_WORK**2 / CARD_ASPECT / 2 or region.area > 0.8 * height * width:
+                continue
+            top, left, bottom, right = region.bbox
+            if top <= 1 or left <= 1 or bottom >= height - 1 or right >= width - 1:
+                continue
+            if grow:
+                shape = np.pad(ndimage.binary_fill_holes(region.image), grow + 1)
+                shape = ndimage.binary_dilation(shape, iterations=grow)  # back out to the middle of the edge
+                region = measure.regionprops(shape.astype(np.uint8))[0]
+                region = _Shifted(region, top - grow - 1, left - grow - 1)
+            candidate = _verify_card(region, work)
+            if candidate is not None and not any(_same_card(candidate, other) for other in found):
+                found.append(candidate)
+    found.sort(key=lambda c: -c.score)
+    return found
+
+
+@dataclass(frozen=True)
+class _Shifted:
+    """A region measured in its own box, placed back at (top, left) of the photo."""
+
+    inner: Any
+    top: int
+    left: int
+
+    @property
+    def image(self) -> np.ndarray:
+        return np.asarray(self.inner.image)
+
+    @property
+    def area(self) -> float:
+        return float(self.inner.area)
+
+    @property
+    def solidity(self) -> float:
+        return float(self.inner.solidity)
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        top, left, bottom, right = self.inner.bbox
+        return top + self.top, left + self.left, bottom + self.top, right + self.left
+
+
+def _same_card(a: Candidate, b: Candidate) -> bool:
+    ca, cb = np.mean(a.reference["corners"], axis=0), np.mean(b.reference["corners"], axis=0)
+    return bool(np.hypot(*(ca - cb)) < 0.05)
+
+
+def _verify_card(region: Any, work: Working) -> Candidate | None:
+    height, width = work.grey.shape
+    if region.solidity < CARD_MIN_FILL:
+        return None
+    top, left = region.bbox[:2]
+    contours = measure.find_contours(np.pad(region.image, 1).astype(float), 0.5)
+    if not contours:
+        return None
+    contour = max(contours, key=len)[:, ::-1] - 1.0 + np.array([left, top])  # (x, y)
+    hull = contour[_convex_hull_indices(contour)]
+    perimeter = float(np.sum(np.hypot(*np.diff(np.vstack([hull, hull[:1]]), axis=0).T)))
+    quad = None
+    for tolerance in np.geomspace(0.01, 0.08, 12) * perimeter:
+        approx = measure.approximate_polygon(np.vstack([hull, hull[:1]]), tolerance=float(tolerance))[:-1]
+        if len(approx) == 4:
+            quad = approx
+            break
+        if len(approx) < 4:
+            return None
+    if quad is None:
+        return None
+    # fit each side to the outline points near its middle (leave the rounded corners out)
+    lines = []
+    rms_all = []
+    for k in range(4):
+        a, b = quad[k], quad[(k + 1) % 4]
+        length = float(np.hypot(*(b - a)))
+        if length < 8:
+            return None
+        direction = (b - a) / length
+        normal = np.array([-direction[1], direction[0]])
+        rel = contour - a
+        along = rel @ direction
+        across = rel @ normal
+        near = (along > 0.12 * length) & (along < 0.88 * length) & (np.abs(across) < max(2.0, 0.04 * length))
+        if near.sum() < 6:
+            return None
+        point, fitted, rms = _line_fit(contour[near])
+        lines.append((point, fitted))
+        rms_all.append(rms)
+    corners = []
+    for k in range(4):
+        corner = _intersect(*lines[k - 1], *lines[k])
+        if corner is None:
+            return None
+        corners.append(corner)
+    quad_pts = np.array(corners)
+    sides = [float(np.hypot(*(quad_pts[(k + 1) % 4] - quad_pts[k]))) for k in range(4)]
+    long_px = (sides[0] + sides[2]) / 2.0 if sides[0] + sides[2] > sides[1] + sides[3] else (sides[1] + sides[3]) / 2.0
+    short_px = (sides[1] + sides[3]) / 2.0 if sides[0] + sides[2] > sides[1] + sides[3] else (sides[0] + sides[2]) / 2.0
+    if short_px <= 0 or long_px < CARD_MIN_LONG_WORK / 2:
+        return None
+    aspect = long_px / short_px
+    if abs(math.log(aspect / CARD_ASPECT)) > CARD_ASPECT_TOLERANCE:
+        return None
+    # opposite sides nearly parallel (perspective up to ~20 degrees)
+    for k in (0, 1):
+        d1 = quad_pts[k + 1] - quad_pts[k]
+        d2 = quad_pts[(k + 3) % 4] - quad_pts[(k + 2) % 4]
+        cos = abs(float(d1 @ d2) / (np.linalg.norm(d1) * np.linalg.norm(d2) + 1e-9))
+        if cos < math.cos(math.radians(15)):
+            return None
+    quad_area = 0.5 * abs(
+        float(np.dot(quad_pts[:, 0], np.roll(quad_pts[:, 1], -1)) - np.dot(quad_pts[:, 1], np.roll(quad_pts[:, 0], -1)))
+    )
+    fill = region.area / max(quad_area, 1.0)
+    rms = float(np.sqrt(np.mean(np.square(rms_all))))
+    if fill < CARD_MIN_FILL or fill > 1.06 or rms / long_px > CARD_MAX_RESIDUAL:
+        return None
+    factor = work.factor
+    # the scale: geometric mean of the two sides' scales (foreshortening by tilt goes either way)
+    mm_per_work = math.sqrt((85.60 / long_px) * (53.98 / short_px))
+    pixels = 85.60 / mm_per_work * factor  # the long side's length in original pixels at that scale
+    tilt = abs(math.log(aspect / CARD_ASPECT)) / 2.0 / math.sqrt(3.0)
+    fit = rms / math.sqrt(max(len(contour) / 4.0, 1.0)) / short_px * 2.0
+    quantisation = 0.5 / short_px
+    relative = math.sqrt(tilt**2 + fit**2 + quantisation**2)
+    order = quad_pts
+    return Candidate(
+        kind="card",
+        pixels=pixels,
+        millimetres=85.60,
+        relative_uncertainty=relative,
+        reference={"kind": "card", "corners": [[round(x / width, 5), round(y / height, 5)] for x, y in order]},
+        score=fill * (1.0 - rms / long_px / CARD_MAX_RESIDUAL * 0.5),
+        size_px=long_px * factor,
+        extra={"aspect": aspect, "fill": fill, "rms": rms / long_px},
+    )
+
+
+def _convex_hull_indices(points: np.ndarray) -> np.ndarray:
+    """Indices of the convex hull of 2-D points, counter-clockwise (monotone chain)."""
+    order = np.lexsort((points[:, 1], points[:, 0]))
+
+    def cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+    lower: list[int] = []
+    for i in order:
+        while len(lower) >= 2 and cross(points[lower[-2]], points[lower[-1]], points[i]) <= 0:
+            lower.pop()
+        lower.append(int(i))
+    upper: list[int] = []
+    for i in order[::-1]:
+        while len(upper) >= 2 and cross(points[upper[-2]], points[upper[-1]], points[i]) <= 0:
+            upper.pop()
+        upper.append(int(i))
+    return np.array(lower[:-1] + upper[:-1])
+
+
+# ---------------------------------------------------------------- ruler
+
+
+def _patch_spectra(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per patch: the centre (x, y), the peak frequency vector (cycles/pixel), the peak's height above the
+    spectrum's fall-off (log power), and the patch's contrast (standard deviation of the high-passed grey)."""
+    height, width = grey.shape
+    size, stride = RULER_PATCH, RULER_STRIDE
+    empty = np.zeros((0, 2))
+    if height < size or width < size:
+        return empty, empty, np.zeros(0), np.zeros(0)
+    # high-pass: shading and the lesion are slower than any tick period
+    detail = grey - ndimage.gaussian_filter(grey, RULER_MAX_PERIOD_WORK / 2.0)
+    windows = np.lib.stride_tricks.sliding_window_view(detail, (size, size))[::stride, ::stride]
+    rows, cols = windows.shape[:2]
+    patches = windows.reshape(rows * cols, size, size)
+    patches = patches - patches.mean(axis=(1, 2), keepdims=True)
+    contrast = patches.std(axis=(1, 2))
+    hann = np.outer(np.hanning(size), np.hanning(size))
+    power = np.abs(np.fft.rfft2(patches * hann)) ** 2  # (n, size, size//2+1)
+    # the spectrum in polar form (direction x log-radius); an edge or shading falls off smoothly with
+    # radius in its direction, a tick pattern stands out as a peak above that fall-off
+    angles = np.linspace(-math.pi / 2, math.pi / 2, 72, endpoint=False)
+    radii = np.geomspace(1.0 / (RULER_MAX_PERIOD_WORK * 1.3), 0.5, 44)
+    fx_polar = radii[None, :] * np.cos(angles)[:, None]
+    fy_polar = radii[None, :] * np.sin(angles)[:, None]
+    ix = np.clip(np.rint(fx_polar * size).astype(int), 0, size // 2)
+    iy = np.rint(fy_polar * size).astype(int) % size
+    log_power = np.log(power[:, iy, ix] + 1e-12)  # (n, angles, radii)
+    trend = ndimage.uniform_filter1d(log_power, size=11, axis=2, mode="nearest")
+    excess = log_power - trend
+    allowed = (radii >= 1.0 / RULER_MAX_PERIOD_WORK) & (radii <= 1.0 / RULER_MIN_PERIOD_WORK)
+    excess[:, :, ~allowed] = -np.inf
+    flat = excess.reshape(len(patches), -1).argmax(axis=1)
+    ia, ir = np.unravel_index(flat, excess.shape[1:])
+    share = excess.reshape(len(patches), -1)[np.arange(len(patches)), flat]
+    # a tick pattern's harmonics are peaks too: the fundamental is the lowest of them
+    step = math.log(radii[1] / radii[0])
+    for divisor in (2.0, 3.0):
+        lower = ir - round(math.log(divisor) / step)
+        ok = lower >= 0
+        rows = np.nonzero(ok)[0]
+        below = np.full(len(patches), -np.inf)
+        best_below = np.full(len(patches), -1)
+        for shift in (-1, 0, 1):  # the log-radius grid is coarse: look at the neighbours too
+            index = np.clip(lower[rows] + shift, 0, len(radii) - 1)
+            values = excess[rows, ia[rows], index]
+            better = values > below[rows]
+            below[rows[better]] = values[better]
+            best_below[rows[better]] = index[better]
+        take = ok & (below >= 0.5 * share) & (below >= RULER_MIN_PEAK_SHARE)
+        ir = np.where(take, best_below, ir)
+        share = np.where(take, below, share)
+    freq = np.column_stack([fx_polar[ia, ir], fy_polar[ia, ir]])
+    ry, rx = np.divmod(np.arange(len(patches)), cols)
+    centres = np.column_stack([rx * stride + size / 2.0, ry * stride + size / 2.0])
+    return centres, freq, share, contrast
+
+
+def find_rulers(work: Working) -> list[Candidate]:
+    """Rulers, best first: looked for at the working size, then (if none) at twice its detail (fine ticks of a
+    wide photo) and at half of it (a dermatoscope's close-up, with ticks far apart)."""
+    levels = [work]
+    if work.factor >= 1.5:
+        size = (round(work.width / work.factor * 2), round(work.height / work.factor * 2))
+        finer = Image.fromarray(work.original_grey).resize(size, Image.Resampling.BOX)
+        levels.append(replace(work, grey=np.asarray(finer, dtype=np.float64), factor=work.factor / 2.0))
+    coarse = work.grey[: work.grey.shape[0] // 2 * 2, : work.grey.shape[1] // 2 * 2]
+    coarse = coarse.reshape(coarse.shape[0] // 2, 2, coarse.shape[1] // 2, 2).mean(axis=(1, 3))
+    levels.append(replace(work, grey=coarse, factor=work.factor * 2.0))
+    for level in levels:
+        found = _find_rulers_at(level)
+        if found:
+            return found
+    return []
+
+
+def _find_rulers_at(work: Working) -> list[Candidate]:
+    """Rulers (lines of patches with the same sharp tick period) at one working size."""
+    centres, freq, share, contrast = _patch_spectra(work.grey)
+    strong = np.nonzero((share >= RULER_MIN_PEAK_SHARE) & (contrast >= RULER_MIN_CONTRAST))[0]
+    if len(strong) < RULER_MIN_PATCHES:
+        return []
+    used: set[int] = set()
+    found: list[Candidate] = []
+    groups = 0
+    for seed in strong[np.argsort(-share[strong])]:
+        if int(seed) in used:
+            continue
+        f0 = freq[seed]
+        f0_norm = float(np.hypot(*f0))
+        along = f0 / f0_norm  # the ruler's axis (ticks repeat along it)
+        normal = np.array([-along[1], along[0]])
+        members = []
+        for j in strong:
+            f = freq[j]
+            same = min(np.hypot(*(f - f0)), np.hypot(*(f + f0))) <= 0.08 * f0_norm + 1.0 / RULER_PATCH
+            in_line = abs(float((centres[j] - centres[seed]) @ normal)) <= RULER_PATCH * 0.6
+            if same and in_line:
+                members.append(int(j))
+        used.update(members)
+        if len(members) < RULER_MIN_PATCHES:
+            continue
+        groups += 1
+        if groups > RULER_MAX_GROUPS:
+            break
+        candidate = _measure_ruler(work, centres[members], along, 1.0 / f0_norm, float(share[members].mean()))
+        if candidate is not None:
+            found.append(candidate)
+    found.sort(key=lambda c: -c.score)
+    return found
+
+
+def _measure_ruler(
+    work: Working, centres: np.ndarray, along: np.ndarray, period_work: float, share: float
+) -> Candidate | None:
+    factor = work.factor
+    normal = np.array([-along[1], along[0]])
+    origin = centres.mean(axis=0)
+    positions = (centres - origin) @ along
+    offset = float(np.median((centres - origin) @ normal))
+    start = float(positions.min()) - RULER_PATCH / 2.0
+    end = float(positions.max()) + RULER_PATCH / 2.0
+    # sample the ORIGINAL photo along the ruler (one sample per original pixel), over the patches' width
+    step = 1.0
+    t = np.arange(start * factor, end * factor, step)
+    offsets = np.arange(-RULER_PATCH / 2.0 * factor, RULER_PATCH / 2.0 * factor + 1e-9, max(1.0, factor))
+    base = (origin + offset * normal) * factor
+    xs = base[0] + t[None, :] * along[0] + offsets[:, None] * normal[0]
+    ys = base[1] + t[None, :] * along[1] + offsets[:, None] * normal[1]
+    samples = ndimage.map_coordinates(
+        work.original_grey, [ys - 0.5, xs - 0.5], order=1, mode="constant", cval=np.nan
+    )  # (offsets, t)
+    valid = ~np.isnan(samples).any(axis=1)
+    if valid.sum() < 3:
+        return None
+    samples, offsets = samples[valid], offsets[valid]
+    period = period_work * factor
+    # the rows that carry the ticks: power at the tick frequency
+    phase = np.exp(-2j * math.pi * t / period)
+    row_power = np.abs((samples - samples.mean(axis=1, keepdims=True)) @ phase)
+    rows = row_power >= 0.5 * row_power.max()
+    profile = samples[rows].mean(axis=0)
+    profile = profile - ndimage.uniform_filter1d(profile, size=max(3, round(period * 3)))
+    # refine the period on the whole profile: the peak of its spectrum near the patch estimate
+    candidates = np.linspace(period * 0.9, period * 1.1, 201)
+    spectrum = np.abs(np.exp(-2j * math.pi * t[None, :] / candidates[:, None]) @ profile)
+    period = float(candidates[int(np.argmax(spectrum))])
+    amplitude = 2.0 * float(spectrum.max()) / len(t)  # of the fundamental, grey 0-1
+    for multiple in (3.0, 2.0):  # the patches may have seen a harmonic: is there a period 2 or 3 times longer?
+        longer = period * multiple
+        power_longer = 2.0 * abs(np.exp(-2j * math.pi * t / longer) @ profile) / len(t)
+        if power_longer >= 0.5 * amplitude:
+            candidates = np.linspace(longer * 0.95, longer * 1.05, 101)
+            spectrum = np.abs(np.exp(-2j * math.pi * t[None, :] / candidates[:, None]) @ profile)
+            period = float(candidates[int(np.argmax(spectrum))])
+            amplitude = 2.0 * float(spectrum.max()) / len(t)
+            break
+    if amplitude < RULER_MIN_AMPLITUDE:
+        return None
+    # the ticks: the darkest point in each period window; position = offset + period x index
+    smooth = ndimage.gaussian_filter1d(profile, max(0.5, period / 8.0))
+    # windows centred on where the fundamental puts the ticks (its darkest phase)
+    phase = float(np.angle(np.exp(-2j * math.pi * t / period) @ profile))
+    first = (phase / (2 * math.pi) + 0.5) * period  # a tick's position (mod period)
+    index = np.floor((t - first) / period + 0.5).astype(int)
+    index -= index.min()
+    ticks: list[float] = []
+    depths: list[float] = []
+    noise = 1.4826 * float(np.median(np.abs(np.diff(profile)))) / math.sqrt(2.0) + 1e-6
+    for k in range(int(index.max()) + 1):
+        window = np.nonzero(index == k)[0]
+        if len(window) < 3:
+            continue
+        j = int(window[np.argmin(smooth[window])])
+        shift = 0.0
+        if 0 < j < len(smooth) - 1:
+            denom = smooth[j - 1] - 2 * smooth[j] + smooth[j + 1]
+            shift = 0.5 * (smooth[j - 1] - smooth[j + 1]) / denom if denom > 1e-12 else 0.0
+        ticks.append(t[j] + float(np.clip(shift, -0.5, 0.5)) * step)
+        depths.append(float(np.median(smooth[window]) - smooth[j]))
+    # the ruler is the longest run of periods that each have a clear tick (one miss allowed between two)
+    clear = np.array(depths) > 4.0 * noise
+    best_run, run_start, best_start = 0, 0, 0
+    misses = 0
+    for k in range(len(clear) + 1):
+        if k < len(clear) and (clear[k] or (misses == 0 and k + 1 < len(clear) and clear[k + 1])):
+            misses += 0 if clear[k] else 1
+            if k - run_start + 1 > best_run:
+                best_run, best_start = k - run_start + 1, run_start
+            continue
+        run_start, misses = k + 1, 0
+    if best_run < RULER_MIN_TICKS:
+        return None
+    keep_ticks = [ticks[k] for k in range(best_start, best_start + best_run) if clear[k]]
+    ticks = keep_ticks
+    positions_t = np.array(ticks)
+    k = np.rint((positions_t - positions_t[0]) / period)
+    for _ in range(3):
+        slope, intercept = np.polyfit(k, positions_t, 1)
+        residual = positions_t - (intercept + slope * k)
+        keep = np.abs(residual) <= max(1.0, 0.2 * slope)
+        if keep.all():
+            break
+        positions_t, k = positions_t[keep], k[keep]
+        if len(k) < RULER_MIN_TICKS:
+            return None
+        k = np.rint((positions_t - positions_t[0]) / slope)
+    slope, intercept = np.polyfit(k, positions_t, 1)
+    residual = positions_t - (intercept + slope * k)
+    n = len(k)
+    if n < RULER_MIN_TICKS or len(np.unique(k)) < RULER_MIN_TICKS:
+        return None
+    sigma = float(np.sqrt(np.sum(residual**2) / max(n - 2, 1)))
+    se = sigma / math.sqrt(float(np.sum((k - k.mean()) ** 2)))
+    # a ruler's ticks sit on a line: their residual small against the period
+    if sigma > 0.08 * slope:
+        return None
+    height, width = work.grey.shape
+    p0 = base / factor + along * (positions_t.min() / factor)
+    p1 = base / factor + along * (positions_t.max() / factor)
+    return Candidate(
+        kind="ruler",
+        pixels=float(slope),
+        millimetres=1.0,
+        relative_uncertainty=se / float(slope),
+        reference={
+            "kind": "ruler",
+            "line": [
+                [round(p0[0] / width, 5), round(p0[1] / height, 5)],
+                [round(p1[0] / width, 5), round(p1[1] / height, 5)],
+            ],
+        },
+        score=share * min(1.0, n / 20.0),
+        size_px=float(positions_t.max() - positions_t.min()),
+        extra={"ticks": n, "residual": sigma / float(slope), "share": share},
+    )
+
+
+def lab_image(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(color.rgb2lab(rgb))
