@@ -234,14 +234,21 @@ FLIP_TOLERANCE = 0.005
 
 
 def choose_rule(measures: dict[str, dict[str, Any]], windows: dict[str, int | None]) -> str:
-    """Among the rules that never lower sensitivity below the latest photo alone's (share of malignant
-    answers at "medium" or above, and at "high"), those within FLIP_TOLERANCE of the fewest flips;
-    of these, the shortest window, then the fewest benign answers at "high"."""
+    """Among the safe rules, those within FLIP_TOLERANCE of the fewest flips; of these, the shortest
+    window, then the fewest benign answers at "high".
+
+    Safe: never lowers sensitivity below the latest photo alone's (share of malignant answers at
+    "medium" or above, and at "high"), and never answers a malignant lesion below its latest photo's
+    own band: a patient who photographs a melanoma is never told less than that photo says. Without
+    the second condition the choice between a mean and the highest turned on a tenth of a point of
+    flip rate, and changed with the rounding of the cached scores."""
     single = measures["latest photo"]["malignant"]
     safe = [
         name
         for name, m in measures.items()
-        if m["malignant"]["medium_or_high"] >= single["medium_or_high"] and m["malignant"]["high"] >= single["high"]
+        if m["malignant"]["medium_or_high"] >= single["medium_or_high"]
+        and m["malignant"]["high"] >= single["high"]
+        and m["malignant"]["below_latest_photo"] == 0.0
     ]
     fewest = min(measures[name]["flip_rate"] for name in safe)
     stable = [name for name in safe if measures[name]["flip_rate"] <= fewest + FLIP_TOLERANCE]
@@ -258,7 +265,7 @@ def study(args: argparse.Namespace, lesions: dict[str, list[dict[str, str]]]) ->
             scores[record["image_id"]] = record
     model_dir = args.model_dir or Path(__file__).resolve().parent.parent / "inference" / "model"
     card = read_card(model_dir)
-    bands = operating_bands(card)
+    bands = operating_bands(card, "dermoscopy")  # HAM10000 photos are dermoscopy, as scored
     assert bands is not None, "the served model's card has no operating points"
     cuts = {band: point["threshold"] for band, point in bands.items()}
     threshold = load_thresholds().malignant_probability or math.inf
@@ -384,7 +391,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"({report['malignant_lesions']} malignant: akiec, bcc, mel), {report['photos']} photos; "
             f"{report['photos_not_assessable']} photos refused as not assessable are left out, as in the app. "
             f"Scored by the served model **`{report['model_version']}`** as the worker scores an upload "
-            f"({report['context']}). Bands from the model card's operating points: medium from "
+            f"({report['context']}). Bands from the model card's operating points for dermoscopy photos: medium from "
             f"{report['band_cuts']['medium']}, high from {report['band_cuts']['high']} "
             "(`inference/advice.py`). HAM10000 has no dates, so each lesion's photos are taken in "
             f"{report['orders']} seeded random orders, one photo at a time.",
@@ -421,7 +428,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"**Single photos flip on {single['flip_rate']:.1%} of consecutive photos of an unchanged lesion; "
             f'the chosen rule, "{report["chosen"]}", on {chosen["flip_rate"]:.1%}.** Chosen as the rule that '
             "flips least (within half a percentage point, then the shortest window) among those whose share of "
-            "malignant answers at medium or above, and at high, is at least the latest photo's alone. Every "
+            "malignant answers at medium or above, and at high, is at least the latest photo's alone, and that "
+            "never answer a malignant lesion below its latest photo's own band. Every "
             "mean or median talks some malignant answers down below the latest photo's own band "
             f"({talked_down:.1%} or more of their malignant answers); the highest never does. "
             "Its cost: more benign answers in the high band "

@@ -21,7 +21,7 @@ no band at all (`band` is None) and says so. Pure: no Django, no TensorFlow.
 
 A lesion's answer (`lesion_advice`) combines its recent assessable photos: the highest malignant
 probability of the last `LESION_WINDOW` photos since the last measured change. On same-lesion
-HAM10000 photos its band flips about half as often as single photos' bands, while no malignant
+HAM10000 photos its band flips less than half as often as single photos' bands, while no malignant
 lesion's answer is ever below its latest photo's own band (reports/lesion_answer.md).
 """
 
@@ -34,7 +34,7 @@ HIGH_SPECIFICITY = 0.90
 MEDIUM_SENSITIVITY = 0.90
 BANDS = ("low", "medium", "high")
 # How many recent photos a lesion's answer rests on (reports/lesion_answer.md: with the highest of
-# the last 3, no malignant lesion is talked down below its latest photo, and bands flip half as often).
+# the last 3, no malignant lesion is talked down below its latest photo, and bands flip less than half as often).
 LESION_WINDOW = 3
 
 NOTICE = (

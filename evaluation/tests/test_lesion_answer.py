@@ -31,6 +31,24 @@ def test_the_chosen_rule_keeps_sensitivity_then_flips_least():
     assert choose_rule(measures, {name: window for name, (_, window) in RULES.items()}) == "max, last 2"
 
 
+def test_a_rule_that_talks_a_malignant_lesion_down_is_never_chosen():
+    # The mean flips least and keeps the shares of malignant answers at medium+ and at high, but answers 2 % of
+    # them below their latest photo's band: the highest, flipping a little more, is chosen.
+    def measured(flips: float, below: float) -> dict:
+        return {
+            "flip_rate": flips,
+            "malignant": {"medium_or_high": 0.99, "high": 0.75, "below_latest_photo": below},
+            "benign": {"high": 0.2},
+        }
+
+    measures = {
+        "latest photo": measured(0.2, 0.0),
+        "mean, last 3": measured(0.080, 0.02),
+        "max, last 3": measured(0.084, 0.0),
+    }
+    assert choose_rule(measures, {"latest photo": 1, "mean, last 3": 3, "max, last 3": 3}) == "max, last 3"
+
+
 def test_a_real_change_reaches_the_changed_photos_band_once_reset():
     mean, window = RULES["mean probability, last 3"]
     result = spliced_change([[0.01, 0.01]], [[0.6, 0.6]], mean, window, CUTS, 0.3, random.Random(0))
