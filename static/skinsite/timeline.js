@@ -205,28 +205,15 @@
     syncOutlines();
   });
 
-  // On a phone the cards are one row to swipe, oldest first: open it at the newest photo (today),
-  // not five swipes away. Where the cards wrap into a grid (desktop) nothing scrolls.
-  function row() { return container.querySelector(".timeline"); }
-  function showNewest() {
-    const cards = row();
-    if (cards && cards.scrollWidth > cards.clientWidth) cards.scrollLeft = cards.scrollWidth;
-  }
-
   async function refresh() {
     if (!container.querySelector("[data-pending]")) return;
     try {
       const response = await fetch(container.dataset.url, { headers: { "X-Requested-With": "fetch" } });
       if (response.ok) {
-        // Keep the person's place: at the newest card stays at the newest (a new one may have come).
-        const before = row();
-        const left = before ? before.scrollLeft : 0;
-        const atNewest = !before || left + before.clientWidth >= before.scrollWidth - 2;
+        // The cards are newest first, one under the other (or a grid): the page keeps its own place.
         container.innerHTML = await response.text();
         draw();
         syncOutlines();
-        if (atNewest) showNewest();
-        else if (row()) row().scrollLeft = left;
       }
     } catch (err) {
       // Offline for a moment: try again on the next tick.
@@ -236,6 +223,5 @@
 
   draw();
   syncOutlines();
-  showNewest();
   setTimeout(refresh, 2500);
 })();

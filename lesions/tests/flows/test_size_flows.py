@@ -22,6 +22,13 @@ from lesions.tests.test_size_pages import sized
 pytestmark = [*browser_marks, *axe_marks]
 
 
+@pytest.fixture(autouse=True)
+def _no_analysis_queued(monkeypatch):
+    """These tests finish each analysis themselves (`sized`): the session's real worker, started by an earlier
+    test on the same broker, would otherwise analyse the uploaded photo too and overwrite the size they set."""
+    monkeypatch.setattr("inference.services._send", lambda photo_id, model_version: None)
+
+
 def _wait_for(query, timeout: float = 20.0):
     """The first row `query()` returns, waiting for the live server to store it."""
     deadline = time.monotonic() + timeout

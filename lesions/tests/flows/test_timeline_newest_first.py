@@ -1,4 +1,5 @@
-"""On a phone the timeline opens at the newest photo (today), not at the oldest, five swipes away."""
+"""On a phone the timeline opens at the newest photo (today), not at the oldest, five swipes away:
+the cards are newest first, one under the other, and today's is on the first screen."""
 
 from datetime import timedelta
 
@@ -13,11 +14,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "i
 pytestmark = browser_marks
 
 
-def _on_screen(page, selector: str) -> bool:
-    box = page.locator(selector).bounding_box()
-    return box is not None and box["x"] >= -1 and box["x"] + box["width"] <= 391
-
-
 def test_the_phone_timeline_opens_at_the_newest_photo(browser_page, live_server, alice):
     lesion = services.lesion_create(owner=alice, name="Mole on back", body_site="back")
     photos = []
@@ -29,6 +25,12 @@ def test_the_phone_timeline_opens_at_the_newest_photo(browser_page, live_server,
 
     page = browser_page(**PHONE)
     page.goto(f"{live_server.url}/lesions/{lesion.pk}/")
-    page.locator(f"#photo-{photos[-1].pk}").wait_for()
-    assert _on_screen(page, f"#photo-{photos[-1].pk}")
-    assert not _on_screen(page, f"#photo-{photos[0].pk}")  # older photos are a swipe back in time
+    newest, oldest = page.locator(f"#photo-{photos[-1].pk}"), page.locator(f"#photo-{photos[0].pk}")
+    newest.wait_for()
+    first_card = page.locator(".timeline article").first
+    assert first_card.get_attribute("id") == f"photo-{photos[-1].pk}"
+    # Today's card is reached by scrolling down past the lesion's headline, never sideways; the oldest is last.
+    assert newest.bounding_box()["y"] < oldest.bounding_box()["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    newest.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollX") == 0
