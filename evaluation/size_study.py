@@ -457,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "size.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (args.out / "size.md").write_text(render_markdown(report), encoding="utf-8")
+    write_scene_rows(args.out / "size_scenes.csv", [r for r in scene_rows if "skipped" not in r])
     if growth["growth_mm_p95"] is not None:
         thresholds = json.loads(args.thresholds.read_text(encoding="utf-8"))
         thresholds[THRESHOLDS_KEY] = growth["growth_mm_p95"]
@@ -470,6 +471,20 @@ def main(argv: list[str] | None = None) -> int:
         args.thresholds.write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("overall", "repeat_pairs", "outline_relative_sd")}, indent=2))
     return 0
+
+
+SCENE_COLUMNS = ("kind", "pair", "lesion", "found", "source", "reason", "scale_error", "scale_relative_sd", "app_error")
+SPEC_COLUMNS = ("mm_per_pixel", "lesion_mm", "tilt_deg", "rotation_deg", "blur", "exposure", "jpeg_quality", "metal")
+
+
+def write_scene_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """One line per measured scene, to find what the worst scenes have in common."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*SCENE_COLUMNS, *SPEC_COLUMNS])
+        for row in rows:
+            values = [row.get(c) for c in SCENE_COLUMNS] + [row["spec"].get(c) for c in SPEC_COLUMNS]
+            writer.writerow(["" if v is None else round(v, 5) if isinstance(v, float) else v for v in values])
 
 
 def speed() -> dict[str, Any]:
