@@ -113,12 +113,12 @@ def find_scale_times(photos: list[bytes], phone: bytes, rounds: int) -> dict:
         for image in decoded:
             started = time.perf_counter()
             find_scale(image, coin_diameter_mm=coin_mm)
-            small.append(time.perf_counter() - started)
+            small.append((time.perf_counter() - started) * 1000)
     big = []
     for _ in range(max(1, rounds // 2)):
         started = time.perf_counter()
         find_scale(large, coin_diameter_mm=coin_mm)
-        big.append(time.perf_counter() - started)
+        big.append((time.perf_counter() - started) * 1000)
     return {"test_photos": _summary(small), "phone_12mp": _summary(big)}
 
 

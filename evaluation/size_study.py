@@ -320,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ham-lesions", type=int, default=600, help="HAM10000 lesions with 2+ photos searched")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--render-only", action="store_true", help="rewrite size.md from size.json, measure nothing")
     args = parser.parse_args(argv)
+    if args.render_only:
+        report = json.loads((args.out / "size.json").read_text(encoding="utf-8"))
+        (args.out / "size.md").write_text(render_markdown(report), encoding="utf-8")
+        return 0
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
 
@@ -447,10 +452,12 @@ def main(argv: list[str] | None = None) -> int:
         "outline_relative_sd": _round(outline_sd),
         "ham10000_rulers": ham_summary,
         "seconds": round(time.perf_counter() - started, 1),
+        "speed": speed(),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "size.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (args.out / "size.md").write_text(render_markdown(report), encoding="utf-8")
+    write_scene_rows(args.out / "size_scenes.csv", [r for r in scene_rows if "skipped" not in r])
     if growth["growth_mm_p95"] is not None:
         thresholds = json.loads(args.thresholds.read_text(encoding="utf-8"))
         thresholds[THRESHOLDS_KEY] = growth["growth_mm_p95"]
@@ -464,6 +471,28 @@ def main(argv: list[str] | None = None) -> int:
         args.thresholds.write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("overall", "repeat_pairs", "outline_relative_sd")}, indent=2))
     return 0
+
+
+SCENE_COLUMNS = ("kind", "pair", "lesion", "found", "source", "reason", "scale_error", "scale_relative_sd", "app_error")
+SPEC_COLUMNS = ("mm_per_pixel", "lesion_mm", "tilt_deg", "rotation_deg", "blur", "exposure", "jpeg_quality", "metal")
+
+
+def write_scene_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """One line per measured scene, to find what the worst scenes have in common."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*SCENE_COLUMNS, *SPEC_COLUMNS])
+        for row in rows:
+            values = [row.get(c) for c in SCENE_COLUMNS] + [row["spec"].get(c) for c in SPEC_COLUMNS]
+            writer.writerow(["" if v is None else round(v, 5) if isinstance(v, float) else v for v in values])
+
+
+def speed() -> dict[str, Any]:
+    """find_scale's time on the committed 600 x 450 test photos and on a 12 MP phone JPEG (as make bench)."""
+    from evaluation import bench
+
+    photos = [path.read_bytes() for path in sorted(bench.TESTDATA.glob("*.jpg"))]
+    return dict(bench.find_scale_times(photos, bench._phone_jpeg(), rounds=6))
 
 
 def _pct(value: float | None) -> str:
@@ -562,8 +591,35 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{h['abs_difference_median_mm']} mm (90th percentile {h['abs_difference_p90_mm']} mm); within 2 combined sd: "
         f"{_pct(h['within_2_combined_sd'])}.",
         "",
+        "## Speed",
+        "",
+    ]
+    if report.get("speed"):
+        sp = report["speed"]
+        lines += [
+            f"find_scale (coin, card and ruler search) per photo, p50 / p95: committed 600 x 450 test photos "
+            f"{sp['test_photos']['p50_ms']:.0f} / {sp['test_photos']['p95_ms']:.0f} ms; a 12 MP phone JPEG "
+            f"(4032 x 3024) {sp['phone_12mp']['p50_ms']:.0f} / {sp['phone_12mp']['p95_ms']:.0f} ms,"
+            " on this machine's 2 shared cores (also in `make bench`). The scenes' median above was taken with "
+            "two study workers running at once.",
+            "",
+        ]
+    fd = report["false_detections"]["by_set"]
+    other = sum(row["refused_other_reason"] for row in fd.values())
+    photos = sum(row["photos"] for row in fd.values())
+    lines += [
         "## Limits",
         "",
+        f'- On the real photos without a reference, {other} of {photos} were refused as "coin over the lesion" '
+        "or another reason: no scale was given, but the patient would read a message about a coin that is not "
+        "there (a round, sharp-edged lesion read as a coin that the lesion's outline overlaps).",
+        f"- {report['skipped_scenes']} scenes were skipped (the reference did not fit beside the lesion, or no "
+        "source photo could be outlined); "
+        f"the growth threshold rests on {report['repeat_pairs']['pairs']} repeat pairs only: a rough first figure.",
+        f"- The app's-outline coverage above was measured with the outline noise then in measurement/size.py "
+        f"(long diameter 4%); this run measured {report['outline_relative_sd']}, now used there: rerun to remeasure.",
+        "- The 320 px HAM10000 copies are small: a ruler's millimetre ticks there are a few pixels apart, at the "
+        'limit of the detector, so "no ruler found" there does not prove that none is in the photo.',
         "- The scenes' references are drawn, not photographed: the detector was tuned on the same renderer, so the "
         "found share may be higher than on real photos of coins and cards. Check on photos of known size.",
         "- The scale is one number for the photo. With the camera tilted, the scale changes across the photo; "

@@ -22,8 +22,9 @@ from measurement.scale import ERROR, NO_OUTLINE, REASONS, Scale
 SIX_MM = 6.0
 FLAG_SIGMAS = 2.0
 # The outline's own relative noise (one sd) between two photos of the same lesion at a known scale,
-# per figure; measured in reports/size.json ("outline_relative_sd").
-OUTLINE_RELATIVE_SD = {"long": 0.04, "short": 0.05, "area": 0.08}
+# per figure. The long diameter's is measured in reports/size.json ("outline_relative_sd": 1.4826 x MAD of the
+# outline's long diameter against the true one); the short diameter's and the area's are not measured yet.
+OUTLINE_RELATIVE_SD = {"long": 0.064, "short": 0.07, "area": 0.12}
 
 
 def _polygon_px(outline: list[list[float]], width: int, height: int) -> np.ndarray:

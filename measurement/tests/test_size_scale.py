@@ -23,7 +23,7 @@ from measurement.scale import (
     refused,
 )
 from measurement.size import SIX_MM, feret, lesion_size, polygon_area, size_growth
-from measurement.thresholds import AREA, SIZE, ChangeThresholds, detect_changes
+from measurement.thresholds import AREA, SIZE, ChangeThresholds, detect_changes, load_thresholds
 
 
 def _circle(cx: float, cy: float, r: float, n: int = 120) -> list[list[float]]:
@@ -179,3 +179,10 @@ def test_growth_beyond_the_threshold_is_a_size_change_in_plain_words():
     assert detect_changes(before, before, uncalibrated, earlier_size=small, later_size=grown) == []
     (sentence,) = describe_change([changes[1]])
     assert "6.0 mm" in sentence and "1.0 mm wider" in sentence
+
+
+def test_committed_growth_threshold_comes_from_the_size_study():
+    thresholds = load_thresholds()
+    assert thresholds.long_diameter_growth_mm is not None and 0.1 < thresholds.long_diameter_growth_mm < 5.0
+    assert thresholds.size_provenance["study"] == "python -m evaluation.size_study"
+    assert thresholds.size_provenance["repeat_pairs"] >= 10
