@@ -23,7 +23,7 @@ from inference import services as inference_services
 from inference.models import Analysis
 from lesions import selectors, services
 from lesions.models import Dermatoscope
-from measurement.size import feret
+from measurement.size import OUTLINE_RELATIVE_SD, feret
 from measurement.thresholds import AREA, SIZE, load_thresholds
 from training.contract import open_image
 
@@ -215,7 +215,8 @@ def test_a_photo_through_a_calibrated_dermatoscope_is_measured_with_it(alice, le
     assert size["ok"] and size["scale"]["source"] == "device"
     # Calibrated on photos 600 px wide; this one is 200 wide: three times the mm a pixel.
     assert size["long_mm"] == pytest.approx(_long_px(analysis, photo) * 0.06, rel=1e-3)
-    assert size["long_mm_error"] == pytest.approx(size["long_mm"] * np.hypot(0.03, 0.04), rel=0.01)
+    error = size["long_mm"] * np.hypot(0.03, OUTLINE_RELATIVE_SD["long"])
+    assert size["long_mm_error"] == pytest.approx(error, rel=0.01)
 
 
 def _pair(lesion):
