@@ -1,5 +1,9 @@
 """The patient's pages: dashboard, lesion timeline, photo upload and photo files, re-check reminders."""
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -33,7 +37,7 @@ from lesions.forms import (
 )
 from lesions.models import Lesion, Photo
 from lesions.size_words import size_summary
-from skinsite.throttles import UploadThrottle
+from skinsite.throttles import MeasureThrottle, UploadThrottle
 
 
 def _add_errors(form: BaseForm, error: ValidationError) -> None:
@@ -289,8 +293,31 @@ def _marked_initial(photo: Photo) -> dict:
     }
 
 
+def measure_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API's measuring rate and counter (API_THROTTLE_MEASURE) on a web form that measures a photo again:
+    beyond it, 429 with Retry-After and a page that says when to try again; nothing is measured."""
+
+    @functools.wraps(view)
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = MeasureThrottle()
+        if throttle.allow_request(request, None):
+            return view(request, *args, **kwargs)
+        wait = int(throttle.wait() or 60)
+        response = render(
+            request,
+            "lesions/too_many_measures.html",
+            {"minutes": max(1, round(wait / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+
+    return wrapped
+
+
 @login_required
 @require_POST
+@measure_throttled
 def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """Two points marked on the photo and the length between them: the lesion is measured again in mm."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
@@ -312,6 +339,7 @@ def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespons
 
 @login_required
 @require_POST
+@measure_throttled
 def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """The coin in the photo, picked from the table: Skinsite looks for it and measures the lesion again."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
@@ -329,6 +357,7 @@ def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse
 
 @login_required
 @require_POST
+@measure_throttled
 def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """Which dermatoscope took the photo: its set-up then gives the size (unless a coin or marked points do)."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
@@ -346,6 +375,7 @@ def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
 
 @login_required
 @require_POST
+@measure_throttled
 def photo_scale_clear(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """Forget the two points marked by hand: the coin, card, ruler or dermatoscope gives the size again."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
@@ -356,6 +386,7 @@ def photo_scale_clear(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@measure_throttled
 def dermatoscopes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The patient's phone dermatoscopes, and setting one up (again) from a photo of a ruler through it."""
     again = request.GET.get("again", "")

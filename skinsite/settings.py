@@ -425,6 +425,8 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
         "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
         "export": env.str("API_THROTTLE_EXPORT", default="5/hour"),
+        # Requests that measure a photo again in the web process (lesions' scale and dermatoscope forms and API).
+        "measure": env.str("API_THROTTLE_MEASURE", default="60/hour"),
     },
     # How many proxies sit in front of the web process: with 0, clients are told apart by
     # REMOTE_ADDR and a forged X-Forwarded-For cannot dodge the anonymous limits.

@@ -37,3 +37,17 @@ class UploadThrottle(UserRateThrottle):
         # The photos action also lists photos (GET), which only the ordinary rate limits. The
         # counting reads only what a Django request has as well (the user and REMOTE_ADDR).
         return request.method != "POST" or super().allow_request(request, view)  # type: ignore[arg-type]
+
+
+class MeasureThrottle(UserRateThrottle):
+    """Measuring a photo again (a scale marked, a coin picked, a dermatoscope chosen or set up) runs the
+    outline, the reference search and the later photos' comparisons in the web process, seconds of CPU
+    each: one patient must not keep the web processes busy with them. Only requests that change
+    something count (reading is the ordinary rate's). The web forms count against it too
+    (lesions.views.measure_throttled), so the web is no way round it.
+    """
+
+    scope = "measure"
+
+    def allow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        return request.method in ("GET", "HEAD", "OPTIONS") or super().allow_request(request, view)  # type: ignore[arg-type]

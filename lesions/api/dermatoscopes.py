@@ -15,10 +15,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.api import api_user
 from lesions import selectors, services
 from lesions.models import Dermatoscope
+from skinsite.throttles import MeasureThrottle
 
 
 class DermatoscopeSerializer(serializers.ModelSerializer):
@@ -70,6 +72,8 @@ class DermatoscopeViewSet(
     serializer_class = DermatoscopeSerializer
     lookup_value_converter = "int"
     parser_classes = [MultiPartParser, FormParser]
+    # Setting one up measures a ruler photo in the web process: the measuring rate (GETs pass it).
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, MeasureThrottle]
 
     def get_queryset(self) -> QuerySet[Dermatoscope]:
         return selectors.dermatoscopes_for_user(user=api_user(self.request))

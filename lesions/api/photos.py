@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.api import api_user
 from inference.models import Analysis
@@ -34,6 +35,7 @@ from lesions.services import COIN_MINE
 from measurement.scale import COINS
 from skinsite.api import FileContentNegotiation
 from skinsite.lib.urls import absolute_url
+from skinsite.throttles import MeasureThrottle
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -313,7 +315,14 @@ class PhotoViewSet(
         summary="Forget the scale marked by hand",
         description="The coin, card, ruler or dermatoscope gives the size again.",
     )
-    @action(detail=True, methods=["post", "delete"], url_path="scale", url_name="scale", filter_backends=[])
+    @action(
+        detail=True,
+        methods=["post", "delete"],
+        url_path="scale",
+        url_name="scale",
+        filter_backends=[],
+        throttle_classes=[AnonRateThrottle, UserRateThrottle, MeasureThrottle],
+    )
     def scale(self, request: Request, pk: str) -> Response:
         photo = self.get_object()
         user = api_user(request)
