@@ -30,6 +30,8 @@ from PIL import Image
 from scipy import ndimage
 from skimage import color, feature, measure, morphology
 
+from measurement.segmentation import as_rgb_array
+
 WORK_SIZE = 800  # long side of the working copy, pixels
 
 # Coin
@@ -95,31 +97,22 @@ class Working:
 
 def working_copy(image: Image.Image | np.ndarray, size: int = WORK_SIZE) -> Working:
     """The photo at most `size` pixels on the long side (Pillow's box reduction, fast on 12 MP photos)."""
-    picture = image if isinstance(image, Image.Image) else Image.fromarray(_uint8(np.asarray(image)))
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(as_rgb_array(image))
     picture = picture.convert("RGB")
     width, height = picture.size
     original_grey = np.asarray(picture.convert("L"), dtype=np.float32) / 255.0
-    factor = max(width, height) / size
-    if factor > 1.0:
-        small = picture.resize(
-            (max(1, round(width / factor)), max(1, round(height / factor))), Image.Resampling.BOX, reducing_gap=None
+    reduce = max(width, height) / size
+    small = (
+        picture.resize(
+            (max(1, round(width / reduce)), max(1, round(height / reduce))), Image.Resampling.BOX, reducing_gap=None
         )
-    else:
-        small, factor = picture, 1.0
+        if reduce > 1.0
+        else picture
+    )
     rgb = np.asarray(small, dtype=np.float64) / 255.0
-    factor = width / rgb.shape[1]
+    factor = width / rgb.shape[1]  # the rounded size's own, not `reduce`
     grey = rgb @ np.array([0.299, 0.587, 0.114])
     return Working(rgb=rgb, grey=grey, factor=factor, original_grey=original_grey, width=width, height=height)
-
-
-def _uint8(array: np.ndarray) -> np.ndarray:
-    if array.ndim == 2:
-        array = np.stack([array] * 3, axis=-1)
-    if array.shape[-1] == 4:
-        array = array[..., :3]
-    if array.dtype != np.uint8:
-        array = np.clip(array * 255 if array.max() <= 1.0 else array, 0, 255).astype(np.uint8)
-    return array
 
 
 # ---------------------------------------------------------------- coin
