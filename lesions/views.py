@@ -293,6 +293,11 @@ def _marked_initial(photo: Photo) -> dict:
     }
 
 
+def _to_size_result(photo: Photo) -> HttpResponse:
+    """After a scale, coin or dermatoscope form: back to the photo page, at its size."""
+    return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+
+
 def measure_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The API's measuring rate and counter (API_THROTTLE_MEASURE) on a web form that measures a photo again:
     beyond it, 429 with Retry-After and a page that says when to try again; nothing is measured."""
@@ -333,7 +338,7 @@ def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespons
                 _add_errors(form, exc)
             else:
                 messages.success(request, "Thank you. The size was measured again from your two points.")
-                return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+                return _to_size_result(photo)
     return _photo_page(request, photo, scale_form=form, status=400)
 
 
@@ -351,7 +356,7 @@ def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse
             _add_errors(form, exc)
         else:
             messages.success(request, "Thank you. Skinsite looked for that coin and measured the size again.")
-            return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+            return _to_size_result(photo)
     return _photo_page(request, photo, coin_form=form, status=400)
 
 
@@ -369,7 +374,7 @@ def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
             _add_errors(form, exc)
         else:
             messages.success(request, "Saved. The size was measured again.")
-            return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+            return _to_size_result(photo)
     return _photo_page(request, photo, device_form=form, status=400)
 
 
@@ -381,7 +386,7 @@ def photo_scale_clear(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     services.photo_scale_clear(photo=photo, user=request.user)
     messages.success(request, "Your two points were removed. The size comes from the photo again.")
-    return redirect(reverse("lesions:photo", args=[photo.pk]) + "#size-result")
+    return _to_size_result(photo)
 
 
 @login_required
