@@ -66,6 +66,12 @@ class Analysis(models.Model):
     error = models.TextField(
         blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
     )
+    # Set (by inference.services.size_remeasure_request) while the size in mm is measured again after the
+    # photo's scale changed: a scale marked, a coin picked, a dermatoscope chosen or set up again. The task
+    # clears it when it has written the new size; `measures["size"]` is the one from before until then.
+    size_queued_at = models.DateTimeField(null=True, blank=True)
+    # Why the last re-measuring could not run (the photo's file unreadable): the size from before stands.
+    size_error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -136,6 +142,11 @@ class Analysis(models.Model):
     @property
     def predicted_label(self) -> str:
         return CLASS_LABELS.get(self.predicted_class, "")
+
+    @property
+    def size_measuring(self) -> bool:
+        """True while the size is being measured again (see `size_queued_at`)."""
+        return self.size_queued_at is not None
 
     @property
     def is_finished(self) -> bool:

@@ -21,6 +21,7 @@ WIDER_WORDS = (
 )
 UNSURE_WORDS = f"About {SIX_MM:g} mm: too close to {SIX_MM:g} mm to tell whether it is wider."
 NARROWER_WORDS = f"Less than {SIX_MM:g} mm across."
+MEASURING_AGAIN_WORDS = "Measuring the size again with the new scale. This takes a few seconds."
 HOW_TO_ADD = "Put a coin or a bank card beside the spot in your next photo, or mark a known length on this photo."
 
 
@@ -39,6 +40,14 @@ class SizeWords:
     # Not ok: why there is no size (the measurement's own plain words).
     reason: str = ""
     long_mm: float | None = None
+    # The scale changed and the worker is measuring the size again: the numbers above are from before.
+    measuring: bool = False
+    # The last measuring again could not run, and why (the numbers above are from before it).
+    not_measured_again: str = ""
+
+    @property
+    def measuring_words(self) -> str:
+        return MEASURING_AGAIN_WORDS
 
     @property
     def details(self) -> str:
