@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -460,7 +460,10 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
 
 
 REMEASURE_SIZE_TASK = "inference.tasks.remeasure_size"
+# For the patient, plainly; the log keeps the details (a storage key is no patient's business).
 SIZE_NOT_MEASURED_AGAIN = "The size could not be measured again: {reason} The size shown is from before."
+SIZE_PHOTO_UNREADABLE = "the stored photo could not be read."
+SIZE_WENT_WRONG = "something went wrong while measuring it."
 
 
 def _send_remeasure(photo_id: int) -> None:
@@ -510,8 +513,15 @@ def size_remeasure_run(*, photo_id: int) -> int | None:
     try:
         rewritten = analyses_size_refresh(photo=analysed_photo(row))
     except ValueError as exc:  # the stored file is missing or unreadable
-        error = SIZE_NOT_MEASURED_AGAIN.format(reason=str(exc))
+        error = SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_PHOTO_UNREADABLE)
         logger.warning("Photo %s could not be measured again: %s", photo_id, exc)
+    except DatabaseError:
+        raise  # the task retries: the database blinked
+    except Exception:
+        # A bug, an odd photo or the time limit: never leave the size "measuring again" for ever (the sweep
+        # would queue it again and again). The size from before stands.
+        logger.exception("Photo %s could not be measured again", photo_id)
+        error = SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_WENT_WRONG)
     for pk, queued_at in seen:
         Analysis.objects.filter(pk=pk, size_queued_at=queued_at).update(size_queued_at=None, size_error=error)
     return len(rewritten)
