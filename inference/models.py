@@ -85,7 +85,15 @@ class Analysis(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["photo", "model_version"], name="one_analysis_per_photo_and_model"),
         ]
-        indexes = [models.Index(fields=["status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            # The sweep's question every few minutes; only the few rows measuring again are indexed.
+            models.Index(
+                fields=["size_queued_at"],
+                condition=models.Q(size_queued_at__isnull=False),
+                name="analysis_size_measuring",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Analysis of photo {self.photo_id} by {self.model_version}: {self.status}"
