@@ -139,6 +139,9 @@ def analysis_rerun(*, photo: AnalysedPhoto) -> Analysis:
             analysis.queued_at = timezone.now()
             analysis.started_at = None
             analysis.finished_at = None
+            # It measures the size itself, with the photo's hints as they are then: nothing to measure again.
+            analysis.size_queued_at = None
+            analysis.size_error = ""
             analysis.save()
         _enqueue(photo.pk, version)
     return analysis

@@ -135,3 +135,11 @@ def test_the_sweep_queues_again_only_sizes_measuring_too_long(
         assert services.size_remeasure_sweep() == 1
     assert len(callbacks) == 1
     assert Analysis.objects.get(photo=done_photo).size_queued_at > long_ago
+
+
+def test_an_analysis_run_again_measures_the_size_itself(alice, photo, measured_again):
+    analysis = _with_size(photo, alice, measured_again)
+    services.size_remeasure_request(photo=photo)
+    services.analysis_rerun(photo=photo)  # e.g. the photo type corrected: it measures with the hints it finds
+    analysis.refresh_from_db()
+    assert analysis.status == "pending" and not analysis.size_measuring and analysis.size_error == ""
