@@ -5,6 +5,7 @@ sentence: "5.8 mm across (± 0.3 mm)", the 6 mm flag, where the scale came from,
 size and how to add one. The numbers are the worker's; nothing is measured here.
 """
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -131,10 +132,14 @@ class SizeSummary:
     first: str = ""  # "" when only one photo has a size
     first_on: date | None = None
     flag_text: str = ""
+    # The latest size is being measured again (its scale changed): it is the one from before until then.
+    measuring: bool = False
 
     @property
     def sentence(self) -> str:
         text = f"Latest size: {self.latest}, on {self.latest_on:%-d %b %Y}."
+        if self.measuring:
+            text += " It is being measured again."
         if self.first and self.first_on:
             text += f" First measured: {self.first}, on {self.first_on:%-d %b %Y}."
         return text
@@ -150,6 +155,7 @@ def size_summary(history: Iterable[Any]) -> SizeSummary | None:
             continue
         words = size_words(analysis.measures.get("size"))
         if words is not None and words.ok:
+            words = dataclasses.replace(words, measuring=getattr(analysis, "size_queued_at", None) is not None)
             sized.append((timezone.localtime(entry.photo.taken_at).date(), words))
     if not sized:
         return None
@@ -160,4 +166,5 @@ def size_summary(history: Iterable[Any]) -> SizeSummary | None:
         first=first.across if len(sized) > 1 else "",
         first_on=first_on if len(sized) > 1 else None,
         flag_text=latest.flag_text,
+        measuring=latest.measuring,
     )
