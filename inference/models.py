@@ -72,6 +72,9 @@ class Analysis(models.Model):
     size_queued_at = models.DateTimeField(null=True, blank=True)
     # Why the last re-measuring could not run (the photo's file unreadable): the size from before stands.
     size_error = models.TextField(blank=True)
+    # How often the sweep has queued the re-measuring again (a lost message, a worker killed by it): at
+    # inference.services.SIZE_MAX_REQUEUES it stops, clears the marker and says why in `size_error`.
+    size_requeues = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)

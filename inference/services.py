@@ -19,7 +19,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
@@ -467,6 +467,7 @@ REMEASURE_SIZE_TASK = "inference.tasks.remeasure_size"
 SIZE_NOT_MEASURED_AGAIN = "The size could not be measured again: {reason} The size shown is from before."
 SIZE_PHOTO_UNREADABLE = "the stored photo could not be read."
 SIZE_WENT_WRONG = "something went wrong while measuring it."
+SIZE_MAX_REQUEUES = 2  # a re-measuring that vanished this often (it kills the worker?) is given up
 
 
 def _send_remeasure(photo_id: int) -> None:
@@ -491,7 +492,7 @@ def size_remeasure_request(*, photo: AnalysedPhoto) -> int:
     queued once the surrounding transaction commits, so it reads the new hints. An analysis still pending
     or running measures with the new hints itself; the task finds nothing to do for it.
     """
-    marked = _size_marked(photo.pk).update(size_queued_at=timezone.now(), size_error="")
+    marked = _size_marked(photo.pk).update(size_queued_at=timezone.now(), size_error="", size_requeues=0)
     photo_id = photo.pk
     transaction.on_commit(lambda: _send_remeasure(photo_id))
     return marked
@@ -532,13 +533,21 @@ def size_remeasure_run(*, photo_id: int) -> int | None:
 
 def size_remeasure_sweep(*, now: datetime | None = None) -> int:
     """Queue again the photos whose size has been "measuring again" too long (a lost message, a dead
-    worker); returns how many photos."""
+    worker); returns how many photos. One that vanished SIZE_MAX_REQUEUES times already (a photo that
+    kills the worker would otherwise be queued for ever) is given up: the marker is cleared, the size
+    from before stands and `size_error` says so."""
     now = now or timezone.now()
     stale = Analysis.objects.filter(size_queued_at__lt=now - timedelta(seconds=settings.ANALYSIS_STALE_SECONDS))
+    given_up = stale.filter(size_requeues__gte=SIZE_MAX_REQUEUES)
+    dropped = given_up.update(size_queued_at=None, size_error=SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_WENT_WRONG))
+    if dropped:
+        logger.warning("Gave up measuring %d analyses again after %d re-queues", dropped, SIZE_MAX_REQUEUES)
     photo_ids = sorted(set(stale.values_list("photo_id", flat=True)))
     for photo_id in photo_ids:
         with transaction.atomic():
-            Analysis.objects.filter(photo_id=photo_id).exclude(size_queued_at=None).update(size_queued_at=now)
+            Analysis.objects.filter(photo_id=photo_id).exclude(size_queued_at=None).update(
+                size_queued_at=now, size_requeues=F("size_requeues") + 1
+            )
             transaction.on_commit(functools.partial(_send_remeasure, photo_id))
     if photo_ids:
         logger.info("Re-queued measuring %d photos again", len(photo_ids))

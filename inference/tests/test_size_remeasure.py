@@ -143,3 +143,20 @@ def test_an_analysis_run_again_measures_the_size_itself(alice, photo, measured_a
     services.analysis_rerun(photo=photo)  # e.g. the photo type corrected: it measures with the hints it finds
     analysis.refresh_from_db()
     assert analysis.status == "pending" and not analysis.size_measuring and analysis.size_error == ""
+
+
+def test_the_sweep_gives_up_a_size_that_vanished_too_often(alice, done_photo, django_capture_on_commit_callbacks):
+    # A photo that kills the worker each time would otherwise be queued again every few minutes for ever.
+    long_ago = timezone.now() - timedelta(hours=1)
+    Analysis.objects.filter(photo=done_photo).update(size_queued_at=long_ago)
+    for requeue in range(services.SIZE_MAX_REQUEUES):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert services.size_remeasure_sweep() == 1
+        assert len(callbacks) == 1
+        assert Analysis.objects.get(photo=done_photo).size_requeues == requeue + 1
+        Analysis.objects.filter(photo=done_photo).update(size_queued_at=long_ago)  # vanished again
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.size_remeasure_sweep() == 0
+    assert callbacks == []
+    analysis = Analysis.objects.get(photo=done_photo)
+    assert not analysis.size_measuring and "something went wrong" in analysis.size_error
