@@ -259,6 +259,20 @@ def eager_tasks():
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+@pytest.fixture
+def measured_again(eager_tasks, django_capture_on_commit_callbacks):
+    """`with measured_again():` around a scale marked, a coin picked or a dermatoscope chosen or set up:
+    what it queues once it commits (inference.tasks.remeasure_size) runs then, in this process, as the
+    worker runs it. Without it the photo's size stays "measuring again" (a test's transaction never commits).
+    Keep uploads out of the block: their analysis would run too."""
+    import inference.tasks  # noqa: F401 - registers the task the service queues by name, so it runs eagerly
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
 # --- A real Celery worker (moved here from inference/tests/conftest.py) -------------------------
 
 

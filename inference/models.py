@@ -66,6 +66,15 @@ class Analysis(models.Model):
     error = models.TextField(
         blank=True, help_text="Why the analysis failed or the photo is not assessable, in words a patient can read."
     )
+    # Set (by inference.services.size_remeasure_request) while the size in mm is measured again after the
+    # photo's scale changed: a scale marked, a coin picked, a dermatoscope chosen or set up again. The task
+    # clears it when it has written the new size; `measures["size"]` is the one from before until then.
+    size_queued_at = models.DateTimeField(null=True, blank=True)
+    # Why the last re-measuring could not run (the photo's file unreadable): the size from before stands.
+    size_error = models.TextField(blank=True)
+    # How often the sweep has queued the re-measuring again (a lost message, a worker killed by it): at
+    # inference.services.SIZE_MAX_REQUEUES it stops, clears the marker and says why in `size_error`.
+    size_requeues = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -79,7 +88,15 @@ class Analysis(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["photo", "model_version"], name="one_analysis_per_photo_and_model"),
         ]
-        indexes = [models.Index(fields=["status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            # The sweep's question every few minutes; only the few rows measuring again are indexed.
+            models.Index(
+                fields=["size_queued_at"],
+                condition=models.Q(size_queued_at__isnull=False),
+                name="analysis_size_measuring",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Analysis of photo {self.photo_id} by {self.model_version}: {self.status}"
@@ -136,6 +153,11 @@ class Analysis(models.Model):
     @property
     def predicted_label(self) -> str:
         return CLASS_LABELS.get(self.predicted_class, "")
+
+    @property
+    def size_measuring(self) -> bool:
+        """True while the size is being measured again (see `size_queued_at`)."""
+        return self.size_queued_at is not None
 
     @property
     def is_finished(self) -> bool:

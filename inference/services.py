@@ -7,6 +7,7 @@ the periodic sweep finds and queues again, and a photo that keeps crashing worke
 with a reason instead of looping forever.
 """
 
+import functools
 import logging
 import time
 from datetime import datetime, timedelta
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image, UnidentifiedImageError
@@ -138,6 +139,9 @@ def analysis_rerun(*, photo: AnalysedPhoto) -> Analysis:
             analysis.queued_at = timezone.now()
             analysis.started_at = None
             analysis.finished_at = None
+            # It measures the size itself, with the photo's hints as they are then: nothing to measure again.
+            analysis.size_queued_at = None
+            analysis.size_error = ""
             analysis.save()
         _enqueue(photo.pk, version)
     return analysis
@@ -416,10 +420,11 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
     """Measure the photo's size in mm again after its scale hints changed (a scale the patient marked,
     a coin they picked), and re-run the change detection that used it; returns the analyses rewritten.
 
-    Runs in the web process (measuring is pure: no TensorFlow). Rewrites `measures` (the outline is
-    found again as the worker finds it, beside a coin if one is said to be in the photo, and the size),
-    `change` and `advice` of the photo's finished analyses, and `change` and `advice` of later photos' analyses
-    that were compared with it (their stored comparisons name it), exactly as the worker stores them.
+    Runs in the worker (`size_remeasure_run`; measuring is pure, no TensorFlow, but seconds of CPU). Rewrites
+    `measures` (the outline is found again as the worker finds it, beside a coin if one is said to be in the
+    photo, and the size), `change` and `advice` of the photo's finished analyses, and `change` and `advice` of
+    later photos' analyses that were compared with it (their stored comparisons name it), exactly as the worker
+    stores them.
     An analysis still pending or running measures with the new hints itself. Raises ValueError when the
     photo's file cannot be read.
     """
@@ -455,6 +460,98 @@ def analyses_size_refresh(*, photo: AnalysedPhoto) -> list[Analysis]:
         analysis.save(update_fields=["change", "advice"])
         rewritten.append(analysis)
     return rewritten
+
+
+REMEASURE_SIZE_TASK = "inference.tasks.remeasure_size"
+# For the patient, plainly; the log keeps the details (a storage key is no patient's business).
+SIZE_NOT_MEASURED_AGAIN = "The size could not be measured again: {reason} The size shown is from before."
+SIZE_PHOTO_UNREADABLE = "the stored photo could not be read."
+SIZE_WENT_WRONG = "something went wrong while measuring it."
+SIZE_MAX_REQUEUES = 2  # a re-measuring that vanished this often (it kills the worker?) is given up
+
+
+def _send_remeasure(photo_id: int) -> None:
+    try:
+        current_app.signature(REMEASURE_SIZE_TASK, args=(photo_id,)).delay()
+    except KombuOperationalError as exc:
+        # The marker is committed: the sweep queues it once the broker is back (as for analyses).
+        logger.warning("Could not queue measuring photo %s again (%s); the sweep will queue it", photo_id, exc)
+
+
+def _size_marked(photo_id: int) -> QuerySet[Analysis]:
+    # The analyses whose size analyses_size_refresh rewrites.
+    return Analysis.objects.filter(photo_id=photo_id, status=Analysis.Status.DONE).exclude(measures=None)
+
+
+def size_remeasure_request(*, photo: AnalysedPhoto) -> int:
+    """Have the worker measure the photo's size in mm again (`analyses_size_refresh`) after its scale hints
+    changed; returns how many analyses now say their size is being measured again.
+
+    Measuring takes seconds of CPU, so it never runs in the web process: the photo's finished analyses
+    are marked (`size_queued_at`, which pages and the API show as "measuring again") and the task is
+    queued once the surrounding transaction commits, so it reads the new hints. An analysis still pending
+    or running measures with the new hints itself; the task finds nothing to do for it.
+    """
+    marked = _size_marked(photo.pk).update(size_queued_at=timezone.now(), size_error="", size_requeues=0)
+    photo_id = photo.pk
+    transaction.on_commit(lambda: _send_remeasure(photo_id))
+    return marked
+
+
+def size_remeasure_run(*, photo_id: int) -> int | None:
+    """Measure one photo's size again and clear its "measuring again" marker. Called by the worker only.
+
+    Idempotent: measuring twice with the same hints stores the same size. Only the markers this run saw
+    are cleared: a scale changed while it ran has set a newer one, and the task queued then clears it.
+    A photo whose file cannot be read keeps the size it had; the marker is cleared with the reason in
+    `size_error`. Returns how many analyses were rewritten (None: the photo is gone).
+    """
+    row = photo_model()._default_manager.select_related("device").filter(pk=photo_id).first()
+    if row is None:
+        return None  # deleted since: nothing to measure
+    seen = list(
+        Analysis.objects.filter(photo_id=photo_id).exclude(size_queued_at=None).values_list("pk", "size_queued_at")
+    )
+    error = ""
+    rewritten: list[Analysis] = []
+    try:
+        rewritten = analyses_size_refresh(photo=analysed_photo(row))
+    except ValueError as exc:  # the stored file is missing or unreadable
+        error = SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_PHOTO_UNREADABLE)
+        logger.warning("Photo %s could not be measured again: %s", photo_id, exc)
+    except DatabaseError:
+        raise  # the task retries: the database blinked
+    except Exception:
+        # A bug, an odd photo or the time limit: never leave the size "measuring again" for ever (the sweep
+        # would queue it again and again). The size from before stands.
+        logger.exception("Photo %s could not be measured again", photo_id)
+        error = SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_WENT_WRONG)
+    for pk, queued_at in seen:
+        Analysis.objects.filter(pk=pk, size_queued_at=queued_at).update(size_queued_at=None, size_error=error)
+    return len(rewritten)
+
+
+def size_remeasure_sweep(*, now: datetime | None = None) -> int:
+    """Queue again the photos whose size has been "measuring again" too long (a lost message, a dead
+    worker); returns how many photos. One that vanished SIZE_MAX_REQUEUES times already (a photo that
+    kills the worker would otherwise be queued for ever) is given up: the marker is cleared, the size
+    from before stands and `size_error` says so."""
+    now = now or timezone.now()
+    stale = Analysis.objects.filter(size_queued_at__lt=now - timedelta(seconds=settings.ANALYSIS_STALE_SECONDS))
+    given_up = stale.filter(size_requeues__gte=SIZE_MAX_REQUEUES)
+    dropped = given_up.update(size_queued_at=None, size_error=SIZE_NOT_MEASURED_AGAIN.format(reason=SIZE_WENT_WRONG))
+    if dropped:
+        logger.warning("Gave up measuring %d analyses again after %d re-queues", dropped, SIZE_MAX_REQUEUES)
+    photo_ids = sorted(set(stale.values_list("photo_id", flat=True)))
+    for photo_id in photo_ids:
+        with transaction.atomic():
+            Analysis.objects.filter(photo_id=photo_id).exclude(size_queued_at=None).update(
+                size_queued_at=now, size_requeues=F("size_requeues") + 1
+            )
+            transaction.on_commit(functools.partial(_send_remeasure, photo_id))
+    if photo_ids:
+        logger.info("Re-queued measuring %d photos again", len(photo_ids))
+    return len(photo_ids)
 
 
 def analysis_run(*, photo_id: int, model_version: str | None = None) -> Analysis | None:

@@ -81,7 +81,21 @@ def analyze_photo(self: Task, photo_id: int, model_version: str | None = None) -
     return analysis.status if analysis else None
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,  # a killed worker's message goes back to the queue
+    autoretry_for=(OperationalError, InterfaceError),  # the database blinked
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
+    time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT + 30,
+)
+def remeasure_size(photo_id: int) -> int | None:
+    """Measure one photo's size in mm again after its scale changed (idempotent; safe to deliver twice)."""
+    return services.size_remeasure_run(photo_id=photo_id)
+
+
 @shared_task
 def sweep_stale_analyses() -> int:
-    """Re-queue analyses that a lost message or a dead worker left behind."""
-    return services.analyses_sweep()
+    """Re-queue analyses, and sizes being measured again, that a lost message or a dead worker left behind."""
+    return services.analyses_sweep() + services.size_remeasure_sweep()

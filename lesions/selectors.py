@@ -7,7 +7,7 @@ simply not found (404), which also hides whether it exists.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.files import ImageFieldFile
 from django.shortcuts import get_object_or_404
 
@@ -255,8 +255,20 @@ _SIZE_FIGURES = (
 
 
 def dermatoscopes_for_user(*, user: User) -> QuerySet[Dermatoscope]:
-    """The user's calibrated dermatoscopes, by name."""
-    return Dermatoscope.objects.filter(owner=user).order_by("name", "id")
+    """The user's calibrated dermatoscopes, by name, each with `photos_measuring`: how many photos taken
+    with it are having their size measured again (after it was set up again), as the worker has not yet
+    finished them."""
+    measuring = Q(photos__analyses__size_queued_at__isnull=False)
+    return (
+        Dermatoscope.objects.filter(owner=user)
+        .annotate(photos_measuring=Count("photos", filter=measuring, distinct=True))
+        .order_by("name", "id")
+    )
+
+
+def dermatoscope_photos_measuring(*, dermatoscope: Dermatoscope) -> int:
+    """How many photos taken with `dermatoscope` are having their size measured again now."""
+    return Photo.objects.filter(device=dermatoscope, analyses__size_queued_at__isnull=False).distinct().count()
 
 
 def dermatoscope_get(*, user: User, dermatoscope_id: int) -> Dermatoscope:

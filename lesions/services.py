@@ -15,11 +15,12 @@ from django.utils import timezone
 from accounts.models import COIN_OTHER, User
 from accounts.services import UNKNOWN_COIN, coin_diameter_check
 from inference import measuring
-from inference.services import SCALE_SIDE, analyses_size_refresh, analysis_request, analysis_rerun
+from inference.models import Analysis
+from inference.services import SCALE_SIDE, analysis_request, analysis_rerun, size_remeasure_request
 from lesions import bodymap
 from lesions.imaging import InvalidImage, process_upload
 from lesions.models import PHOTO_TYPES, Dermatoscope, Lesion, Photo
-from measurement.scale import COINS, REASONS, Scale, find_scale, manual_scale
+from measurement.scale import COINS, DEVICE, REASONS, Scale, find_scale, manual_scale
 from training.contract import open_image
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidImage",
     "dermatoscope_calibrate",
     "dermatoscope_delete",
+    "dermatoscope_photos_remeasure",
     "lesion_create",
     "lesion_delete",
     "lesion_update",
@@ -306,10 +308,9 @@ def _manual(points: Any, distance_mm: Any, *, width: int, height: int) -> tuple[
 
 
 def _remeasure(photo: Photo) -> None:
-    try:
-        analyses_size_refresh(photo=photo)
-    except ValueError as exc:  # the stored file cannot be read
-        raise ValidationError({"image": str(exc)}) from None
+    # Seconds of CPU: the worker measures it once this transaction commits; until then the photo's
+    # size says it is being measured again (inference.services.size_remeasure_request).
+    size_remeasure_request(photo=photo)
 
 
 def photo_scale_set(
@@ -321,14 +322,15 @@ def photo_scale_set(
     coin: str | None = None,
     coin_diameter_mm: float | None = None,
 ) -> Photo:
-    """Give the photo a scale by hand, and measure its lesion in mm again.
+    """Give the photo a scale by hand, and have its lesion measured in mm again.
 
     Either two points marked on the photo (fractions of its width and height, [[x, y], [x, y]]) and
     their real distance in mm, which then win over any reference found in it; or the coin lying in it
-    (`coin` as for `photo_create`), which is then looked for (a scale marked earlier is dropped). The
-    photo's finished analyses get their size again, and the lesion's change detection that compared
-    them runs again, as the worker stores it (inference.services.analyses_size_refresh). Only the
-    photo's owner may (Http404 for anyone else); ValidationError by field for what is not right.
+    (`coin` as for `photo_create`), which is then looked for (a scale marked earlier is dropped). Once
+    this commits, the worker gives the photo's finished analyses their size again and re-runs the
+    lesion's change detection that compared them (inference.services.analyses_size_refresh); until then
+    they say their size is being measured again. Only the photo's owner may (Http404 for anyone else);
+    ValidationError by field for what is not right.
     """
     _own_photo(photo, user)
     if points is not None or distance_mm is not None:
@@ -372,7 +374,7 @@ def photo_scale_clear(*, photo: Photo, user: User) -> Photo:
 
 
 def photo_device_set(*, photo: Photo, user: User, device: Dermatoscope | None) -> Photo:
-    """Say which of the patient's dermatoscopes took the photo (None: none), and measure it again."""
+    """Say which of the patient's dermatoscopes took the photo (None: none), and have it measured again."""
     _own_photo(photo, user)
     _check_device(user.pk, device)
     with transaction.atomic():
@@ -417,7 +419,9 @@ def dermatoscope_calibrate(
     two points marked on the ruler and their distance in mm, or else from a ruler (or card) found in
     it; none found is a ValidationError that says what to do. `dermatoscope` (the patient's) is
     calibrated again; else the one called `name` is, made if new. Photos taken with it later are
-    measured with this calibration. Http404 for another patient's photo or dermatoscope.
+    measured with this calibration, and so are, again, the photos taken with an existing one whose size
+    it gave (`dermatoscope_photos_remeasure`, by the worker once this commits). Http404 for another
+    patient's photo or dermatoscope.
     """
     if dermatoscope is not None and dermatoscope.owner_id != user.pk:
         raise Http404("No such dermatoscope.")
@@ -446,11 +450,32 @@ def dermatoscope_calibrate(
         if not name:
             raise ValidationError({"name": DERMATOSCOPE_NAME_NEEDED})
         dermatoscope = Dermatoscope.objects.filter(owner=user, name=name).first() or Dermatoscope(owner=user, name=name)
+    existing = dermatoscope.pk is not None
     for key, value in calibration.items():
         setattr(dermatoscope, key, value)
     dermatoscope.full_clean()
-    dermatoscope.save()
+    with transaction.atomic():
+        dermatoscope.save()
+        if existing:
+            dermatoscope_photos_remeasure(dermatoscope=dermatoscope)
     return dermatoscope
+
+
+def dermatoscope_photos_remeasure(*, dermatoscope: Dermatoscope) -> int:
+    """Have the owner's photos taken with `dermatoscope` whose size came from it measured again (after it
+    was set up again); returns how many photos. A photo sized by a coin, card, ruler or marked points
+    keeps its size: the dermatoscope did not give it."""
+    from_device = Analysis.objects.filter(status=Analysis.Status.DONE, measures__size__scale__source=DEVICE)
+    photos = Photo.objects.filter(
+        device=dermatoscope,
+        lesion__owner_id=dermatoscope.owner_id,  # a device is its owner's; said again, for safety
+        pk__in=from_device.values("photo_id"),
+    ).select_related("device")
+    count = 0
+    for photo in photos:
+        size_remeasure_request(photo=photo)
+        count += 1
+    return count
 
 
 def dermatoscope_delete(*, dermatoscope: Dermatoscope, user: User) -> None:

@@ -5,6 +5,7 @@ sentence: "5.8 mm across (± 0.3 mm)", the 6 mm flag, where the scale came from,
 size and how to add one. The numbers are the worker's; nothing is measured here.
 """
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ WIDER_WORDS = (
 )
 UNSURE_WORDS = f"About {SIX_MM:g} mm: too close to {SIX_MM:g} mm to tell whether it is wider."
 NARROWER_WORDS = f"Less than {SIX_MM:g} mm across."
+MEASURING_AGAIN_WORDS = "Measuring the size again with the new scale. This takes a few seconds."
 HOW_TO_ADD = "Put a coin or a bank card beside the spot in your next photo, or mark a known length on this photo."
 
 
@@ -39,6 +41,14 @@ class SizeWords:
     # Not ok: why there is no size (the measurement's own plain words).
     reason: str = ""
     long_mm: float | None = None
+    # The scale changed and the worker is measuring the size again: the numbers above are from before.
+    measuring: bool = False
+    # The last measuring again could not run, and why (the numbers above are from before it).
+    not_measured_again: str = ""
+
+    @property
+    def measuring_words(self) -> str:
+        return MEASURING_AGAIN_WORDS
 
     @property
     def details(self) -> str:
@@ -122,10 +132,14 @@ class SizeSummary:
     first: str = ""  # "" when only one photo has a size
     first_on: date | None = None
     flag_text: str = ""
+    # The latest size is being measured again (its scale changed): it is the one from before until then.
+    measuring: bool = False
 
     @property
     def sentence(self) -> str:
         text = f"Latest size: {self.latest}, on {self.latest_on:%-d %b %Y}."
+        if self.measuring:
+            text += " It is being measured again."
         if self.first and self.first_on:
             text += f" First measured: {self.first}, on {self.first_on:%-d %b %Y}."
         return text
@@ -141,6 +155,7 @@ def size_summary(history: Iterable[Any]) -> SizeSummary | None:
             continue
         words = size_words(analysis.measures.get("size"))
         if words is not None and words.ok:
+            words = dataclasses.replace(words, measuring=getattr(analysis, "size_queued_at", None) is not None)
             sized.append((timezone.localtime(entry.photo.taken_at).date(), words))
     if not sized:
         return None
@@ -151,4 +166,5 @@ def size_summary(history: Iterable[Any]) -> SizeSummary | None:
         first=first.across if len(sized) > 1 else "",
         first_on=first_on if len(sized) > 1 else None,
         flag_text=latest.flag_text,
+        measuring=latest.measuring,
     )

@@ -324,7 +324,7 @@ def measure_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 @require_POST
 @measure_throttled
 def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
-    """Two points marked on the photo and the length between them: the lesion is measured again in mm."""
+    """Two points marked on the photo and the length between them: the worker measures the lesion again in mm."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     form = PhotoScaleForm(request.POST, user_coin_label=user_coin_label(request.user))
     if form.is_valid():
@@ -337,7 +337,7 @@ def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespons
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, "Thank you. The size was measured again from your two points.")
+                messages.success(request, "Thank you. Skinsite is measuring the size again from your two points.")
                 return _to_size_result(photo)
     return _photo_page(request, photo, scale_form=form, status=400)
 
@@ -346,7 +346,7 @@ def photo_scale(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespons
 @require_POST
 @measure_throttled
 def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
-    """The coin in the photo, picked from the table: Skinsite looks for it and measures the lesion again."""
+    """The coin in the photo, picked from the table: the worker looks for it and measures the lesion again."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     form = PhotoCoinForm(request.POST, user_coin_label=user_coin_label(request.user))
     if form.is_valid():
@@ -355,7 +355,7 @@ def photo_coin(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Thank you. Skinsite looked for that coin and measured the size again.")
+            messages.success(request, "Thank you. Skinsite is looking for that coin and measuring the size again.")
             return _to_size_result(photo)
     return _photo_page(request, photo, coin_form=form, status=400)
 
@@ -373,7 +373,7 @@ def photo_device(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Saved. The size was measured again.")
+            messages.success(request, "Saved. Skinsite is measuring the size again.")
             return _to_size_result(photo)
     return _photo_page(request, photo, device_form=form, status=400)
 
@@ -385,8 +385,12 @@ def photo_scale_clear(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
     """Forget the two points marked by hand: the coin, card, ruler or dermatoscope gives the size again."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     services.photo_scale_clear(photo=photo, user=request.user)
-    messages.success(request, "Your two points were removed. The size comes from the photo again.")
+    messages.success(request, "Your two points were removed. Skinsite is measuring the size from the photo again.")
     return _to_size_result(photo)
+
+
+def _photos(count: int) -> str:
+    return "1 photo" if count == 1 else f"{count} photos"
 
 
 @login_required
@@ -415,7 +419,14 @@ def dermatoscopes(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, f"“{device.name}” is set up. Photos you take through it now get a size in mm.")
+            # Counted after the commit: what the worker has still to do (services.dermatoscope_photos_remeasure).
+            measuring = selectors.dermatoscope_photos_measuring(dermatoscope=device)
+            text = f"“{device.name}” is set up. Photos you take through it now get a size in mm."
+            if measuring:
+                text += (
+                    f" {_photos(measuring)} you took with it {'is' if measuring == 1 else 'are'} being measured again."
+                )
+            messages.success(request, text)
             return redirect("lesions:dermatoscopes")
     context = {"devices": devices, "form": form, "again": chosen}
     return render(request, "lesions/dermatoscopes.html", context, status=400 if form.errors else 200)

@@ -301,7 +301,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # other short housekeeping). `make serve` and docker/compose.yml run one worker for `email` and one
 # for `inference,default`. Tasks are routed by name: when a task moves module, update its name here
 # (skinsite/tests/test_task_routes.py fails if a name below is not a registered task).
-INFERENCE_TASK_NAMES = ["inference.tasks.analyze_photo"]
+# Measuring a size again is seconds of CPU per photo, like an analysis: the same queue, one at a time.
+INFERENCE_TASK_NAMES = ["inference.tasks.analyze_photo", "inference.tasks.remeasure_size"]
 EMAIL_TASK_NAMES = [
     "lesions.tasks.send_share_created_email",
     "lesions.tasks.send_new_analysis_email",
@@ -425,7 +426,8 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
         "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
         "export": env.str("API_THROTTLE_EXPORT", default="5/hour"),
-        # Requests that measure a photo again in the web process (lesions' scale and dermatoscope forms and API).
+        # Requests that have a photo measured again by the worker, or a ruler found in the web process (lesions'
+        # scale and dermatoscope forms and API): they protect the worker's queue and the web processes.
         "measure": env.str("API_THROTTLE_MEASURE", default="60/hour"),
     },
     # How many proxies sit in front of the web process: with 0, clients are told apart by

@@ -40,10 +40,11 @@ class UploadThrottle(UserRateThrottle):
 
 
 class MeasureThrottle(UserRateThrottle):
-    """Measuring a photo again (a scale marked, a coin picked, a dermatoscope chosen or set up) runs the
-    outline, the reference search and the later photos' comparisons in the web process, seconds of CPU
-    each: one patient must not keep the web processes busy with them. Only requests that change
-    something count (reading is the ordinary rate's). The web forms count against it too
+    """Measuring a photo again (a scale marked, a coin picked, a dermatoscope chosen or set up) queues the
+    outline, the reference search and the later photos' comparisons for the worker (inference.tasks.
+    remeasure_size), seconds of CPU each, and setting up a dermatoscope looks for its ruler in the web
+    process: one patient must not fill the worker's queue or keep the web processes busy. Only requests
+    that change something count (reading is the ordinary rate's). The web forms count against it too
     (lesions.views.measure_throttled), so the web is no way round it.
     """
 

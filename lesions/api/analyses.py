@@ -152,6 +152,17 @@ class AnalysisSerializer(serializers.ModelSerializer):
         "(a coin, card or ruler in the photo, the calibrated dermatoscope, or two points marked by hand); `ok` "
         "false with the reason when there is none. Null until done and for analyses made before sizes existed."
     )
+    size_measuring = serializers.BooleanField(
+        read_only=True,
+        help_text="True while the size is being measured again after the photo's scale changed (a scale marked, a "
+        "coin picked, a dermatoscope chosen or set up again): `size`, `measures` and `change` are then still the "
+        "ones from before; poll until false (seconds).",
+    )
+    size_error = serializers.CharField(
+        read_only=True,
+        help_text="Why the size could not be measured again (the photo's file cannot be read), in words a patient "
+        "can read; `size` is then the one from before. Empty otherwise.",
+    )
     change = JSONObjectField(
         read_only=True,
         allow_null=True,
@@ -183,6 +194,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "heatmap_url",
             "measures",
             "size",
+            "size_measuring",
+            "size_error",
             "change",
             "advice",
         ]

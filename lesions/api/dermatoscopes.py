@@ -24,9 +24,23 @@ from skinsite.throttles import MeasureThrottle
 
 
 class DermatoscopeSerializer(serializers.ModelSerializer):
+    photos_measuring = serializers.IntegerField(
+        read_only=True,
+        help_text="How many photos taken with it are being measured again, after it was calibrated again (only "
+        "those whose size it gave); each photo's `size_measuring` says when it is done.",
+    )
+
     class Meta:
         model = Dermatoscope
-        fields = ["id", "name", "mm_per_pixel", "relative_uncertainty", "calibrated_width", "calibrated_at"]
+        fields = [
+            "id",
+            "name",
+            "mm_per_pixel",
+            "relative_uncertainty",
+            "calibrated_width",
+            "calibrated_at",
+            "photos_measuring",
+        ]
         read_only_fields = fields
         extra_kwargs = {
             "mm_per_pixel": {"help_text": "Millimetres per pixel on a photo `calibrated_width` pixels wide."},
@@ -99,14 +113,15 @@ class DermatoscopeViewSet(
             points=data.get("points"),
             distance_mm=data.get("distance_mm"),
         )
-        return Response(DermatoscopeSerializer(dermatoscope).data, status=status.HTTP_201_CREATED)
+        return Response(self._counted(dermatoscope), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request={"multipart/form-data": CalibrationSerializer},
         responses={200: DermatoscopeSerializer},
         summary="Calibrate a dermatoscope again",
         description="After a new phone, or a knock: a new photo of a ruler through it. Photos taken from now on "
-        "are measured with the new calibration.",
+        "are measured with the new calibration, and the worker measures again those taken with it whose size it "
+        "gave (`photos_measuring`; not those sized by a coin, card, ruler or marked points).",
     )
     @action(detail=True, methods=["post"], url_path="calibrate", url_name="calibrate")
     def calibrate(self, request: Request, pk: int) -> Response:
@@ -121,4 +136,9 @@ class DermatoscopeViewSet(
             points=data.get("points"),
             distance_mm=data.get("distance_mm"),
         )
-        return Response(DermatoscopeSerializer(dermatoscope).data)
+        return Response(self._counted(dermatoscope))
+
+    def _counted(self, dermatoscope: Dermatoscope) -> dict[str, Any]:
+        # Read again through the selector, after the commit: `photos_measuring` is what the worker has left.
+        fresh = selectors.dermatoscope_get(user=api_user(self.request), dermatoscope_id=dermatoscope.pk)
+        return DermatoscopeSerializer(fresh).data

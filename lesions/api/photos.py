@@ -45,6 +45,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     size = serializers.SerializerMethodField(
         help_text="The lesion's size in mm on this photo (the current analysis's `size`); null until measured."
     )
+    size_measuring = serializers.SerializerMethodField(
+        help_text="True while the size is being measured again (the current analysis's `size_measuring`): `size` "
+        "is the one from before until then."
+    )
 
     class Meta:
         model = Photo
@@ -62,6 +66,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "device",
             "manual_scale",
             "size",
+            "size_measuring",
             "analysis",
         ]
         read_only_fields = ["id", "lesion", "uploaded_at", "width", "height", "coin_diameter_mm", "device"]
@@ -99,6 +104,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field(SizeSerializer(allow_null=True))
     def get_size(self, photo: Photo) -> dict | None:
         return size_data(selectors.analysis_size(selectors.current_analysis(photo)))
+
+    def get_size_measuring(self, photo: Photo) -> bool:
+        analysis = selectors.current_analysis(photo)
+        return analysis is not None and analysis.size_measuring
 
     @extend_schema_field(AnalysisSerializer(allow_null=True))
     def get_analysis(self, photo: Photo) -> dict | None:
@@ -303,17 +312,19 @@ class PhotoViewSet(
         request=PhotoScaleSerializer,
         responses={200: PhotoSerializer},
         summary="Give the photo a scale: two marked points and their distance, or its coin",
-        description="Measures the lesion in mm again at once (the `size` of the photo and its analysis) and "
-        "the changes of the lesion's later photos against it. Two points win over a coin, card or ruler found "
-        "in the photo; a coin drops the points marked before and is looked for. A scale that cannot be used "
-        "(points too close together) answers 400 with the reason.",
+        description="Has the lesion measured in mm again (the `size` of the photo and its analysis) and the "
+        "changes of the lesion's later photos against it, by the worker within seconds: until then "
+        "`size_measuring` is true and `size` the one from before; poll the photo. Two points win over a coin, "
+        "card or ruler found in the photo; a coin drops the points marked before and is looked for. A scale that "
+        "cannot be used (points too close together) answers 400 with the reason.",
     )
     @extend_schema(
         methods=["DELETE"],
         request=None,
         responses={200: PhotoSerializer},
         summary="Forget the scale marked by hand",
-        description="The coin, card, ruler or dermatoscope gives the size again.",
+        description="The coin, card, ruler or dermatoscope gives the size again (measured by the worker: "
+        "`size_measuring` is true until then).",
     )
     @action(
         detail=True,

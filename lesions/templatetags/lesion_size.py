@@ -4,6 +4,7 @@ The photo is passed, not read through the analysis, so a timeline of many photos
 of the database: it gives the coin the patient said was in the photo and the dermatoscope's name.
 """
 
+import dataclasses
 from typing import Any
 
 from django import template
@@ -27,11 +28,17 @@ def lesion_size(analysis: Any, photo: Any = None) -> SizeWords | None:
         return None
     size = (analysis.measures or {}).get("size") if isinstance(analysis.measures, dict) else None
     device = getattr(photo, "device", None) if photo is not None and getattr(photo, "device_id", None) else None
-    return size_words(
+    words = size_words(
         size,
         coin_diameter_mm=getattr(photo, "coin_diameter_mm", None),
         device_name=getattr(device, "name", "") if device is not None else "",
     )
+    if getattr(analysis, "size_queued_at", None) is not None:  # the worker is measuring it again
+        return dataclasses.replace(words or SizeWords(ok=False), measuring=True)
+    error: str = getattr(analysis, "size_error", "")
+    if words is not None and error:  # the last measuring again could not run: the size is from before
+        return dataclasses.replace(words, not_measured_again=error)
+    return words
 
 
 @register.simple_tag

@@ -1,6 +1,7 @@
-"""Measuring a photo again runs in the web process (outline, reference search, later comparisons): one
-patient gets API_THROTTLE_MEASURE such requests, on the API and the web forms together. Beyond it: 429
-with Retry-After, and nothing is measured; reading goes on."""
+"""Measuring a photo again is queued for the worker (outline, reference search, later comparisons, seconds
+of CPU each): one patient gets API_THROTTLE_MEASURE such requests, on the API and the web forms together,
+so no one fills the worker's queue. Beyond it: 429 with Retry-After, and nothing is measured or queued;
+reading goes on."""
 
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
@@ -50,8 +51,10 @@ def test_the_api_and_the_web_forms_share_one_measuring_rate(api_alice, client_al
     assert client_alice.get("/lesions/dermatoscopes/").status_code == 200
 
 
-def test_the_other_measuring_forms_count_too(client_alice, unscaled):
+def test_the_other_measuring_forms_count_too(client_alice, unscaled, django_capture_on_commit_callbacks):
     for _ in range(2):
         client_alice.post(f"/lesions/photos/{unscaled.pk}/scale/clear/")
-    assert client_alice.post(f"/lesions/photos/{unscaled.pk}/coin/", {"coin": "eur_1"}).status_code == 429
-    assert client_alice.post("/lesions/dermatoscopes/", {"name": "DermLite"}).status_code == 429
+    with django_capture_on_commit_callbacks() as queued:
+        assert client_alice.post(f"/lesions/photos/{unscaled.pk}/coin/", {"coin": "eur_1"}).status_code == 429
+        assert client_alice.post("/lesions/dermatoscopes/", {"name": "DermLite"}).status_code == 429
+    assert queued == []  # nothing for the worker past the rate

@@ -78,14 +78,21 @@ def test_an_upload_names_one_of_the_patients_own_dermatoscopes(api_alice, alice,
     assert stored.status_code == 202 and stored.json()["device"] == mine.pk
 
 
-def test_a_scale_posted_for_a_photo_answers_its_size_in_mm(api_alice, api_bob, measured_photo):
+def test_a_scale_posted_for_a_photo_answers_its_size_in_mm(api_alice, api_bob, measured_photo, measured_again):
     url = f"/api/photos/{measured_photo.pk}/scale/"
     assert api_bob.post(url, _scale_body(measured_photo), format="json").status_code == 404
 
-    response = api_alice.post(url, _scale_body(measured_photo), format="json")
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["manual_scale"] == _scale_body(measured_photo)
+    with measured_again():
+        response = api_alice.post(url, _scale_body(measured_photo), format="json")
+        # The worker measures it once the request has committed: the answer says so, with the size from
+        # before (none: measured before sizes were).
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["manual_scale"] == _scale_body(measured_photo)
+        assert body["size_measuring"] is True and body["analysis"]["size_measuring"] is True
+        assert body["size"] is None
+    body = api_alice.get(f"/api/photos/{measured_photo.pk}/").json()
+    assert body["size_measuring"] is False and body["analysis"]["size_error"] == ""
     size = body["size"]
     assert size == body["analysis"]["size"]
     assert size["ok"] is True and size["scale"]["source"] == "manual"
@@ -94,9 +101,12 @@ def test_a_scale_posted_for_a_photo_answers_its_size_in_mm(api_alice, api_bob, m
     assert set(size) >= {"short_mm", "short_mm_error", "area_mm2", "area_mm2_error", "wider_than_6mm", "reason_text"}
     assert api_alice.get(f"/api/photos/{measured_photo.pk}/").json()["size"] == size
 
-    cleared = api_alice.delete(url)
+    with measured_again():
+        cleared = api_alice.delete(url)
     assert cleared.status_code == 200 and cleared.json()["manual_scale"] is None
-    assert cleared.json()["size"]["ok"] is False and cleared.json()["size"]["reason"] == "no_reference"
+    assert cleared.json()["size_measuring"] is True
+    size = api_alice.get(f"/api/photos/{measured_photo.pk}/").json()["size"]
+    assert size["ok"] is False and size["reason"] == "no_reference"
 
 
 @pytest.mark.parametrize(
@@ -116,11 +126,13 @@ def test_a_scale_that_cannot_be_used_answers_400_by_field(api_alice, measured_ph
     assert field in response.json(), response.json()
 
 
-def test_the_coin_can_be_picked_for_a_photo_later(api_alice, measured_photo):
-    response = api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", {"coin": "usd_1c"}, format="json")
+def test_the_coin_can_be_picked_for_a_photo_later(api_alice, measured_photo, measured_again):
+    with measured_again():
+        response = api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", {"coin": "usd_1c"}, format="json")
     assert response.status_code == 200
     assert response.json()["coin_diameter_mm"] == 19.05
-    assert response.json()["size"]["reason"] == "no_reference"  # no coin in this dermoscopy photo
+    size = api_alice.get(f"/api/photos/{measured_photo.pk}/").json()["size"]
+    assert size["reason"] == "no_reference"  # no coin in this dermoscopy photo
 
 
 def test_dermatoscopes_are_calibrated_listed_and_calibrated_again(api_alice, api_bob):
@@ -157,10 +169,11 @@ def test_calibrating_without_a_ruler_answers_400_with_what_to_do(api_alice):
     assert not Dermatoscope.objects.exists()
 
 
-def test_the_export_holds_the_sizes_coins_and_dermatoscopes(api_alice, alice, measured_photo):
+def test_the_export_holds_the_sizes_coins_and_dermatoscopes(api_alice, alice, measured_photo, measured_again):
     api_alice.patch("/api/account/", {"coin": "chf_1"}, format="json")
-    api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", {"coin": "mine"}, format="json")
-    api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", _scale_body(measured_photo), format="json")
+    with measured_again():
+        api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", {"coin": "mine"}, format="json")
+        api_alice.post(f"/api/photos/{measured_photo.pk}/scale/", _scale_body(measured_photo), format="json")
     Dermatoscope.objects.create(
         owner=alice,
         name="DermLite",
@@ -194,14 +207,15 @@ def test_a_photo_without_a_coin_says_why_it_has_no_size(api_alice, lesion):
     assert size["long_mm"] is None
 
 
-def test_the_compare_answer_has_both_sizes_and_the_growth_in_mm(api_alice, alice, pair):
+def test_the_compare_answer_has_both_sizes_and_the_growth_in_mm(api_alice, alice, pair, measured_again):
     first, later = pair
     for photo in (first, later):
         analysis = photo.analyses.get()
         with photo.image.open("rb") as fh:
             analysis.measures = measuring.photo_measures(open_image(fh))
         analysis.save(update_fields=["measures"])
-        api_alice.post(f"/api/photos/{photo.pk}/scale/", _scale_body(photo, distance_mm=2.0), format="json")
+        with measured_again():
+            api_alice.post(f"/api/photos/{photo.pk}/scale/", _scale_body(photo, distance_mm=2.0), format="json")
     body = api_alice.get(f"/api/lesions/{first.lesion_id}/compare/?a={first.pk}&b={later.pk}").json()
     assert body["earlier"]["size"]["ok"] and body["later"]["size"]["ok"]
     assert body["growth_mm"] == pytest.approx(

@@ -23,10 +23,24 @@ def unscaled(lesion, real_image_bytes):
     return photo
 
 
-def test_two_points_and_a_length_measure_the_lesion_again(client_alice, unscaled):
+def test_two_points_and_a_length_measure_the_lesion_again(client_alice, unscaled, measured_again):
+    old_size = unscaled.analyses.get().measures["size"]
     response = client_alice.post(
         f"/lesions/photos/{unscaled.pk}/scale/", {**POINTS, "length": "other", "distance_mm": "10"}
     )
+    assert response.status_code == 302 and response["Location"] == f"/lesions/photos/{unscaled.pk}/#size-result"
+    # The worker has not measured it yet: the page says so, and awaits it, instead of the old "no size".
+    photo = Photo.objects.get(pk=unscaled.pk)
+    assert photo.analyses.get().measures["size"] == old_size
+    page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
+    assert "Measuring the size again" in page and f'data-awaiting-photo="{unscaled.pk}"' in page
+    assert "No size in mm." not in page
+    assert "Skinsite is measuring the size again from your two points." in page  # the form's message
+
+    with measured_again():  # the same post, its measuring run as the worker runs it
+        response = client_alice.post(
+            f"/lesions/photos/{unscaled.pk}/scale/", {**POINTS, "length": "other", "distance_mm": "10"}
+        )
     assert response.status_code == 302 and response["Location"] == f"/lesions/photos/{unscaled.pk}/#size-result"
     photo = Photo.objects.get(pk=unscaled.pk)
     assert photo.manual_scale == {"points": [[0.2, 0.5], [0.7, 0.5]], "distance_mm": 10.0}
@@ -43,9 +57,11 @@ def test_two_points_and_a_length_measure_the_lesion_again(client_alice, unscaled
     assert size["long_mm"] == pytest.approx(expected["long_mm"])
     page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
     assert f"Size: {size['long_mm']:.1f} mm across" in page and "Measured from the two points you marked." in page
-    assert "Remove my two points" in page
+    assert "Remove my two points" in page and "Measuring the size again" not in page
+    assert f'data-awaiting-photo="{unscaled.pk}"' not in page
 
-    client_alice.post(f"/lesions/photos/{unscaled.pk}/scale/clear/")
+    with measured_again():
+        client_alice.post(f"/lesions/photos/{unscaled.pk}/scale/clear/")
     photo = Photo.objects.get(pk=unscaled.pk)
     assert photo.manual_scale is None and not photo.analyses.get().measures["size"]["ok"]
 
@@ -175,7 +191,7 @@ def test_a_dermatoscope_is_set_up_from_a_stored_photo_of_the_patient_only(client
     assert device.mm_per_pixel == pytest.approx(10 / (0.5 * unscaled.width))
 
 
-def test_the_photo_page_says_which_dermatoscope_took_it(client_alice, client, alice, bob, unscaled):
+def test_the_photo_page_says_which_dermatoscope_took_it(client_alice, client, alice, bob, unscaled, measured_again):
     def device(owner, name):
         return Dermatoscope.objects.create(
             owner=owner,
@@ -191,8 +207,9 @@ def test_the_photo_page_says_which_dermatoscope_took_it(client_alice, client, al
     page = client_alice.get(f"/lesions/photos/{unscaled.pk}/").content.decode()
     assert "Taken through a dermatoscope?" in page and "Bob's lens" not in page
     assert client_alice.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": bobs.pk}).status_code == 400
-    response = client_alice.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": mine.pk})
-    assert response.status_code == 302
+    with measured_again():
+        response = client_alice.post(f"/lesions/photos/{unscaled.pk}/device/", {"device": mine.pk})
+    assert response.status_code == 302 and response["Location"].endswith("#size-result")
     photo = Photo.objects.get(pk=unscaled.pk)
     assert photo.device == mine
     size = photo.analyses.get().measures["size"]

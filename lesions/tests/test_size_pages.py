@@ -250,3 +250,13 @@ def test_no_change_says_the_width_change_in_mm_not_that_the_size_was_not_compare
 def test_the_dashboard_card_says_the_latest_size(client_alice, lesion, coin_photo):
     page = client_alice.get("/lesions/").content.decode()
     assert "Latest size: 8.0 mm across (± 0.4 mm)" in page
+
+
+def test_a_size_being_measured_again_says_so_where_it_shows(client_alice, alice, lesion, coin_photo):
+    services.photo_coin_set(photo=coin_photo, user=alice, coin="gbp_2")  # its task never runs here
+    assert coin_photo.analyses.get().size_measuring
+    timeline = client_alice.get(f"/lesions/{lesion.pk}/").content.decode()
+    assert "Measuring the size again with the new scale." in timeline and "Size: 8.0 mm across" not in timeline
+    assert "Latest size: 8.0 mm across (± 0.4 mm), on" in timeline and "It is being measured again." in timeline
+    dashboard = client_alice.get("/lesions/").content.decode()
+    assert "Latest size: 8.0 mm across (± 0.4 mm) (being measured again)" in dashboard

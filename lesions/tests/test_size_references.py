@@ -52,23 +52,26 @@ def _device(owner, mm_per_pixel: float, width: int = 1600) -> Dermatoscope:
     )
 
 
-def test_a_coin_that_disagrees_with_the_dermatoscope_is_used_and_flagged(alice, photo_with_coin):
-    services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, 0.08))
+def test_a_coin_that_disagrees_with_the_dermatoscope_is_used_and_flagged(measured_again, alice, photo_with_coin):
+    with measured_again():
+        services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, 0.08))
     size = photo_with_coin.analyses.get().measures["size"]
     assert size["ok"] and size["scale"]["source"] == "coin"
     assert size["scale"]["mm_per_pixel"] == pytest.approx(MM_PER_PIXEL, rel=0.03)
     assert size["reason"] == "disagrees_with_device" and "dermatoscope" in size["reason_text"]
 
 
-def test_a_coin_that_agrees_with_the_dermatoscope_carries_no_warning(alice, photo_with_coin):
-    services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, MM_PER_PIXEL))
+def test_a_coin_that_agrees_with_the_dermatoscope_carries_no_warning(measured_again, alice, photo_with_coin):
+    with measured_again():
+        services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, MM_PER_PIXEL))
     size = photo_with_coin.analyses.get().measures["size"]
     assert size["ok"] and size["scale"]["source"] == "coin" and size["reason"] is None
 
 
-def test_without_the_coin_said_the_dermatoscope_gives_the_scale(alice, photo_with_coin):
-    services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, 0.08))
-    services.photo_coin_set(photo=photo_with_coin, user=alice)  # no coin after all
+def test_without_the_coin_said_the_dermatoscope_gives_the_scale(measured_again, alice, photo_with_coin):
+    with measured_again():
+        services.photo_device_set(photo=photo_with_coin, user=alice, device=_device(alice, 0.08))
+        services.photo_coin_set(photo=photo_with_coin, user=alice)  # no coin after all
     # Outlined as any photo, this wide view may have no trusted outline: the scale is the device's anyway.
     size = photo_with_coin.analyses.get().measures["size"]
     assert size["scale"]["ok"] and size["scale"]["source"] == "device" and size["scale"]["reason"] is None
@@ -89,14 +92,15 @@ def test_a_dermatoscope_is_calibrated_from_a_ruler_it_finds(alice):
     assert 0 < device.relative_uncertainty < 0.05
 
 
-def test_the_outline_beside_a_coin_is_the_lesion_not_the_coin(alice, photo_with_coin):
+def test_the_outline_beside_a_coin_is_the_lesion_not_the_coin(measured_again, alice, photo_with_coin):
     # Outlined as any photo, the lesion is lost in the wide view (the coin or the skin is outlined);
     # beside the coin it was said to have, it is looked for apart from the coin: 7 mm, within 12 %.
     _, true_mm = coin_photo()
     size_px = [photo_with_coin.width, photo_with_coin.height]
     plain = np.asarray(photo_with_coin.analyses.get().measures["outline"]) * size_px
     assert abs(feret(plain)[0] * MM_PER_PIXEL - true_mm) > 0.5 * true_mm
-    services.photo_coin_set(photo=photo_with_coin, user=alice, coin="eur_1")
+    with measured_again():
+        services.photo_coin_set(photo=photo_with_coin, user=alice, coin="eur_1")
     measures = photo_with_coin.analyses.get().measures
     assert measures["ok"] and measures["region"] == [0.25, 0.25, 0.75, 0.75]
     assert measures["size"]["ok"]

@@ -58,9 +58,10 @@ def growth_counts(monkeypatch):
     monkeypatch.setattr(inference_services, "load_thresholds", lambda: thresholds)
 
 
-def test_a_scale_marked_by_hand_measures_the_lesion_in_mm_at_once(alice, done_photo):
+def test_a_scale_marked_by_hand_measures_the_lesion_in_mm_at_once(measured_again, alice, done_photo):
     analysis = _measured(done_photo)
-    services.photo_scale_set(photo=done_photo, user=alice, points=_points(done_photo, 100), distance_mm=10.0)
+    with measured_again():
+        services.photo_scale_set(photo=done_photo, user=alice, points=_points(done_photo, 100), distance_mm=10.0)
 
     done_photo.refresh_from_db()
     assert done_photo.manual_scale == {"points": _points(done_photo, 100), "distance_mm": 10.0}
@@ -102,10 +103,11 @@ def test_points_that_give_no_scale_are_refused_by_field(alice, done_photo, point
     assert done_photo.manual_scale is None
 
 
-def test_picking_the_coin_later_drops_the_marked_scale_and_looks_for_the_coin(alice, done_photo):
+def test_picking_the_coin_later_drops_the_marked_scale_and_looks_for_the_coin(measured_again, alice, done_photo):
     analysis = _measured(done_photo)
-    services.photo_scale_set(photo=done_photo, user=alice, points=_points(done_photo, 100), distance_mm=10.0)
-    services.photo_coin_set(photo=done_photo, user=alice, coin="eur_1")
+    with measured_again():
+        services.photo_scale_set(photo=done_photo, user=alice, points=_points(done_photo, 100), distance_mm=10.0)
+        services.photo_coin_set(photo=done_photo, user=alice, coin="eur_1")
 
     done_photo.refresh_from_db()
     assert done_photo.coin_diameter_mm == 23.25 and done_photo.manual_scale is None
@@ -197,7 +199,7 @@ def test_another_patients_dermatoscope_is_not_found_nor_usable(alice, bob, lesio
     assert "device" in refused.value.message_dict
 
 
-def test_a_photo_through_a_calibrated_dermatoscope_is_measured_with_it(alice, lesion):
+def test_a_photo_through_a_calibrated_dermatoscope_is_measured_with_it(measured_again, alice, lesion):
     device = Dermatoscope.objects.create(
         owner=alice,
         name="DermLite",
@@ -208,7 +210,8 @@ def test_a_photo_through_a_calibrated_dermatoscope_is_measured_with_it(alice, le
     )
     photo = services.photo_create(lesion=lesion, upload=upload(lesion_image("ISIC_0024314.jpg")))
     analysis = _measured(photo)
-    services.photo_device_set(photo=photo, user=alice, device=device)
+    with measured_again():
+        services.photo_device_set(photo=photo, user=alice, device=device)
 
     analysis.refresh_from_db()
     size = analysis.measures["size"]
@@ -233,10 +236,11 @@ def _measures_changed(analysis: Analysis, photo_id: int) -> list[str]:
     return [c["measure"] for c in comparison["changes"]]
 
 
-def test_a_scale_set_later_reruns_the_lesions_change_detection(alice, lesion, growth_counts):
+def test_a_scale_set_later_reruns_the_lesions_change_detection(measured_again, alice, lesion, growth_counts):
     first, later, _, later_analysis = _pair(lesion)
-    services.photo_scale_set(photo=first, user=alice, points=_points(first, 100), distance_mm=2.0)
-    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    with measured_again():
+        services.photo_scale_set(photo=first, user=alice, points=_points(first, 100), distance_mm=2.0)
+        services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
 
     later_analysis.refresh_from_db()
     # Both in mm at one scale: the grown lesion's long diameter grew by millimetres; growth is the rule.
@@ -249,25 +253,28 @@ def test_a_scale_set_later_reruns_the_lesions_change_detection(alice, lesion, gr
 
     # The first photo's scale corrected (it was ten times larger): now the lesion shrank in mm. The
     # later photo's stored change is computed again against it, as the worker would.
-    services.photo_scale_set(photo=first, user=alice, points=_points(first, 100), distance_mm=20.0)
+    with measured_again():
+        services.photo_scale_set(photo=first, user=alice, points=_points(first, 100), distance_mm=20.0)
     later_analysis.refresh_from_db()
     assert later_analysis.change["comparisons"][0]["growth_mm"] < 0
     assert SIZE not in _measures_changed(later_analysis, first.pk)
 
 
-def test_without_a_scale_on_both_photos_the_relative_rule_stays(alice, lesion, growth_counts):
+def test_without_a_scale_on_both_photos_the_relative_rule_stays(measured_again, alice, lesion, growth_counts):
     first, later, _, later_analysis = _pair(lesion)
-    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    with measured_again():
+        services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
     later_analysis.refresh_from_db()
     comparison = later_analysis.change["comparisons"][0]
     assert comparison["growth_mm"] is None
     assert AREA in _measures_changed(later_analysis, first.pk)
 
 
-def test_the_size_history_lists_the_photos_with_a_size(alice, lesion):
+def test_the_size_history_lists_the_photos_with_a_size(measured_again, alice, lesion):
     _, later, *_ = _pair(lesion)
     assert selectors.lesion_size_history(lesion) == []
-    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    with measured_again():
+        services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
     rows = selectors.lesion_size_history(lesion)
     assert [row["photo_id"] for row in rows] == [later.pk]
     row = rows[0]
@@ -275,12 +282,13 @@ def test_the_size_history_lists_the_photos_with_a_size(alice, lesion):
     assert row["long_mm"] > 0 and row["long_mm_error"] > 0 and row["wider_than_6mm"] in (True, False, None)
 
 
-def test_the_physicians_report_holds_the_size_history(alice, lesion):
+def test_the_physicians_report_holds_the_size_history(measured_again, alice, lesion):
     from sharing.selectors import report_sections
 
     _, later, *_ = _pair(lesion)
     assert report_sections(lesions=[lesion])[0].latest_size is None
-    services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
+    with measured_again():
+        services.photo_scale_set(photo=later, user=alice, points=_points(later, 100), distance_mm=2.0)
     section = report_sections(lesions=[lesion])[0]
     assert section.sizes == selectors.lesion_size_history(lesion)
     assert section.latest_size is not None and section.latest_size["photo_id"] == later.pk

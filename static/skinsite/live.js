@@ -40,7 +40,8 @@
     if (response.status === 404) return true; // deleted meanwhile: the page has changed
     if (!response.ok) return false;
     const photo = await response.json();
-    return Boolean(photo.analysis && FINISHED.includes(photo.analysis.status));
+    // A size being measured again (a scale, coin or dermatoscope changed) is awaited like an analysis.
+    return Boolean(photo.analysis && FINISHED.includes(photo.analysis.status) && !photo.analysis.size_measuring);
   }
 
   async function tick() {

@@ -1,6 +1,7 @@
 """The size by hand on the photo page, in Debian's Chromium at a phone's size with touch: the patient
 taps the two edges of the coin in the photo, nudges one point with the arrow keys, says what lies
-between them, and the browser posts the form; the page then shows the lesion's size in mm.
+between them, and the browser posts the form; the page says the size is being measured again, and once
+the worker has (run here by the test) it shows the lesion's size in mm without a reload.
 
 No worker runs: the analysis is finished by hand with the outline the worker finds
 (inference.measuring.photo_measures, on a committed HAM10000 image) and no scale (no reference
@@ -12,8 +13,10 @@ from playwright.sync_api import expect
 
 from conftest import finish_analysis, lesion_image, upload
 from inference import measuring
+from inference.services import size_remeasure_run
 from lesions import services
 from lesions.models import Photo
+from lesions.size_words import MEASURING_AGAIN_WORDS
 from lesions.tests.flows.conftest import browser_marks
 from lesions.tests.flows.journey import PHONE, Journey, axe_marks
 from measurement.scale import REASONS, manual_scale
@@ -22,7 +25,9 @@ from measurement.size import lesion_size
 pytestmark = [*browser_marks, *axe_marks]
 
 
-def test_marking_two_points_by_touch_and_keys_gives_the_size(browser_page, live_server, alice):
+def test_marking_two_points_by_touch_and_keys_gives_the_size(browser_page, live_server, alice, monkeypatch):
+    queued: list[int] = []  # what the live server queues for the worker, which this test runs itself
+    monkeypatch.setattr("inference.services._send_remeasure", queued.append)
     lesion = services.lesion_create(owner=alice, name="Mole on my chest", body_site="chest")
     photo = services.photo_create(lesion=lesion, upload=upload(lesion_image("ISIC_0024314.jpg")))
     analysis = finish_analysis(photo)
@@ -67,7 +72,13 @@ def test_marking_two_points_by_touch_and_keys_gives_the_size(browser_page, live_
     page.get_by_label("Length in mm").fill("12")
     page.get_by_role("button", name="Measure with these two points").tap()
 
-    expect(page.get_by_text("The size was measured again from your two points.")).to_be_visible()
+    # The worker measures it, not the web request: meanwhile the page says so, and waits for it.
+    expect(page.get_by_text("Skinsite is measuring the size again from your two points.")).to_be_visible()
+    result = page.locator("#size-result")
+    expect(result).to_contain_text(MEASURING_AGAIN_WORDS)
+    journey.check("measuring-again")
+    assert queued == [photo.pk]
+    size_remeasure_run(photo_id=photo.pk)  # as the worker runs it; live.js then redraws the page
     photo = Photo.objects.get(pk=photo.pk)
     assert photo.manual_scale["distance_mm"] == 12
     assert abs(photo.manual_scale["points"][1][0] - (x2_tapped + 2) / 100) < 1e-6  # point 2, moved by keys
@@ -75,7 +86,8 @@ def test_marking_two_points_by_touch_and_keys_gives_the_size(browser_page, live_
     scale = manual_scale(photo.manual_scale["points"], 12, width=photo.width, height=photo.height)
     outline = photo.analyses.get().measures["outline"]  # found again, as the worker finds it
     size = lesion_size(outline, width=photo.width, height=photo.height, scale=scale)
-    result = page.locator("#size-result")
-    expect(result).to_contain_text(f"Size: {size['long_mm']:.1f} mm across (± {size['long_mm_error']:.1f} mm)")
+    expect(result).to_contain_text(
+        f"Size: {size['long_mm']:.1f} mm across (± {size['long_mm_error']:.1f} mm)", timeout=15_000
+    )
     journey.check("sized")
     journey.assert_clean()

@@ -27,6 +27,7 @@ def _no_analysis_queued(monkeypatch):
     """These tests finish each analysis themselves (`sized`): the session's real worker, started by an earlier
     test on the same broker, would otherwise analyse the uploaded photo too and overwrite the size they set."""
     monkeypatch.setattr("inference.services._send", lambda photo_id, model_version: None)
+    monkeypatch.setattr("inference.services._send_remeasure", lambda photo_id: None)  # nor measure it again
 
 
 def _wait_for(query, timeout: float = 20.0):
@@ -206,5 +207,5 @@ def test_points_are_placed_and_moved_with_the_keyboard_alone(browser_page, live_
     page.get_by_label("What is between the two points?").select_option("eur_1")
     page.get_by_role("button", name="Measure with these two points").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_text("The size was measured again from your two points.")).to_be_visible()
+    expect(page.get_by_text("Skinsite is measuring the size again from your two points.")).to_be_visible()
     assert Photo.objects.get(pk=photo.pk).manual_scale == {"points": [[0.3, 0.5], [0.62, 0.5]], "distance_mm": 23.25}
