@@ -114,8 +114,10 @@ clean:
 # Size in millimetres (issue 22): synthetic photos of known size with a coin, card or ruler built from the
 # real photos in DATA_DIR, real photos without a reference, HAM10000 lesions photographed twice with a ruler
 # → reports/size.md and .json, and the long diameter's growth threshold in measurement/thresholds.json.
+# Seed 2: the detector and its uncertainty were tuned on the scenes of seeds 0 and 1.
+SIZE_SEED ?= 2
 size: venv
-	$(PY) -m evaluation.size_study --data $(DATA_DIR) --out reports
+	$(PY) -m evaluation.size_study --data $(DATA_DIR) --out reports --seed $(SIZE_SEED)
 
 # Latency, throughput, load time and memory of the served model (and TFLite, sklesion) → reports/bench.json.
 bench: venv

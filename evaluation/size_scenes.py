@@ -266,21 +266,21 @@ def build_scene(
     # the reference in a free place away from the lesion
     reference_px: dict[str, Any] = {}
     lesion_radius = 0.5 * spec.lesion_mm / spec.mm_per_pixel
+    homography = _homography(spec)
     if spec.kind != "none":
         ref = _reference_image(spec, rng)
         ref = ref.rotate(spec.rotation_deg, resample=Image.Resampling.BICUBIC, expand=True)
-        placed = _place(ref, target, lesion_radius, (w, h), rng)
+        placed = _place(ref, target, lesion_radius, (w, h), rng, homography=homography)
         if placed is not None:
             _paste_rgba(canvas, ref, placed, shadow=True)
             reference_px = {"kind": spec.kind, "box": [placed[0], placed[1], ref.width, ref.height]}
             if spec.extra_coin:
                 second = render_coin(spec.coin_mm / spec.mm_per_pixel, spec.metal, rng)
                 occupied = (placed[0], placed[1], ref.width, ref.height)
-                spot = _place(second, target, lesion_radius, (w, h), rng, avoid=occupied)
+                spot = _place(second, target, lesion_radius, (w, h), rng, avoid=occupied, homography=homography)
                 if spot is not None:
                     _paste_rgba(canvas, second, spot, shadow=True)
     # the camera: tilt, blur, exposure, noise, JPEG
-    homography = _homography(spec)
     photo = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     if spec.tilt_deg > 0:
         inverse = np.linalg.inv(homography)
@@ -357,8 +357,11 @@ def _place(
     size: tuple[int, int],
     rng: np.random.Generator,
     avoid: tuple[int, int, int, int] | None = None,
+    homography: np.ndarray | None = None,
 ) -> tuple[int, int] | None:
-    """A top-left corner where the reference lies inside the photo, clear of the lesion (and of `avoid`)."""
+    """A top-left corner where the reference lies inside the photo, clear of the lesion (and of `avoid`);
+    with `homography` (the camera's tilt), inside the photo as the camera sees it: the whole reference in
+    the frame, as the /learn/ page asks."""
     w, h = size
     margin = 0.03 * min(w, h)
     if ref.width + 2 * margin >= w or ref.height + 2 * margin >= h:
@@ -372,6 +375,10 @@ def _place(
         x = rng.uniform(margin, w - ref.width - margin)
         y = rng.uniform(margin, h - ref.height - margin)
         points = opaque + np.array([x, y])
+        if homography is not None:
+            seen = _apply(homography, points)
+            if seen.min() < margin or (seen[:, 0] > w - margin).any() or (seen[:, 1] > h - margin).any():
+                continue
         if np.min(np.hypot(points[:, 0] - lesion_centre[0], points[:, 1] - lesion_centre[1])) < clearance:
             continue
         if avoid is not None:

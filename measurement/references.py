@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from skimage import color, feature, measure, morphology
+from skimage import color, feature, measure, morphology, transform
 
 from measurement.segmentation import as_rgb_array
 
@@ -39,7 +39,10 @@ COIN_MIN_RADIUS_WORK = 5.0  # smaller circles are not looked for at all
 COIN_MAX_RADIUS_FRACTION = 0.45  # of the working copy's short side
 COIN_MIN_COVERAGE = 0.8  # share of the ellipse's angle with a fitted edge pixel
 COIN_MAX_RESIDUAL = 0.025  # RMS distance of the edge pixels to the ellipse, over the radius
+COIN_CRISP_RESIDUAL = 0.01  # an ellipse this clean needs less coverage:
+COIN_MIN_COVERAGE_CRISP = 0.65
 COIN_MIN_AXIS_RATIO = 0.85  # minor/major: tilted by ~30 degrees at most
+COIN_MAX_EDGES = 4  # circles tried as the edge round one centre
 COIN_MIN_CONTRAST = 6.0  # CIELAB distance between the disc and the ring round it
 
 # Card
@@ -49,6 +52,10 @@ CARD_MIN_LONG_WORK = 40.0
 CARD_ASPECT_TOLERANCE = 0.2  # |log(aspect / CARD_ASPECT)| at most (perspective up to ~20 degrees)
 CARD_MIN_FILL = 0.94  # blob area / quadrilateral area
 CARD_MAX_RESIDUAL = 0.012  # RMS distance of the outline to its four sides, over the long side
+CARD_LINE_MIN = 25  # shortest straight edge segment looked at (working pixels)
+CARD_MAX_LINES = 40  # the longest straight edges tried as a card's sides
+CARD_MIN_SIDE_SUPPORT = 0.7  # share of each side (rounded corners left out) on an edge
+CARD_MIN_LONG_FRACTION = 0.12  # a card's long side over the photo's long side, at least
 
 # Ruler
 RULER_PATCH = 64
@@ -200,6 +207,68 @@ def _same_coin(a: Candidate, b: Candidate) -> bool:
     return math.hypot(ax - bx, ay - by) < 0.8 * max(a.extra["radius_px"], b.extra["radius_px"])
 
 
+def _beside(densities: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Per radius, the median density of the radii 8-25% away on either side (the background)."""
+    log_r = np.log(radii)
+    out = np.empty_like(densities)
+    for i, lr in enumerate(log_r):
+        gap = np.abs(log_r - lr)
+        around = (gap >= math.log(1.08)) & (gap <= math.log(1.25))
+        out[i] = np.median(densities[around]) if around.any() else densities[i]
+    return out
+
+
+def _annulus_colour(lab: np.ndarray, cx: float, cy: float, inner: float, outer: float) -> np.ndarray | None:
+    """The median CIELAB colour between two radii round (cx, cy), within the photo; None if too few pixels."""
+    height, width = lab.shape[:2]
+    x0, x1 = max(0, int(cx - outer) - 1), min(width, int(cx + outer) + 2)
+    y0, y1 = max(0, int(cy - outer) - 1), min(height, int(cy + outer) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    yy, xx = np.ogrid[y0:y1, x0:x1]
+    rr = np.hypot(xx - cx, yy - cy)
+    ring = (rr >= inner) & (rr <= outer)
+    if ring.sum() < 8:
+        return None
+    return np.asarray(np.median(lab[y0:y1, x0:x1][ring], axis=0))
+
+
+def _coin_edges(
+    radii: np.ndarray, peaks: np.ndarray, best_density: float, cx: float, cy: float, lab: np.ndarray
+) -> list[float]:
+    """The radii round (cx, cy) where a coin's edge may be, to try in turn: outermost first.
+
+    A coin draws several circles: its relief, the groove and raised rim inside its edge, its shadow outside.
+    Its edge has skin just outside (like the skin further out) and another colour just inside; the relief
+    and rim have metal on both sides, and skin texture no step at all. Of circles within 8% of each other
+    (a shadow's or blur's double edge) the one with the sharpest step comes first. The strongest circle
+    when none has such a step; empty when no circle is seen."""
+    local_max = peaks >= np.maximum(np.roll(peaks, 1), np.roll(peaks, -1))
+    strong = local_max & (peaks >= max(0.2, 0.3 * best_density))
+    if not strong.any():
+        return []
+    edges: list[tuple[float, float]] = []  # (radius, score)
+    for r, peak in zip(radii[strong], peaks[strong], strict=True):
+        gap, width = max(1.5, 0.03 * r), max(2.5, 0.06 * r)
+        outside = _annulus_colour(lab, cx, cy, r + gap, r + gap + width)
+        inside = _annulus_colour(lab, cx, cy, r - gap - width, r - gap)
+        skin = _annulus_colour(lab, cx, cy, 1.25 * r, 1.5 * r)
+        if outside is None or inside is None or skin is None:
+            continue
+        step = float(np.linalg.norm(inside - skin))
+        if np.linalg.norm(outside - skin) < 0.5 * step and step >= COIN_MIN_CONTRAST:
+            edges.append((float(r), step * min(1.0, float(peak) / (0.5 * best_density))))
+    strongest = float(radii[int(np.argmax(peaks))])
+    ordered: list[float] = []
+    remaining = sorted(edges, reverse=True)
+    while remaining:
+        outermost = remaining[0][0]
+        close = [e for e in remaining if e[0] >= 0.92 * outermost]
+        ordered += [r for r, _ in sorted(close, key=lambda e: -e[1])]
+        remaining = [e for e in remaining if e[0] < 0.92 * outermost]
+    return ([*ordered, strongest] if strongest not in ordered else ordered)[:COIN_MAX_EDGES]
+
+
 def _verify_coin(
     px: float,
     py: float,
@@ -219,34 +288,41 @@ def _verify_coin(
     near = radial & (distance <= radii[-1] * 1.15) & (distance >= radii[0] * 0.85)
     if near.sum() < 12:
         return None
-    # the radius: the most edge pixels per unit of circumference in a 4% band; a coin's rim and relief
-    # draw inner circles too, so the outermost strong circle (its edge against the skin) is the coin
+    # the radius: a circle is a peak of edge pixels per unit of circumference (in a band of 2.5% of the
+    # radius, on a fine grid) over the radii beside it (textured skin is dense at every radius)
     d_near = distance[near]
-    densities = np.array(
-        [np.count_nonzero(np.abs(d_near - r) <= max(0.8, 0.04 * r)) / (2 * math.pi * r) for r in radii]
-    )
-    # a circle is a peak of that density over the radii beside it (textured skin is dense at every radius)
-    beside = np.array(
-        [
-            np.median(np.concatenate([densities[max(0, i - 4) : max(0, i - 1)], densities[i + 2 : i + 5]]))
-            if 0 < i < len(radii) - 2
-            else densities[i]
-            for i in range(len(radii))
-        ]
-    )
+    fine = np.geomspace(radii[0], radii[-1], int(math.log(radii[-1] / radii[0]) / math.log(1.01)) + 2)
+    ordered = np.sort(d_near)
+    half = np.maximum(0.8, 0.025 * fine)
+    counts = np.searchsorted(ordered, fine + half, side="right") - np.searchsorted(ordered, fine - half, side="left")
+    densities = counts / (2 * math.pi * fine)
+    beside = _beside(densities, fine)
     peaks = densities - beside
-    best = int(np.argmax(peaks))
-    best_density = float(peaks[best])
+    best_density = float(peaks.max())
     if best_density < 0.35:
         return None
-    outer = [i for i in range(best, len(radii)) if radii[i] <= 1.3 * radii[best] and peaks[i] >= 0.6 * best_density]
-    # the local maximum of density at the outermost strong radius
-    i = outer[-1]
-    while i + 1 < len(radii) and peaks[i + 1] >= peaks[i]:
-        i += 1
-    while i - 1 > best and peaks[i - 1] > peaks[i]:
-        i -= 1
-    best_r = float(radii[i])
+    for best_r in _coin_edges(fine, peaks, best_density, px, py, lab):
+        candidate = _coin_at(best_r, best_density, near, distance, dx, dy, xs, ys, magnitude, work, coin_mm, lab)
+        if candidate is not None:
+            return candidate
+    return None
+
+
+def _coin_at(
+    best_r: float,
+    best_density: float,
+    near: np.ndarray,
+    distance: np.ndarray,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    magnitude: np.ndarray,
+    work: Working,
+    coin_mm: float,
+    lab: np.ndarray,
+) -> Candidate | None:
+    """The coin whose edge is near the circle of radius `best_r` round the Hough peak, if it is a crisp ellipse."""
     band = near & (np.abs(distance - best_r) <= max(1.5, 0.07 * best_r))
     # one edge pixel per direction from the centre, the strongest: the coin's own edge, not its shadow's
     chosen = np.nonzero(band)[0]
@@ -283,7 +359,8 @@ def _verify_coin(
     angles = np.arctan2(inliers[:, 1] - cy, inliers[:, 0] - cx)
     coverage = len(np.unique(np.floor((angles + math.pi) / (2 * math.pi) * 72).astype(int))) / 72.0
     height, width = work.grey.shape
-    if rms / major > COIN_MAX_RESIDUAL or coverage < COIN_MIN_COVERAGE:
+    crisp = rms / major <= COIN_CRISP_RESIDUAL  # a very clean ellipse may miss a few sectors (rim lit like skin)
+    if rms / major > COIN_MAX_RESIDUAL or coverage < (COIN_MIN_COVERAGE_CRISP if crisp else COIN_MIN_COVERAGE):
         return None
     if cx - major < 0 or cy - major < 0 or cx + major >= width or cy + major >= height:
         return None  # cut by the photo's edge: not measurable
@@ -393,8 +470,198 @@ def find_cards(work: Working, lab: np.ndarray) -> list[Candidate]:
             candidate = _verify_card(region, work)
             if candidate is not None and not any(_same_card(candidate, other) for other in found):
                 found.append(candidate)
+    # a card whose outline is not one closed loop (it touches a dark patch, a band crosses its print):
+    # four straight edges in two nearly parallel pairs
+    found += [c for c in _cards_from_lines(work, edges) if not any(_same_card(c, other) for other in found)]
+    # a quadrilateral of hair or print far smaller than a card held beside a lesion is not one
+    found = [c for c in found if c.size_px / work.factor >= CARD_MIN_LONG_FRACTION * max(width, height)]
     found.sort(key=lambda c: -c.score)
     return found
+
+
+def _cards_from_lines(work: Working, edges: Edges) -> list[Candidate]:
+    height, width = edges.mask.shape
+    segments = np.array(
+        transform.probabilistic_hough_line(edges.mask, threshold=10, line_length=CARD_LINE_MIN, line_gap=3, rng=0),
+        dtype=np.float64,
+    )
+    if len(segments) < 4:
+        return []
+    lines = _merge_segments(segments)[:CARD_MAX_LINES]
+    near_edge = ndimage.binary_dilation(edges.mask, iterations=3)
+    lab = color.rgb2lab(work.rgb)
+    pairs = []
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            (t1, r1, _), (t2, r2, _) = lines[i], lines[j]
+            if (
+                _angle_gap(t1, t2) < math.radians(15)
+                and abs(r1 - _same_sense(t1, t2, r2)) >= CARD_MIN_LONG_WORK / CARD_ASPECT / 2
+            ):
+                pairs.append((i, j))
+    found: list[Candidate] = []
+    tried = 0
+    for a in range(len(pairs)):
+        for b in range(a + 1, len(pairs)):
+            (i, j), (k, m) = pairs[a], pairs[b]
+            if len({i, j, k, m}) < 4 or abs(_angle_gap(lines[i][0], lines[k][0]) - math.pi / 2) > math.radians(25):
+                continue
+            corners = [_line_cross(lines[p], lines[q]) for p, q in ((i, k), (i, m), (j, m), (j, k))]
+            if any(c is None for c in corners):
+                continue
+            quad = np.array(corners)
+            if quad.min() < 1 or (quad[:, 0] >= width - 1).any() or (quad[:, 1] >= height - 1).any():
+                continue
+            sides = [float(np.hypot(*(quad[(n + 1) % 4] - quad[n]))) for n in range(4)]
+            long_side, short_side = (
+                max(sides[0] + sides[2], sides[1] + sides[3]),
+                min(sides[0] + sides[2], sides[1] + sides[3]),
+            )
+            if short_side <= 0 or abs(math.log(long_side / short_side / CARD_ASPECT)) > CARD_ASPECT_TOLERANCE:
+                continue
+            tried += 1
+            if tried > 400:
+                break
+            if long_side / 2.0 < CARD_MIN_LONG_FRACTION * max(width, height):
+                continue  # too small to be a card beside a lesion (a band, a chip, hair)
+            support = [_side_support(near_edge, quad[n], quad[(n + 1) % 4]) for n in range(4)]
+            if min(support) < CARD_MIN_SIDE_SUPPORT or not _one_body(lab, quad):
+                continue
+            # a card's sides end at its corners; a ruler's edges run on past a printed line at both ends
+            if any(
+                min(_side_support(near_edge, quad[n], quad[(n + 1) % 4], span) for span in ((1.08, 1.3), (-0.3, -0.08)))
+                >= CARD_MIN_SIDE_SUPPORT
+                for n in range(4)
+            ):
+                continue
+            refined = _refine_quad(quad, edges.mask)
+            if refined is None:
+                continue
+            corners_fit, rms, per_side = refined
+            candidate = _card_candidate(corners_fit, rms, per_side, float(np.mean(support)), work)
+            if candidate is not None and not any(_same_card(candidate, other) for other in found):
+                found.append(candidate)
+    return found
+
+
+CARD_MIN_STEP = 6.0  # CIELAB distance between the strips just inside and just outside each side
+CARD_MAX_INSIDE_SPREAD = 20.0  # between the four sides' inside strips: one card, one base colour
+
+
+def _one_body(lab: np.ndarray, quad: np.ndarray) -> bool:
+    """Whether a quadrilateral is one object's outline: the strips just inside its four sides share a colour
+    (the card's), and each differs from the strip just outside (a band and a chip printed on a card make
+    a quadrilateral too, but with other colours inside each side)."""
+    centre = quad.mean(axis=0)
+    inside, steps = [], []
+    for k in range(4):
+        a, b = quad[k], quad[(k + 1) % 4]
+        length = float(np.hypot(*(b - a)))
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / max(length, 1e-9)
+        if (centre - (a + b) / 2.0) @ normal < 0:
+            normal = -normal  # pointing in
+        offset = max(3.0, 0.03 * length)
+        t = np.linspace(0.15, 0.85, max(8, int(length * 0.7)))
+        line = a[None, :] + t[:, None] * (b - a)[None, :]
+        strips = []
+        for sign in (1.0, -1.0):
+            points = line + sign * offset * normal[None, :]
+            xs = np.clip(np.rint(points[:, 0]).astype(int), 0, lab.shape[1] - 1)
+            ys = np.clip(np.rint(points[:, 1]).astype(int), 0, lab.shape[0] - 1)
+            strips.append(np.median(lab[ys, xs], axis=0))
+        inside.append(strips[0])
+        steps.append(float(np.linalg.norm(strips[0] - strips[1])))
+    spread = max(float(np.linalg.norm(p - q)) for p in inside for q in inside)
+    return min(steps) >= CARD_MIN_STEP and spread <= CARD_MAX_INSIDE_SPREAD
+
+
+def _merge_segments(segments: np.ndarray) -> list[tuple[float, float, float]]:
+    """Straight edge segments merged into lines (normal angle 0-pi, distance from the origin, total length),
+    longest first; each line fitted to the points of all its segments."""
+    d = segments[:, 1] - segments[:, 0]
+    length = np.hypot(d[:, 0], d[:, 1])
+    theta = (np.arctan2(d[:, 1], d[:, 0]) + math.pi / 2) % math.pi
+    middle = segments.mean(axis=1)
+    rho = middle[:, 0] * np.cos(theta) + middle[:, 1] * np.sin(theta)
+    groups: list[tuple[float, float, list[int]]] = []  # the longest segment's (theta, rho), members
+    for n in np.argsort(-length):
+        for t, r, members in groups:
+            if _angle_gap(t, theta[n]) < math.radians(2.5) and abs(r - _same_sense(t, theta[n], rho[n])) < 3.0:
+                members.append(int(n))
+                break
+        else:
+            groups.append((float(theta[n]), float(rho[n]), [int(n)]))
+    lines = []
+    for t, r, members in groups:
+        if len(members) > 1:
+            points = np.concatenate(
+                [segments[m, 0] + np.linspace(0, 1, max(2, int(length[m])))[:, None] * d[m] for m in members]
+            )
+            centre, direction, _rms = _line_fit(points)
+            t = float((math.atan2(direction[1], direction[0]) + math.pi / 2) % math.pi)
+            r = float(centre[0] * math.cos(t) + centre[1] * math.sin(t))
+        lines.append((t, r, float(length[members].sum())))
+    lines.sort(key=lambda line: -line[2])
+    return lines
+
+
+def _angle_gap(t1: float, t2: float) -> float:
+    """The angle between two undirected lines' normals (0 to pi/2)."""
+    gap = abs(t1 - t2) % math.pi
+    return min(gap, math.pi - gap)
+
+
+def _same_sense(t1: float, t2: float, r2: float) -> float:
+    """Line 2's distance from the origin measured along a normal within 90 degrees of line 1's."""
+    return -r2 if abs(t1 - t2) > math.pi / 2 else r2
+
+
+def _line_cross(l1: tuple[float, float, float], l2: tuple[float, float, float]) -> np.ndarray | None:
+    (t1, r1, _), (t2, r2, _) = l1, l2
+    matrix = np.array([[math.cos(t1), math.sin(t1)], [math.cos(t2), math.sin(t2)]])
+    if abs(np.linalg.det(matrix)) < 1e-3:
+        return None
+    return np.asarray(np.linalg.solve(matrix, [r1, r2]))
+
+
+def _side_support(
+    near_edge: np.ndarray, a: np.ndarray, b: np.ndarray, span: tuple[float, float] = (0.12, 0.88)
+) -> float:
+    """The share of a side from a to b (by default its middle, 12-88%: rounded corners left out; or a span
+    beyond its ends) that lies on an edge."""
+    t = np.linspace(span[0], span[1], max(8, int(np.hypot(*(b - a)) * (span[1] - span[0]))))
+    points = a[None, :] + t[:, None] * (b - a)[None, :]
+    xs = np.clip(np.rint(points[:, 0]).astype(int), 0, near_edge.shape[1] - 1)
+    ys = np.clip(np.rint(points[:, 1]).astype(int), 0, near_edge.shape[0] - 1)
+    return float(near_edge[ys, xs].mean())
+
+
+def _refine_quad(quad: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+    """Each side fitted to the edge pixels along its middle; (corners, RMS of the fits, pixels per side)."""
+    ys, xs = np.nonzero(mask)
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    lines, rms_all, counts = [], [], []
+    for k in range(4):
+        a, b = quad[k], quad[(k + 1) % 4]
+        length = float(np.hypot(*(b - a)))
+        direction = (b - a) / length
+        normal = np.array([-direction[1], direction[0]])
+        rel = points - a
+        along, across = rel @ direction, rel @ normal
+        near = (along > 0.12 * length) & (along < 0.88 * length) & (np.abs(across) < 2.5)
+        if near.sum() < 6:
+            return None
+        point, fitted, rms = _line_fit(points[near])
+        lines.append((point, fitted))
+        rms_all.append(rms)
+        counts.append(int(near.sum()))
+    corners = []
+    for k in range(4):
+        corner = _intersect(*lines[k - 1], *lines[k])
+        if corner is None:
+            return None
+        corners.append(corner)
+    return np.array(corners), float(np.sqrt(np.mean(np.square(rms_all)))), float(np.mean(counts))
 
 
 @dataclass(frozen=True)
@@ -429,7 +696,6 @@ def _same_card(a: Candidate, b: Candidate) -> bool:
 
 
 def _verify_card(region: Any, work: Working) -> Candidate | None:
-    height, width = work.grey.shape
     if region.solidity < CARD_MIN_FILL:
         return None
     top, left = region.bbox[:2]
@@ -475,6 +741,25 @@ def _verify_card(region: Any, work: Working) -> Candidate | None:
             return None
         corners.append(corner)
     quad_pts = np.array(corners)
+    quad_area = _polygon_area(quad_pts)
+    fill = region.area / max(quad_area, 1.0)
+    rms = float(np.sqrt(np.mean(np.square(rms_all))))
+    if fill < CARD_MIN_FILL or fill > 1.06:
+        return None
+    return _card_candidate(quad_pts, rms, len(contour) / 4.0, fill, work)
+
+
+def _polygon_area(points: np.ndarray) -> float:
+    return 0.5 * abs(
+        float(np.dot(points[:, 0], np.roll(points[:, 1], -1)) - np.dot(points[:, 1], np.roll(points[:, 0], -1)))
+    )
+
+
+def _card_candidate(
+    quad_pts: np.ndarray, rms: float, points_per_side: float, fill: float, work: Working
+) -> Candidate | None:
+    """A card from its four corners (working pixels, in order round it) if its shape is an ID-1 card's."""
+    height, width = work.grey.shape
     sides = [float(np.hypot(*(quad_pts[(k + 1) % 4] - quad_pts[k]))) for k in range(4)]
     long_px = (sides[0] + sides[2]) / 2.0 if sides[0] + sides[2] > sides[1] + sides[3] else (sides[1] + sides[3]) / 2.0
     short_px = (sides[1] + sides[3]) / 2.0 if sides[0] + sides[2] > sides[1] + sides[3] else (sides[0] + sides[2]) / 2.0
@@ -490,28 +775,22 @@ def _verify_card(region: Any, work: Working) -> Candidate | None:
         cos = abs(float(d1 @ d2) / (np.linalg.norm(d1) * np.linalg.norm(d2) + 1e-9))
         if cos < math.cos(math.radians(15)):
             return None
-    quad_area = 0.5 * abs(
-        float(np.dot(quad_pts[:, 0], np.roll(quad_pts[:, 1], -1)) - np.dot(quad_pts[:, 1], np.roll(quad_pts[:, 0], -1)))
-    )
-    fill = region.area / max(quad_area, 1.0)
-    rms = float(np.sqrt(np.mean(np.square(rms_all))))
-    if fill < CARD_MIN_FILL or fill > 1.06 or rms / long_px > CARD_MAX_RESIDUAL:
+    if rms / long_px > CARD_MAX_RESIDUAL:
         return None
     factor = work.factor
     # the scale: geometric mean of the two sides' scales (foreshortening by tilt goes either way)
     mm_per_work = math.sqrt((85.60 / long_px) * (53.98 / short_px))
     pixels = 85.60 / mm_per_work * factor  # the long side's length in original pixels at that scale
     tilt = abs(math.log(aspect / CARD_ASPECT)) / 2.0 / math.sqrt(3.0)
-    fit = rms / math.sqrt(max(len(contour) / 4.0, 1.0)) / short_px * 2.0
+    fit = rms / math.sqrt(max(points_per_side, 1.0)) / short_px * 2.0
     quantisation = 0.5 / short_px
     relative = math.sqrt(tilt**2 + fit**2 + quantisation**2)
-    order = quad_pts
     return Candidate(
         kind="card",
         pixels=pixels,
         millimetres=85.60,
         relative_uncertainty=relative,
-        reference={"kind": "card", "corners": [[round(x / width, 5), round(y / height, 5)] for x, y in order]},
+        reference={"kind": "card", "corners": [[round(x / width, 5), round(y / height, 5)] for x, y in quad_pts]},
         score=fill * (1.0 - rms / long_px / CARD_MAX_RESIDUAL * 0.5),
         size_px=long_px * factor,
         extra={"aspect": aspect, "fill": fill, "rms": rms / long_px},

@@ -74,9 +74,10 @@ def test_two_coins_are_refused(sources):
 def test_a_coin_over_the_lesion_is_refused(sources):
     scene = _scene(sources, kind="coin", mm_per_pixel=EURO_MM / 150, lesion_mm=7.0, coin_mm=EURO_MM)
     x, y, w, h = scene.reference_px["box"]
-    # the lesion as the app would outline it if the coin lay on it: a region under half the coin
+    # the lesion as the app would outline it if the coin lay on it: a region under a quarter of the coin
+    # and beyond it (far from the coin's own disc, which would be read as the lesion itself)
     mask = np.zeros((scene.image.height, scene.image.width), dtype=bool)
-    mask[y + h // 3 : y + h, x + w // 4 : x + w] = True
+    mask[y + h // 2 : y + h + h // 4, x + w // 2 : x + w + w // 4] = True
     scale = find_scale(scene.image, coin_diameter_mm=EURO_MM, lesion_mask=mask)
     assert not scale.ok and scale.reason == COIN_OVER_LESION
 
