@@ -9,10 +9,12 @@ model contract's one reader (`training.contract.read_card`), never the inference
 process stays free of TensorFlow.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from django.conf import settings
@@ -204,6 +206,46 @@ def right_and_wrong(per_source: list[SourceFigures]) -> list[PhotoKindSummary]:
 
 
 @dataclass(frozen=True)
+class MetadataEffect:
+    """What age, sex and body site would change for one source, measured for the installed model
+    (reports/metadata_study.json, `python -m evaluation.metadata_study`): the malignant AUC on validation
+    photos, out of fold, from the photo alone and with them added."""
+
+    name: str
+    photo_kind: str
+    photos: int | None
+    without: float
+    with_metadata: float
+
+
+METADATA_STUDY = "metadata_study.json"
+
+
+def metadata_effects(version: str, reports: Path | None = None) -> list[MetadataEffect]:
+    """The metadata study's figures per source when it was run for model `version`; empty otherwise (no
+    study, another model's, or a broken file: the page then says nothing it cannot back)."""
+    path = (reports or Path(settings.BASE_DIR) / "reports") / METADATA_STUDY
+    try:
+        study = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(study, dict) or study.get("model_version") != version:
+        return []
+    folds = _mapping(study.get("validation_out_of_fold"))
+    without, with_ = _mapping(folds.get("without")), _mapping(folds.get("with"))
+    counts = _mapping(study.get("counts"))
+    effects = []
+    for key in without:
+        before = _number(_mapping(without.get(key)).get("auc"))
+        after = _number(_mapping(with_.get(key)).get("auc"))
+        if before is None or after is None:
+            continue
+        name, kind = SOURCE_NAMES.get(str(key), (str(key), ""))
+        effects.append(MetadataEffect(name, kind, _count(_mapping(counts.get(key)).get("validation")), before, after))
+    return effects
+
+
+@dataclass(frozen=True)
 class InstalledModel:
     """What the public page says about the installed model. Only `version` is sure to be set."""
 
@@ -239,6 +281,10 @@ class InstalledModel:
     non_lesion_images: int | None = None
     plain_skin_refused: float | None = None
     plain_skin_images: int | None = None
+
+    @property
+    def metadata_effects(self) -> list[MetadataEffect]:
+        return metadata_effects(self.version)
 
     @property
     def right_and_wrong(self) -> list[PhotoKindSummary]:

@@ -135,3 +135,30 @@ def test_the_page_names_the_backbone_not_the_colour_layer_in_front_of_it(client,
     html = re.sub(r"\s+", " ", _main(client))
     assert f"a {network} convolutional" in html
     assert "a Shades-of-Gray colour constancy convolutional" not in html
+
+
+def test_what_age_sex_and_site_would_add_comes_from_the_study_of_this_model(client, card, tmp_path, monkeypatch):
+    from education import selectors
+
+    study = json.loads((selectors.Path(__file__).resolve().parents[2] / "reports" / "metadata_study.json").read_text())
+    assert study["model_version"] == card["version"], "the committed study is of the served model"
+    html = re.sub(r"\s+", " ", _main(client))
+    listed = html.split('id="metadata-effects"')[1].split("</ul>")[0]
+    for key, figures in study["validation_out_of_fold"]["without"].items():
+        name = selectors.SOURCE_NAMES[key][0]
+        after = study["validation_out_of_fold"]["with"][key]["auc"]
+        assert (
+            f"{name} ({selectors.SOURCE_NAMES[key][1]}): {figures['auc']:.3f} without them, {after:.3f} with them"
+            in (listed)
+        )
+
+    # Another model's study, or none, backs no figure: the page leaves them out.
+    (tmp_path / "metadata_study.json").write_text(json.dumps(study | {"model_version": "another"}))
+    assert selectors.metadata_effects(card["version"], reports=tmp_path) == []
+    (tmp_path / "metadata_study.json").write_text("{broken")
+    assert selectors.metadata_effects(card["version"], reports=tmp_path) == []
+    monkeypatch.setattr(selectors, "METADATA_STUDY", "missing.json")
+    assert 'id="metadata-effects"' not in _main(client)
+    assert "this version does not use them" in re.sub(r"\s+", " ", _main(client)).replace("<strong>", "").replace(
+        "</strong>", ""
+    )
