@@ -208,14 +208,18 @@ def _same_coin(a: Candidate, b: Candidate) -> bool:
 
 
 def _beside(densities: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Per radius, the median density of the radii 8-25% away on either side (the background)."""
-    log_r = np.log(radii)
-    out = np.empty_like(densities)
-    for i, lr in enumerate(log_r):
-        gap = np.abs(log_r - lr)
-        around = (gap >= math.log(1.08)) & (gap <= math.log(1.25))
-        out[i] = np.median(densities[around]) if around.any() else densities[i]
-    return out
+    """Per radius, the median density of the radii 8-25% away on either side (the background).
+
+    The radii are evenly spaced in log: those radii are a fixed run of neighbours on each side."""
+    step = math.log(radii[1] / radii[0])
+    near, far = math.ceil(math.log(1.08) / step - 1e-9), math.floor(math.log(1.25) / step + 1e-9)
+    padded = np.concatenate([np.full(far, np.nan), densities, np.full(far, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * far + 1)  # centred on each radius
+    around = np.concatenate([windows[:, : far - near + 1], windows[:, far + near :]], axis=1)
+    with np.errstate(all="ignore"):
+        counted = np.isfinite(around).any(axis=1)
+        median = np.nanmedian(np.where(counted[:, None], around, 0.0), axis=1)
+    return np.where(counted, median, densities)
 
 
 def _annulus_colour(lab: np.ndarray, cx: float, cy: float, inner: float, outer: float) -> np.ndarray | None:
