@@ -4,6 +4,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_process_init
@@ -62,16 +63,20 @@ def _start_heartbeat(model_version: str) -> None:
     threading.Thread(target=_heartbeat_forever, args=(name, model_version), name="heartbeat", daemon=True).start()
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,  # a killed worker's message goes back to the queue
-    autoretry_for=(OperationalError, InterfaceError),  # the database blinked
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
-    time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT + 30,
-)
+# A photo's task survives a killed worker (its message goes back to the queue) and a database blink
+# (retried with back-off), within the analysis time limits.
+DURABLE: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "soft_time_limit": settings.ANALYSIS_SOFT_TIME_LIMIT,
+    "time_limit": settings.ANALYSIS_SOFT_TIME_LIMIT + 30,
+}
+
+
+@shared_task(bind=True, **DURABLE)
 def analyze_photo(self: Task, photo_id: int, model_version: str | None = None) -> str | None:
     """Analyse one photo with one model version (idempotent; safe to deliver twice)."""
     try:
@@ -81,15 +86,7 @@ def analyze_photo(self: Task, photo_id: int, model_version: str | None = None) -
     return analysis.status if analysis else None
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,  # a killed worker's message goes back to the queue
-    autoretry_for=(OperationalError, InterfaceError),  # the database blinked
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
-    time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT + 30,
-)
+@shared_task(**DURABLE)
 def remeasure_size(photo_id: int) -> int | None:
     """Measure one photo's size in mm again after its scale changed (idempotent; safe to deliver twice)."""
     return services.size_remeasure_run(photo_id=photo_id)

@@ -643,16 +643,28 @@ def _side_support(
 def _refine_quad(quad: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float, float] | None:
     """Each side fitted to the edge pixels along its middle; (corners, RMS of the fits, pixels per side)."""
     ys, xs = np.nonzero(mask)
-    points = np.column_stack([xs, ys]).astype(np.float64)
+    return _fit_sides(quad, np.column_stack([xs, ys]).astype(np.float64), across_px=2.5, across_share=0.0)
+
+
+def _fit_sides(
+    quad: np.ndarray, points: np.ndarray, *, across_px: float, across_share: float
+) -> tuple[np.ndarray, float, float] | None:
+    """A quadrilateral's sides refitted to the points along each side's middle (12-88%: rounded corners
+    left out; within max(across_px, across_share x its length) of it), its corners where they meet:
+    (corners, RMS distance of the points to their sides, points per side), or None."""
     lines, rms_all, counts = [], [], []
     for k in range(4):
         a, b = quad[k], quad[(k + 1) % 4]
         length = float(np.hypot(*(b - a)))
+        if length < 8:
+            return None
         direction = (b - a) / length
         normal = np.array([-direction[1], direction[0]])
         rel = points - a
         along, across = rel @ direction, rel @ normal
-        near = (along > 0.12 * length) & (along < 0.88 * length) & (np.abs(across) < 2.5)
+        near = (
+            (along > 0.12 * length) & (along < 0.88 * length) & (np.abs(across) < max(across_px, across_share * length))
+        )
         if near.sum() < 6:
             return None
         point, fitted, rms = _line_fit(points[near])
@@ -720,34 +732,12 @@ def _verify_card(region: Any, work: Working) -> Candidate | None:
     if quad is None:
         return None
     # fit each side to the outline points near its middle (leave the rounded corners out)
-    lines = []
-    rms_all = []
-    for k in range(4):
-        a, b = quad[k], quad[(k + 1) % 4]
-        length = float(np.hypot(*(b - a)))
-        if length < 8:
-            return None
-        direction = (b - a) / length
-        normal = np.array([-direction[1], direction[0]])
-        rel = contour - a
-        along = rel @ direction
-        across = rel @ normal
-        near = (along > 0.12 * length) & (along < 0.88 * length) & (np.abs(across) < max(2.0, 0.04 * length))
-        if near.sum() < 6:
-            return None
-        point, fitted, rms = _line_fit(contour[near])
-        lines.append((point, fitted))
-        rms_all.append(rms)
-    corners = []
-    for k in range(4):
-        corner = _intersect(*lines[k - 1], *lines[k])
-        if corner is None:
-            return None
-        corners.append(corner)
-    quad_pts = np.array(corners)
+    fitted = _fit_sides(quad, contour, across_px=2.0, across_share=0.04)
+    if fitted is None:
+        return None
+    quad_pts, rms, _per_side = fitted
     quad_area = _polygon_area(quad_pts)
     fill = region.area / max(quad_area, 1.0)
-    rms = float(np.sqrt(np.mean(np.square(rms_all))))
     if fill < CARD_MIN_FILL or fill > 1.06:
         return None
     return _card_candidate(quad_pts, rms, len(contour) / 4.0, fill, work)
