@@ -66,15 +66,18 @@ def current_model_version() -> str:
 ANALYZE_PHOTO_TASK = "inference.tasks.analyze_photo"
 
 
-def _send(photo_id: int, model_version: str) -> None:
+def _queue(task_name: str, *args: object, what: str) -> None:
     # By name: inference.tasks calls this module, so this module does not import it back.
-    task = current_app.signature(ANALYZE_PHOTO_TASK, args=(photo_id, model_version))
     try:
-        task.delay()
+        current_app.signature(task_name, args=args).delay()
     except KombuOperationalError as exc:
-        # The row is committed and stays pending: the sweep queues it once the broker is back.
-        # Raising here would answer 500 for a photo that was saved, and the patient would upload it again.
-        logger.warning("Could not queue the analysis of photo %s (%s); the sweep will queue it", photo_id, exc)
+        # The row is committed (pending, or marked as measuring again): the sweep queues it once the broker
+        # is back. Raising here would answer 500 for a change that was saved, and the patient would redo it.
+        logger.warning("Could not queue %s (%s); the sweep will queue it", what, exc)
+
+
+def _send(photo_id: int, model_version: str) -> None:
+    _queue(ANALYZE_PHOTO_TASK, photo_id, model_version, what=f"the analysis of photo {photo_id}")
 
 
 def _enqueue(photo_id: int, model_version: str) -> None:
@@ -471,11 +474,7 @@ SIZE_MAX_REQUEUES = 2  # a re-measuring that vanished this often (it kills the w
 
 
 def _send_remeasure(photo_id: int) -> None:
-    try:
-        current_app.signature(REMEASURE_SIZE_TASK, args=(photo_id,)).delay()
-    except KombuOperationalError as exc:
-        # The marker is committed: the sweep queues it once the broker is back (as for analyses).
-        logger.warning("Could not queue measuring photo %s again (%s); the sweep will queue it", photo_id, exc)
+    _queue(REMEASURE_SIZE_TASK, photo_id, what=f"measuring photo {photo_id} again")
 
 
 def _size_marked(photo_id: int) -> QuerySet[Analysis]:
