@@ -476,14 +476,14 @@ def find_cards(work: Working, lab: np.ndarray) -> list[Candidate]:
                 found.append(candidate)
     # a card whose outline is not one closed loop (it touches a dark patch, a band crosses its print):
     # four straight edges in two nearly parallel pairs
-    found += [c for c in _cards_from_lines(work, edges) if not any(_same_card(c, other) for other in found)]
+    found += [c for c in _cards_from_lines(work, lab, edges) if not any(_same_card(c, other) for other in found)]
     # a quadrilateral of hair or print far smaller than a card held beside a lesion is not one
     found = [c for c in found if c.size_px / work.factor >= CARD_MIN_LONG_FRACTION * max(width, height)]
     found.sort(key=lambda c: -c.score)
     return found
 
 
-def _cards_from_lines(work: Working, edges: Edges) -> list[Candidate]:
+def _cards_from_lines(work: Working, lab: np.ndarray, edges: Edges) -> list[Candidate]:
     height, width = edges.mask.shape
     segments = np.array(
         transform.probabilistic_hough_line(edges.mask, threshold=10, line_length=CARD_LINE_MIN, line_gap=3, rng=0),
@@ -493,7 +493,6 @@ def _cards_from_lines(work: Working, edges: Edges) -> list[Candidate]:
         return []
     lines = _merge_segments(segments)[:CARD_MAX_LINES]
     near_edge = ndimage.binary_dilation(edges.mask, iterations=3)
-    lab = color.rgb2lab(work.rgb)
     pairs = []
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
